@@ -1,0 +1,50 @@
+"""Publisher: assemble news stories and hand them to channel plugins.
+
+The public API for plugin authors is what this module exports.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("publisher")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0"
+
+from publisher.channel import (
+    AuthenticationFailed,
+    Channel,
+    ChannelSettings,
+    DeliveryContext,
+    DeliveryError,
+    Destination,
+    Part,
+    RateLimited,
+    Rendition,
+    Sent,
+    TemporaryFailure,
+)
+from publisher.edition import Edition
+from publisher.hookspecs import hookimpl
+from publisher.loading import StoryDraft
+from publisher.secrets import Secret
+from publisher.story import Story
+
+__all__ = [
+    "AuthenticationFailed",
+    "Channel",
+    "ChannelSettings",
+    "DeliveryContext",
+    "DeliveryError",
+    "Destination",
+    "Edition",
+    "Part",
+    "RateLimited",
+    "Rendition",
+    "Secret",
+    "Sent",
+    "Story",
+    "StoryDraft",
+    "TemporaryFailure",
+    "__version__",
+    "hookimpl",
+]

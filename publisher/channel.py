@@ -1,0 +1,165 @@
+"""What a channel plugin implements, and what the core hands it.
+
+A channel renders an edition into ordered parts (pure: no network, no clock)
+and delivers one part at a time. Delivery is only ever called by the core's
+ledger-backed loop, which records each part before and after it is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from publisher.config import SiteSettings
+    from publisher.edition import Edition
+    from publisher.state import State
+    from publisher.templates import Templates
+
+
+class ChannelSettings(BaseModel):
+    """Settings every destination has; a channel subclasses this with its own keys."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    channel: str
+    dry_run: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class Destination:
+    """A named place to publish: a channel with its validated settings."""
+
+    name: str
+    settings: ChannelSettings
+    site: SiteSettings
+    templates: Templates
+    state: State
+
+    @property
+    def channel(self) -> str:
+        return self.settings.channel
+
+
+@dataclass(frozen=True)
+class Part:
+    """One unit of delivery: a post, a reply, a message.
+
+    `length` and `limit` are in the channel's own count; `reply_to` is the
+    index of the part this one answers (None for a root). `extra` holds what
+    only this channel has (email: subject, headers, html) and is shown in
+    `--json` output beside the common keys.
+    """
+
+    text: str
+    length: int | None = None
+    limit: int | None = None
+    reply_to: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "length": self.length,
+            "limit": self.limit,
+            "reply_to": self.reply_to,
+            **self.extra,
+        }
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """Everything a destination will receive for an edition, in order."""
+
+    parts: tuple[Part, ...]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sent:
+    """Where a delivered part now lives on the remote side."""
+
+    id: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryContext:
+    """What `deliver` needs beyond the part itself.
+
+    `reply_to` is the remote reference of the part this one answers.
+    `idempotency_key` is the same on every attempt at this part, so a channel
+    whose server honours such keys can never post twice. `in_flight` is true
+    when an earlier attempt may have reached the server without being
+    recorded (a crash, a timeout). `delivery_id` names this edition, this
+    destination and this round (a `--force` run is a new round), for channels
+    that keep records of their own, such as one row per email recipient.
+    `progress(done, total)` drives the progress bar of a long part.
+    """
+
+    edition: Edition
+    destination: Destination
+    number: int
+    reply_to: Sent | None
+    idempotency_key: str
+    delivery_id: str
+    in_flight: bool = False
+    attempt: int = 1
+    progress: Callable[[int, int], None] = lambda done, total: None
+
+
+class DeliveryError(Exception):
+    """A part could not be delivered and trying again now will not help."""
+
+
+class RateLimited(DeliveryError):
+    """The server asks us to wait; `retry_after` seconds, when it said how long."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TemporaryFailure(DeliveryError):
+    """A server error or dropped connection: worth retrying after a pause.
+
+    The request may have reached the server, so the retry is made with
+    `in_flight` set and `recover` is asked first.
+    """
+
+
+class AuthenticationFailed(DeliveryError):
+    """The credentials were refused: this destination stops, the others go on."""
+
+
+class Channel:
+    """Base class for channels; register subclasses with `publisher_register_channels`.
+
+    One instance serves one destination for one run, so it may keep clients
+    or connections between parts; `close` is called when the run is over.
+    """
+
+    name: ClassVar[str]
+    settings_model: ClassVar[type[ChannelSettings]] = ChannelSettings
+
+    def render(self, edition: Edition, destination: Destination) -> Rendition:
+        """Turn an edition into parts. Pure: no network and no clock."""
+        raise NotImplementedError
+
+    def deliver(self, part: Part, context: DeliveryContext) -> Sent:
+        """Send one part; raise DeliveryError when it could not be sent."""
+        raise NotImplementedError
+
+    def recover(self, part: Part, context: DeliveryContext) -> Sent | None:
+        """For a part that may have gone out unrecorded: find it if it did, else None."""
+        return None
+
+    def check(self, destination: Destination) -> str:
+        """Verify settings and credentials without publishing; say who we will publish as."""
+        return "nothing to check"
+
+    def close(self) -> None:
+        """Release what the instance holds (connections, pools)."""

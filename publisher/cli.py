@@ -1,0 +1,448 @@
+"""The `publisher` command line: parse arguments, call the core, print the outcome.
+
+Exit codes: 0 done, 1 some deliveries failed (listed), 2 bad input or configuration.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from publisher import __version__
+from publisher.channel import DeliveryError
+from publisher.config import parse_duration
+from publisher.delivery import Outcome
+from publisher.edition import single
+from publisher.errors import InputError, PublisherError
+from publisher.loading import LoadedStory
+from publisher.logs import setup_logging
+from publisher.plugins import Plugins, load_plugins
+from publisher.preview import renditions_json, write_preview
+from publisher.scaffold import init_project
+from publisher.secrets import scrub
+from publisher.workspace import Workspace
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _Context:
+    """Per-invocation state: the loaded plugins, and the workspace once a command needs it."""
+
+    def __init__(self, plugins: Plugins, config: Path | None) -> None:
+        self.plugins = plugins
+        self.config_path = config
+        self._workspace: Workspace | None = None
+
+    @property
+    def workspace(self) -> Workspace:
+        if self._workspace is None:
+            self._workspace = Workspace.open(self.config_path, plugins=self.plugins)
+        return self._workspace
+
+
+pass_context = click.make_pass_decorator(_Context)
+
+
+def pass_workspace(function: Callable) -> Callable:
+    """For commands (plugins' too): call `function(workspace, ...)` with this run's workspace."""
+
+    @functools.wraps(function)
+    def with_workspace(*args: Any, **kwargs: Any) -> Any:
+        context = click.get_current_context().find_object(_Context)
+        return function(context.workspace, *args, **kwargs)
+
+    return with_workspace
+
+
+def _destinations_option(function):
+    return click.option(
+        "--to",
+        "to",
+        metavar="DEST,...",
+        help="Only these destinations (comma-separated); all when omitted.",
+    )(function)
+
+
+def _names(value: str | None) -> list[str] | None:
+    return [name.strip() for name in value.split(",") if name.strip()] if value else None
+
+
+def _published(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(
+            f"--published: '{value}' is not an ISO date such as 2026-11-20T08:00+01:00"
+        ) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="publisher")
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="PUBLISHER_CONFIG",
+    help="Configuration file [default: ./config/publisher.toml, else embedded defaults].",
+)
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text")
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens, step by step.")
+@click.pass_context
+def cli(context: click.Context, config: Path | None, log_format: str, verbose: bool) -> None:
+    """Publish news stories by email, to Mastodon, to X and to any channel a plugin adds."""
+    setup_logging(log_format, verbose)
+    context.obj = _Context(context.obj, config)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the parsed story as JSON.")
+@click.option("--published", help="Publication time to use when the file has none (ISO 8601).")
+@pass_context
+def story(context: _Context, path: Path, as_json: bool, published: str | None) -> None:
+    """Show how a story file was understood: each field and where its value came from."""
+    loaded = context.workspace.load_story(path, _published(published))
+    if as_json:
+        click.echo(json.dumps(loaded.story.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        return
+    out.print(_story_table(loaded))
+
+
+def _story_table(loaded: LoadedStory) -> Table:
+    table = Table(title=loaded.story.headline, show_lines=False, title_justify="left")
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold", max_width=80)
+    table.add_column("from", style="dim")
+    for name, value in loaded.story.model_dump(mode="json").items():
+        table.add_row(name, _summarise(value), loaded.origins.get(name, ""))
+    return table
+
+
+def _summarise(value: Any) -> str:
+    """A field's value in one cell: lists by their titles, long text shortened."""
+    if isinstance(value, list):
+        titles = [
+            next((item[k] for k in ("heading", "question", "title") if item.get(k)), "(untitled)")
+            if isinstance(item, dict)
+            else str(item)
+            for item in value
+        ]
+        return f"{len(value)}: " + " | ".join(titles) if titles else "(none)"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    if value in (None, ""):
+        return "(none)"
+    text = str(value)
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+@cli.command()
+@click.option("--story", "story_ref", required=True, help="A story file, or a story id.")
+@_destinations_option
+@click.option("--dry-run", is_flag=True, help="Render only: nothing is sent or recorded.")
+@click.option("--json", "as_json", is_flag=True, help="With --dry-run: print renditions as JSON.")
+@click.option("--force", is_flag=True, help="Publish again where it was already published.")
+@click.option("--published", help="Publication time to use when the file has none (ISO 8601).")
+@pass_context
+def publish(
+    context: _Context,
+    story_ref: str,
+    to: str | None,
+    dry_run: bool,
+    as_json: bool,
+    force: bool,
+    published: str | None,
+) -> None:
+    """Publish one story now to every destination (or those given with --to)."""
+    workspace = context.workspace
+    edition = single(workspace.find_story(story_ref, _published(published)).story)
+    plan = [(destination, edition) for destination in workspace.destinations(_names(to))]
+    _run(workspace, plan, dry_run, as_json, force)
+
+
+@cli.command()
+@click.option("--since", help="How far back to look, such as 7d or 2w [default: site setting].")
+@_destinations_option
+@click.option("--dry-run", is_flag=True, help="Render only: nothing is sent or recorded.")
+@click.option("--json", "as_json", is_flag=True, help="With --dry-run: print renditions as JSON.")
+@click.option("--force", is_flag=True, help="Send again a digest that already went out.")
+@pass_context
+def digest(
+    context: _Context, since: str | None, to: str | None, dry_run: bool, as_json: bool, force: bool
+) -> None:
+    """Send a digest of recent stories; a story goes to each destination in one digest only."""
+    plan = _digest_plan(context.workspace, since, to)
+    if plan or as_json:
+        _run(context.workspace, plan, dry_run, as_json, force)
+
+
+def _digest_plan(workspace: Workspace, since: str | None, to: str | None) -> list:
+    window_text = since or workspace.config.site.digest_since
+    window = _duration(window_text, "--since")
+    plan, idle = workspace.plan_digest(_names(to), datetime.now(workspace.config.site.zone), window)
+    for destination in idle:
+        err.print(f"{destination.name}: no new stories in the last {window_text}; nothing to send")
+    return plan
+
+
+def _duration(text: str, option: str):
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise InputError(f"{option}: {error}") from None
+
+
+def _run(workspace: Workspace, plan: list, dry_run: bool, as_json: bool, force: bool) -> None:
+    """Render every destination (any bad input stops here), then deliver unless --dry-run."""
+    if dry_run:
+        renditions = {
+            destination: workspace.render(edition, destination) for destination, edition in plan
+        }
+        for destination, rendition in renditions.items():
+            for warning in rendition.warnings:
+                err.print(f"[yellow]warning[/]: {destination.name}: {warning}")
+        if as_json:
+            click.echo(json.dumps(renditions_json(renditions), indent=2, ensure_ascii=False))
+        else:
+            for destination, rendition in renditions.items():
+                _print_rendition(destination.name, destination.channel, rendition)
+        return
+    if as_json:
+        raise InputError("--json goes with --dry-run (a real run prints a summary)")
+    with _progress_bars() as progress:
+        outcomes = workspace.publish(plan, force=force, progress=progress)
+    _print_outcomes(outcomes)
+    failed = [outcome for outcome in outcomes if outcome.status == "failed"]
+    if failed:
+        raise PublisherError(
+            f"{len(failed)} destination{'s' * (len(failed) != 1)} failed: "
+            + ", ".join(outcome.destination for outcome in failed)
+            + " (run it again to resume where it stopped)"
+        )
+
+
+def _print_rendition(name: str, channel: str, rendition) -> None:
+    out.rule(f"[bold]{name}[/] ({channel}): {len(rendition.parts)} part(s)", align="left")
+    for number, part in enumerate(rendition.parts, start=1):
+        count = f"{part.length}/{part.limit}" if part.limit else f"{part.length}"
+        reply = f", reply to {part.reply_to + 1}" if part.reply_to is not None else ""
+        out.print(f"[dim]-- part {number} ({count}{reply})[/]")
+        subject = part.extra.get("subject")
+        if subject:
+            out.print(f"Subject: {subject}")
+        out.print(part.text, markup=False)
+
+
+@contextmanager
+def _progress_bars() -> Iterator[Callable[[str], Callable[[int, int], None]]]:
+    """A progress bar per destination that reports progress (long email sends)."""
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=False) as bars:
+
+        def for_destination(name: str) -> Callable[[int, int], None]:
+            task = None
+
+            def update(done: int, total: int) -> None:
+                nonlocal task
+                if task is None:
+                    task = bars.add_task(name, total=total)
+                bars.update(task, completed=done, total=total)
+
+            return update
+
+        yield for_destination
+
+
+STATUS_STYLE = {"sent": "green", "skipped": "yellow", "failed": "red", "dry-run": "cyan"}
+
+
+def _print_outcomes(outcomes: list[Outcome]) -> None:
+    for outcome in outcomes:
+        style = STATUS_STYLE[outcome.status]
+        out.print(f"{outcome.destination}: [{style}]{outcome.status}[/] {outcome.message}")
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "folder",
+    type=click.Path(path_type=Path, file_okay=False),
+    default="preview",
+    show_default=True,
+)
+@click.option("--story", "story_ref", help="Preview this story; without it, the next digest.")
+@click.option("--since", help="Digest window, such as 7d [default: site setting].")
+@_destinations_option
+@pass_context
+def preview(
+    context: _Context, folder: Path, story_ref: str | None, since: str | None, to: str | None
+) -> None:
+    """Write every destination's rendered output into a folder, with an index page."""
+    workspace = context.workspace
+    if story_ref:
+        edition = single(workspace.find_story(story_ref).story)
+        plan = [(destination, edition) for destination in workspace.destinations(_names(to))]
+    else:
+        plan = _digest_plan(workspace, since, to)
+    if not plan:
+        raise InputError("nothing to preview: give --story, or a longer --since")
+    renditions = {
+        destination: workspace.render(edition, destination) for destination, edition in plan
+    }
+    index = write_preview(folder, renditions, workspace.templates)
+    out.print(f"Preview of {len(renditions)} destination(s) written; open {index}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+def plugins(context: _Context, as_json: bool) -> None:
+    """List every plugin with its version, hooks and channels, and any that failed to load."""
+    rows = _plugin_rows(context.plugins)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = Table("plugin", "version", "hooks", "channels")
+    for row in rows:
+        if row["error"]:
+            table.add_row(
+                f"[red]{row['name']}[/]", row["version"], f"[red]failed: {row['error']}[/]", ""
+            )
+        else:
+            table.add_row(
+                row["name"], row["version"], ", ".join(row["hooks"]), ", ".join(row["channels"])
+            )
+    out.print(table)
+
+
+def _plugin_rows(plugins: Plugins) -> list[dict[str, Any]]:
+    rows = []
+    for name, plugin in plugins.manager.list_name_plugin():
+        hooks = sorted(caller.name for caller in plugins.manager.get_hookcallers(plugin) or [])
+        channels = sorted(c for c, owner in plugins.channel_owners.items() if owner == name)
+        rows.append(
+            {
+                "name": name,
+                "version": plugins.versions.get(name, "?"),
+                "hooks": hooks,
+                "channels": channels,
+                "error": None,
+            }
+        )
+    for broken in plugins.broken:
+        rows.append(
+            {
+                "name": broken.name,
+                "version": broken.version,
+                "hooks": [],
+                "channels": [],
+                "error": broken.error,
+            }
+        )
+    return rows
+
+
+@cli.command()
+@pass_context
+def check(context: _Context) -> None:
+    """Check the configuration and each destination's credentials, without publishing."""
+    workspace = context.workspace
+    config = workspace.config
+    out.print(f"configuration: {config.label} (project folder {config.root})")
+    out.print(f"stories: {workspace.stories_dir} ({len(workspace.story_files())} files)")
+    problems = 0
+    for destination in workspace.destinations():
+        channel = workspace.channel_for(destination)
+        try:
+            account = escape(channel.check(destination))
+            out.print(f"[green]ok[/] {destination.name} ({destination.channel}): {account}")
+        except (PublisherError, DeliveryError) as error:
+            if destination.settings.dry_run:
+                out.print(f"[yellow]dry run[/] {destination.name}: {escape(scrub(str(error)))}")
+            else:
+                problems += 1
+                out.print(f"[red]failed[/] {destination.name}: {escape(scrub(str(error)))}")
+        finally:
+            channel.close()
+    if problems:
+        raise InputError(f"{problems} destination{'s' * (problems != 1)} cannot publish")
+
+
+@cli.command()
+@click.option("--limit", default=20, show_default=True, help="How many publications to show.")
+@pass_context
+def status(context: _Context, limit: int) -> None:
+    """Show recent deliveries: what went where, and what failed."""
+    rows = context.workspace.ledger.recent(limit)
+    if not rows:
+        out.print("Nothing has been published yet.")
+        return
+    table = Table("started", "edition", "destination", "status", "parts", "error")
+    for row in rows:
+        table.add_row(
+            f"{row['started_at']:%Y-%m-%d %H:%M}",
+            row["edition_id"],
+            row["destination"],
+            row["status"],
+            f"{row['sent']}/{row['parts']}",
+            row["error"] or "",
+        )
+    out.print(table)
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False), default=".")
+def init(folder: Path) -> None:
+    """Write a working config/ and templates/ (and an empty stories/) into FOLDER."""
+    written = init_project(folder)
+    out.print(f"Wrote {len(written)} files into {folder}/ (config/publisher.toml, templates/).")
+    out.print("Next: put a story into stories/, then run: publisher publish --story ID --dry-run")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: load plugins, let them add commands, run, map errors to exit codes."""
+    plugins = load_plugins()
+    plugins.hook.publisher_register_commands(cli=cli)
+    try:
+        result = cli.main(args=argv, prog_name="publisher", obj=plugins, standalone_mode=False)
+    except click.exceptions.Abort:
+        err.print("aborted")
+        return 130
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except PublisherError as error:
+        err.print(f"[red]error[/]: {escape(scrub(str(error)))}")
+        return error.exit_code
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

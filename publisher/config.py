@@ -1,0 +1,220 @@
+"""Configuration: `config/publisher.toml`, validated, with `${VAR}` environment references.
+
+Relative paths are read from the project folder: the folder that holds
+`config/` (or the configuration file's own folder when it lives elsewhere).
+With no configuration file at all, the embedded defaults apply, rooted in the
+current folder.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from publisher import defaults
+from publisher.channel import ChannelSettings
+from publisher.errors import ConfigError
+from publisher.secrets import EnvText, Secret, expand
+from publisher.story import Url
+
+CONFIG_PATH = Path("config/publisher.toml")
+_DURATION = re.compile(r"(\d+)\s*([wdhm])")
+_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """'7d', '2w', '36h', '1d12h' -> a timedelta."""
+    compact = text.replace(" ", "").lower()
+    parts = _DURATION.findall(compact)
+    if not parts or "".join(n + u for n, u in parts) != compact:
+        raise ValueError(f"'{text}' is not a duration such as 7d, 2w or 36h")
+    return timedelta(**{_UNITS[unit]: int(number) for number, unit in parts})
+
+
+def _timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown timezone '{name}' (use a name such as Europe/Berlin)") from None
+    return name
+
+
+def _duration(text: str) -> str:
+    parse_duration(text)
+    return text
+
+
+Duration = Annotated[str, AfterValidator(_duration)]
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+
+class SiteSettings(_Settings):
+    name: str = "Publisher"
+    url: Url = "https://news.example.org"
+    stories: Path = Path("stories")
+    templates: Path = Path("templates")
+    state: str = "sqlite:///state/publisher.db"
+    timezone: Annotated[str, AfterValidator(_timezone)] = "UTC"
+    story_url: str = "{site}/stories/{id}"
+    digest_since: Duration = "7d"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def url_pattern(self) -> str:
+        """The story URL pattern with the site URL filled in; `{id}` left for each story."""
+        return self.story_url.replace("{site}", self.url.rstrip("/"))
+
+
+class ScheduleSettings(_Settings):
+    cron: str
+    job: Literal["digest"] = "digest"
+    since: Duration = "7d"
+    to: list[str] = Field(default_factory=list)
+    max_stories: int | None = Field(default=None, ge=1)
+
+
+@dataclass(frozen=True)
+class Config:
+    """A loaded configuration: the site, each destination's settings, the schedules."""
+
+    path: Path | None  # None when the embedded defaults are in use
+    root: Path
+    site: SiteSettings
+    destinations: Mapping[str, ChannelSettings]
+    schedules: Mapping[str, ScheduleSettings]
+
+    def resolve(self, path: Path) -> Path:
+        """A path from the configuration, read relative to the project folder."""
+        return path if path.is_absolute() else self.root / path
+
+    @property
+    def state_url(self) -> str:
+        """The state database URL; a relative SQLite path is made absolute from the root."""
+        prefix = "sqlite:///"
+        if self.site.state.startswith(prefix) and not self.site.state.startswith(prefix + "/"):
+            relative = self.site.state.removeprefix(prefix)
+            if relative and relative != ":memory:":
+                return prefix + str(self.resolve(Path(relative)))
+        return self.site.state
+
+    @property
+    def label(self) -> str:
+        return str(self.path) if self.path else "embedded defaults"
+
+
+def find_config(explicit: Path | None, cwd: Path) -> Path | None:
+    """The configuration file to use: --config, else ./config/publisher.toml, else none."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"{explicit}: no such configuration file")
+        return explicit
+    local = cwd / CONFIG_PATH
+    return local if local.is_file() else None
+
+
+def load_config(path: Path | None, channels: Mapping[str, type], cwd: Path | None = None) -> Config:
+    """Read and validate a configuration; `channels` maps channel names to their classes."""
+    cwd = cwd or Path.cwd()
+    source = path or defaults.config_file()
+    label = str(path) if path else "embedded defaults"
+    try:
+        raw = tomllib.loads(source.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{label}: invalid TOML: {error}") from None
+    except OSError as error:
+        raise ConfigError(f"{label}: cannot read: {error.strerror or error}") from None
+    raw = _expand_all(raw)
+    unknown = set(raw) - {"site", "destinations", "schedules"}
+    if unknown:
+        raise ConfigError(f"{label}: unknown section [{sorted(unknown)[0]}]")
+
+    site = _validate(SiteSettings, raw.get("site", {}), label, "site")
+    destinations = {
+        name: _destination(name, settings, channels, label)
+        for name, settings in _table(raw, "destinations", label).items()
+    }
+    schedules = {
+        name: _validate(ScheduleSettings, settings, label, f"schedules.{name}")
+        for name, settings in _table(raw, "schedules", label).items()
+    }
+    for name, schedule in schedules.items():
+        for target in schedule.to:
+            if target not in destinations:
+                raise ConfigError(
+                    f"{label}: schedules.{name}.to: unknown destination '{target}' "
+                    f"(known: {', '.join(destinations) or 'none'})"
+                )
+    root = _project_root(path) if path else cwd
+    return Config(path, root, site, destinations, schedules)
+
+
+def _project_root(path: Path) -> Path:
+    folder = path.resolve().parent
+    return folder.parent if folder.name == "config" else folder
+
+
+def _table(raw: dict, name: str, label: str) -> dict[str, Any]:
+    table = raw.get(name, {})
+    if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
+        raise ConfigError(f"{label}: [{name}] must hold one table per entry, as [{name}.NAME]")
+    return table
+
+
+def _destination(
+    name: str, settings: dict[str, Any], channels: Mapping[str, type], label: str
+) -> ChannelSettings:
+    channel = settings.get("channel")
+    if channel not in channels:
+        known = ", ".join(sorted(channels)) or "none are installed"
+        what = f"unknown channel '{channel}'" if channel else "no channel given"
+        raise ConfigError(f"{label}: destinations.{name}.channel: {what} (known: {known})")
+    model = channels[channel].settings_model
+    return _validate(model, settings, label, f"destinations.{name}")
+
+
+def _validate(model: type[BaseModel], values: Any, label: str, where: str) -> Any:
+    try:
+        validated = model.model_validate(values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        key = ".".join(str(part) for part in (where, *first["loc"]))
+        message = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            message = "unknown key"
+        raise ConfigError(f"{label}: {key}: {message}") from None
+    _check_unset(validated, values, label, where)
+    return validated
+
+
+def _check_unset(validated: BaseModel, values: dict, label: str, where: str) -> None:
+    """An unset `${VAR}` is fine for a secret (reported when used), an error anywhere else."""
+    for key, value in values.items():
+        secret = isinstance(getattr(validated, key, None), Secret)
+        if isinstance(value, EnvText) and value.unset and not secret:
+            raise ConfigError(
+                f"{label}: {where}.{key}: environment variable {', '.join(value.unset)} is not set"
+            )
+
+
+def _expand_all(value: Any) -> Any:
+    if isinstance(value, str):
+        return expand(value)
+    if isinstance(value, dict):
+        return {key: _expand_all(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_expand_all(item) for item in value]
+    return value

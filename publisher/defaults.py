@@ -1,0 +1,24 @@
+"""Where the embedded defaults (configuration and templates) are on this installation.
+
+They are the repository's top-level `config/` and `templates/`: a wheel carries
+them inside the package, a source checkout has them beside it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _shipped(name: str) -> Path:
+    inside = _PACKAGE / name
+    return inside if inside.is_dir() else _PACKAGE.parent / name
+
+
+def templates_dir() -> Path:
+    return _shipped("templates")
+
+
+def config_file() -> Path:
+    return _shipped("config") / "publisher.toml"

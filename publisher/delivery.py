@@ -1,0 +1,190 @@
+"""The delivery loop: rendition -> ledger -> channel.deliver -> receipt.
+
+Each part is claimed in the ledger before the channel sees it and settled
+after, so a second run skips what went out, retries what failed, and hands
+the channel the remote reference of the part it replies to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import pluggy
+
+from publisher.channel import (
+    Channel,
+    DeliveryContext,
+    DeliveryError,
+    Destination,
+    Part,
+    RateLimited,
+    Rendition,
+    Sent,
+    TemporaryFailure,
+)
+from publisher.edition import Edition
+from publisher.ledger import AlreadyDone, Ledger
+from publisher.secrets import scrub
+
+Status = Literal["sent", "skipped", "failed", "dry-run"]
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long one run keeps trying a part before it records a failure and moves on."""
+
+    attempts: int = 5  # tries per part, the first included
+    first_pause: float = 2.0  # seconds; doubled on each retry, with jitter
+    longest_pause: float = 120.0
+    longest_wait: float = 900.0  # a rate limit that resets later than this ends the run
+
+    def pause(self, attempt: int) -> float:
+        """Exponential backoff with jitter, so that many clients do not retry in step."""
+        ceiling = min(self.longest_pause, self.first_pause * 2 ** (attempt - 1))
+        return random.uniform(ceiling / 2, ceiling)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Where every part of an edition ended up at one destination."""
+
+    edition_id: str
+    destination: str
+    parts: tuple[Sent, ...]
+
+    @property
+    def url(self) -> str | None:
+        return self.parts[0].url if self.parts else None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened at one destination, in words for the person who ran it."""
+
+    destination: str
+    status: Status
+    message: str
+    receipt: Receipt | None = None
+
+
+def content_hash(rendition_part: dict) -> str:
+    return hashlib.sha256(json.dumps(rendition_part, sort_keys=True).encode()).hexdigest()
+
+
+def idempotency_key(edition_id: str, destination: str, number: int, digest: str) -> str:
+    """Stable across attempts at one part, different for any other part or content."""
+    seed = f"{edition_id}\x1f{destination}\x1f{number}\x1f{digest}"
+    return hashlib.sha256(seed.encode()).hexdigest()[:32]
+
+
+def deliver(
+    ledger: Ledger,
+    hook: pluggy.HookRelay,
+    channel: Channel,
+    edition: Edition,
+    destination: Destination,
+    rendition: Rendition,
+    force: bool = False,
+    policy: RetryPolicy = RetryPolicy(),
+    sleep: Callable[[float], None] = time.sleep,
+    progress: Callable[[int, int], None] | None = None,
+) -> Outcome:
+    """Deliver a rendition part by part through the ledger; never raises for a channel failure."""
+    started = ledger.begin(
+        edition.id,
+        destination.name,
+        channel=destination.channel,
+        kind=edition.kind,
+        story_ids=[story.id for story in edition.stories],
+        parts=len(rendition.parts),
+        force=force,
+    )
+    if isinstance(started, AlreadyDone):
+        when = f"{started.finished_at:%Y-%m-%d %H:%M} UTC"
+        return Outcome(
+            destination.name, "skipped", f"already published on {when}; --force sends it again"
+        )
+    total = len(rendition.parts)
+    sent: list[Sent] = []
+    for number, part in enumerate(rendition.parts, start=1):
+        digest = content_hash(part.as_json())
+        claim = ledger.claim(started, number, digest)
+        if claim.sent is not None:
+            sent.append(claim.sent)
+            continue
+        context = DeliveryContext(
+            edition=edition,
+            destination=destination,
+            number=number,
+            reply_to=sent[part.reply_to] if part.reply_to is not None else None,
+            idempotency_key=idempotency_key(edition.id, destination.name, number, digest),
+            delivery_id=f"{edition.id}/{destination.name}/{started.round}",
+            in_flight=claim.in_flight,
+            attempt=claim.attempt,
+            **({"progress": progress} if progress else {}),
+        )
+        try:
+            result = _send(channel, part, context, policy, sleep)
+        except Exception as error:  # any channel failure is recorded, never lost
+            message = scrub(str(error) or type(error).__name__)
+            ledger.fail(started, number, message)
+            ledger.finish(started, "failed")
+            return Outcome(destination.name, "failed", f"part {number} of {total}: {message}")
+        ledger.settle(started, number, result)
+        sent.append(result)
+    ledger.finish(started, "done")
+    receipt = Receipt(edition.id, destination.name, tuple(sent))
+    hook.publisher_published(edition=edition, destination=destination, receipt=receipt)
+    where = f": {receipt.url}" if receipt.url else ""
+    return Outcome(destination.name, "sent", f"{total} part{'s' * (total != 1)}{where}", receipt)
+
+
+def _send(
+    channel: Channel,
+    part: Part,
+    context: DeliveryContext,
+    policy: RetryPolicy,
+    sleep: Callable[[float], None],
+) -> Sent:
+    """One part, retried in this run for rate limits and passing failures, within bounds."""
+    where = f"{context.destination.name}: part {context.number}"
+    for attempt in range(1, policy.attempts + 1):
+        try:
+            if context.in_flight:
+                found = channel.recover(part, context)
+                if found is not None:
+                    log.info("%s was already delivered as %s; recorded", where, found.id)
+                    return found
+            return channel.deliver(part, context)
+        except RateLimited as error:
+            wait = error.retry_after if error.retry_after is not None else policy.pause(attempt)
+            if wait > policy.longest_wait:
+                raise DeliveryError(
+                    f"{error}; the limit resets in {wait / 60:.0f} minutes, run again after that"
+                ) from error
+            failure = error
+        except TemporaryFailure as error:
+            wait = policy.pause(attempt)
+            failure = error
+            # The request may have arrived: the next attempt looks for it before resending.
+            context = replace(context, in_flight=True)
+        if attempt < policy.attempts:
+            log.warning(
+                "%s: %s; retrying in %.0fs (attempt %d of %d)",
+                where,
+                failure,
+                wait,
+                attempt + 1,
+                policy.attempts,
+            )
+            sleep(wait)
+        context = replace(context, attempt=context.attempt + 1)
+    raise DeliveryError(f"{failure} (gave up after {policy.attempts} attempts)") from failure

@@ -1,0 +1,68 @@
+"""Editions: what one delivery carries, a single story or a digest of several."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from publisher.story import Story
+
+
+class Edition(BaseModel):
+    """One story, or a digest of stories from a window of time, ready to render.
+
+    `publisher_prepare_edition` hooks change an edition in place; each
+    destination gets its own copy, so a change for one never leaks to another.
+    """
+
+    model_config = ConfigDict(validate_assignment=True)
+
+    id: str
+    kind: Literal["story", "digest"]
+    stories: list[Story] = Field(min_length=1)
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+
+    @property
+    def lead(self) -> Story:
+        return self.stories[0]
+
+
+def single(story: Story) -> Edition:
+    return Edition(id=f"story-{story.id}", kind="story", stories=[story])
+
+
+def digest(
+    stories: Iterable[Story],
+    end: datetime,
+    since: timedelta,
+    exclude: frozenset[str] = frozenset(),
+    max_stories: int | None = None,
+) -> Edition | None:
+    """The stories published in (end - since, end], newest first; None when there are none.
+
+    `exclude` holds ids already sent, so a story never appears in two digests.
+    The id names the window's last day and the stories, so rebuilding the same
+    digest gives the same id (and the ledger knows it), while a different choice
+    of stories is a different edition.
+    """
+    start = end - since
+    chosen = sorted(
+        (s for s in stories if start < s.published <= end and s.id not in exclude),
+        key=lambda s: (s.published, s.id),
+        reverse=True,
+    )[:max_stories]
+    if not chosen:
+        return None
+    fingerprint = hashlib.sha256(" ".join(sorted(s.id for s in chosen)).encode()).hexdigest()
+    return Edition(
+        id=f"digest-{end:%Y-%m-%d}-{fingerprint[:8]}",
+        kind="digest",
+        stories=chosen,
+        start=start,
+        end=end,
+    )

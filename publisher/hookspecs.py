@@ -1,0 +1,38 @@
+"""Hook specifications: the whole plugin API in one page."""
+
+from __future__ import annotations
+
+from pluggy import HookimplMarker, HookspecMarker
+
+hookspec = HookspecMarker("publisher")
+hookimpl = HookimplMarker("publisher")
+
+
+@hookspec
+def publisher_register_channels(register):
+    """Call `register(ChannelClass)` for each channel this plugin provides."""
+
+
+@hookspec(firstresult=True)
+def publisher_load_story(path):
+    """Read the story file at `path` into a `StoryDraft`, or return None if not yours."""
+
+
+@hookspec
+def publisher_prepare_edition(edition, destination):
+    """Change `edition` in place before it is rendered for `destination`."""
+
+
+@hookspec
+def publisher_published(edition, destination, receipt):
+    """React to a finished delivery of `edition` to `destination`."""
+
+
+@hookspec
+def publisher_template_dirs():
+    """Return folders of templates; the user's own folder still wins file by file."""
+
+
+@hookspec
+def publisher_register_commands(cli):
+    """Add commands to the `publisher` command line (a click group)."""

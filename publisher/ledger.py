@@ -1,0 +1,332 @@
+"""The delivery ledger: every part of every rendition, recorded before and after it is sent.
+
+A publication is one edition going to one destination. `--force` starts a new
+round of it; history is kept. Each part goes `sending` before the channel is
+called and `sent` (with its remote id) or `failed` after, so a run that dies
+leaves an exact record of where to resume and which part may be in flight.
+
+SQLAlchemy Core and portable types only: a PostgreSQL URL works unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from publisher.channel import Sent
+from publisher.errors import PublisherError
+
+metadata = MetaData()
+
+publications = Table(
+    "publications",
+    metadata,
+    Column("edition_id", String(200), primary_key=True),
+    Column("destination", String(100), primary_key=True),
+    Column("round", Integer, primary_key=True),
+    Column("channel", String(100), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("story_ids", Text, nullable=False),
+    Column("parts", Integer, nullable=False),
+    Column("status", String(20), nullable=False),  # running, done, failed
+    Column("owner", String(200)),  # host:pid of the run delivering it
+    Column("heartbeat", DateTime(timezone=True)),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("edition_id", String(200), primary_key=True),
+    Column("destination", String(100), primary_key=True),
+    Column("round", Integer, primary_key=True),
+    Column("part", Integer, primary_key=True),
+    Column("content_hash", String(64), nullable=False),
+    Column("status", String(20), nullable=False),  # sending, sent, failed
+    Column("remote_id", String(200)),
+    Column("remote_url", Text),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# A run that stopped renewing its claim this long ago is presumed dead (on another host).
+STALE_AFTER = timedelta(minutes=15)
+
+
+class Busy(PublisherError):
+    """Another live run is delivering the same publication."""
+
+
+@dataclass(frozen=True)
+class Publication:
+    edition_id: str
+    destination: str
+    round: int
+
+
+@dataclass(frozen=True)
+class AlreadyDone:
+    """The edition already went to the destination; publishing again needs --force."""
+
+    finished_at: datetime
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The state of a part when a run reaches it."""
+
+    sent: Sent | None  # already delivered: skip it and reply to it
+    in_flight: bool  # an earlier run started it and never recorded the outcome
+    attempt: int
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything stored here is UTC."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _owner_is_gone(owner: str | None, heartbeat: datetime | None) -> bool:
+    if not owner:
+        return True
+    host, _, pid = owner.rpartition(":")
+    if host == socket.gethostname():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except (PermissionError, ValueError):
+            return False
+        return int(pid) == os.getpid()
+    return heartbeat is None or _now() - _aware(heartbeat) > STALE_AFTER
+
+
+class Ledger:
+    """Claim and settle operations on the state database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        metadata.create_all(engine)
+
+    @contextmanager
+    def _transaction(self) -> Iterator:
+        with self.engine.begin() as connection:
+            yield connection
+
+    # Publications ---------------------------------------------------------------
+
+    def begin(
+        self,
+        edition_id: str,
+        destination: str,
+        *,
+        channel: str,
+        kind: str,
+        story_ids: Sequence[str],
+        parts: int,
+        force: bool = False,
+    ) -> Publication | AlreadyDone:
+        """Start or resume the publication of an edition to a destination."""
+        key = and_(
+            publications.c.edition_id == edition_id, publications.c.destination == destination
+        )
+        with self._transaction() as db:
+            latest = db.execute(
+                select(publications).where(key).order_by(publications.c.round.desc()).limit(1)
+            ).first()
+            if latest is not None and latest.status != "done":
+                if latest.status == "running" and not _owner_is_gone(
+                    latest.owner, latest.heartbeat
+                ):
+                    raise Busy(
+                        f"{destination}: {edition_id} is being delivered by another run "
+                        f"({latest.owner}); try again when it has finished"
+                    )
+                db.execute(
+                    update(publications)
+                    .where(key, publications.c.round == latest.round)
+                    .values(status="running", owner=_owner(), heartbeat=_now(), parts=parts)
+                )
+                return Publication(edition_id, destination, latest.round)
+            if latest is not None and not force:
+                return AlreadyDone(_aware(latest.finished_at))
+            round_ = latest.round + 1 if latest is not None else 1
+            try:
+                db.execute(
+                    insert(publications).values(
+                        edition_id=edition_id,
+                        destination=destination,
+                        round=round_,
+                        channel=channel,
+                        kind=kind,
+                        story_ids=json.dumps(list(story_ids)),
+                        parts=parts,
+                        status="running",
+                        owner=_owner(),
+                        heartbeat=_now(),
+                        started_at=_now(),
+                    )
+                )
+            except IntegrityError:
+                raise Busy(f"{destination}: {edition_id} was just started by another run") from None
+        return Publication(edition_id, destination, round_)
+
+    def finish(self, publication: Publication, status: str) -> None:
+        with self._transaction() as db:
+            db.execute(
+                update(publications)
+                .where(*self._publication_key(publication))
+                .values(status=status, owner=None, finished_at=_now())
+            )
+
+    # Parts ----------------------------------------------------------------------
+
+    def claim(self, publication: Publication, number: int, content_hash: str) -> Claim:
+        """Mark part `number` as being sent, or report that it already went out."""
+        key = (*self._publication_key(publication, deliveries), deliveries.c.part == number)
+        with self._transaction() as db:
+            db.execute(
+                update(publications)
+                .where(*self._publication_key(publication))
+                .values(heartbeat=_now())
+            )
+            row = db.execute(select(deliveries).where(*key)).first()
+            if row is None:
+                db.execute(
+                    insert(deliveries).values(
+                        edition_id=publication.edition_id,
+                        destination=publication.destination,
+                        round=publication.round,
+                        part=number,
+                        content_hash=content_hash,
+                        status="sending",
+                        attempts=1,
+                        created_at=_now(),
+                        updated_at=_now(),
+                    )
+                )
+                return Claim(sent=None, in_flight=False, attempt=1)
+            if row.status == "sent":
+                return Claim(
+                    Sent(row.remote_id, row.remote_url), in_flight=False, attempt=row.attempts
+                )
+            db.execute(
+                update(deliveries)
+                .where(*key)
+                .values(
+                    status="sending",
+                    content_hash=content_hash,
+                    attempts=row.attempts + 1,
+                    updated_at=_now(),
+                )
+            )
+            return Claim(sent=None, in_flight=row.status == "sending", attempt=row.attempts + 1)
+
+    def settle(self, publication: Publication, number: int, sent: Sent) -> None:
+        self._set_part(publication, number, status="sent", remote_id=sent.id, remote_url=sent.url)
+
+    def fail(self, publication: Publication, number: int, error: str) -> None:
+        self._set_part(publication, number, status="failed", last_error=error)
+
+    def _set_part(self, publication: Publication, number: int, **values: object) -> None:
+        with self._transaction() as db:
+            db.execute(
+                update(deliveries)
+                .where(*self._publication_key(publication, deliveries), deliveries.c.part == number)
+                .values(updated_at=_now(), **values)
+            )
+
+    @staticmethod
+    def _publication_key(publication: Publication, table: Table = publications) -> tuple:
+        return (
+            table.c.edition_id == publication.edition_id,
+            table.c.destination == publication.destination,
+            table.c.round == publication.round,
+        )
+
+    # Questions ------------------------------------------------------------------
+
+    def sent_stories(self, destination: str, kind: str = "digest") -> frozenset[str]:
+        """Ids of every story that went out to `destination` in a finished `kind` edition."""
+        with self._transaction() as db:
+            rows = db.execute(
+                select(publications.c.story_ids).where(
+                    publications.c.destination == destination,
+                    publications.c.kind == kind,
+                    publications.c.status == "done",
+                )
+            )
+            return frozenset(story for (ids,) in rows for story in json.loads(ids))
+
+    def recent(self, limit: int = 20) -> list[dict]:
+        """The latest publications with how many of their parts were sent."""
+        sent_parts = (
+            select(func.count())
+            .where(
+                deliveries.c.edition_id == publications.c.edition_id,
+                deliveries.c.destination == publications.c.destination,
+                deliveries.c.round == publications.c.round,
+                deliveries.c.status == "sent",
+            )
+            .scalar_subquery()
+        )
+        last_error = (
+            select(deliveries.c.last_error)
+            .where(
+                deliveries.c.edition_id == publications.c.edition_id,
+                deliveries.c.destination == publications.c.destination,
+                deliveries.c.round == publications.c.round,
+                deliveries.c.status == "failed",
+            )
+            .limit(1)
+            .scalar_subquery()
+        )
+        query = (
+            select(publications, sent_parts.label("sent"), last_error.label("error"))
+            .order_by(publications.c.started_at.desc())
+            .limit(limit)
+        )
+        with self._transaction() as db:
+            return [dict(row._mapping) for row in db.execute(query)]
+
+    def parts(self, publication: Publication) -> list[dict]:
+        """Every recorded part of a publication, in order."""
+        with self._transaction() as db:
+            rows = db.execute(
+                select(deliveries)
+                .where(*self._publication_key(publication, deliveries))
+                .order_by(deliveries.c.part)
+            )
+            return [dict(row._mapping) for row in rows]

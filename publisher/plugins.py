@@ -1,0 +1,103 @@
+"""The plugin manager: entry points in the group `publisher`, then the built-ins, the same way.
+
+`PUBLISHER_LOAD_PLUGINS` (comma-separated entry-point names, empty for none)
+limits which installed plugins load: the way out when one breaks start-up.
+A plugin that fails to import or to register is reported and skipped; the
+others load.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+
+import pluggy
+
+from publisher import __version__, hookspecs
+from publisher.channel import Channel
+
+GROUP = "publisher"
+BUILTINS = (
+    "publisher.loaders.markdown_story",
+    "publisher.loaders.json_story",
+    "publisher.loaders.text_export",
+)
+
+
+@dataclass(frozen=True)
+class BrokenPlugin:
+    name: str
+    version: str
+    error: str
+
+
+@dataclass
+class Plugins:
+    """The manager, the channels plugins registered (with who registered them), the failures."""
+
+    manager: pluggy.PluginManager
+    channels: dict[str, type[Channel]] = field(default_factory=dict)
+    channel_owners: dict[str, str] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+    broken: list[BrokenPlugin] = field(default_factory=list)
+
+    @property
+    def hook(self) -> pluggy.HookRelay:
+        return self.manager.hook
+
+
+def load_plugins() -> Plugins:
+    """Load installed plugins and the built-ins, then collect their channels."""
+    plugins = Plugins(pluggy.PluginManager(GROUP))
+    plugins.manager.add_hookspecs(hookspecs)
+    wanted = os.environ.get("PUBLISHER_LOAD_PLUGINS")
+    allowed = None if wanted is None else {n.strip() for n in wanted.split(",") if n.strip()}
+    for entry_point in entry_points(group=GROUP):
+        if allowed is not None and entry_point.name not in allowed:
+            continue
+        version = entry_point.dist.version if entry_point.dist else "unknown"
+        try:
+            plugins.manager.register(entry_point.load(), name=entry_point.name)
+            plugins.versions[entry_point.name] = version
+        except Exception as error:  # a broken plugin must not take the others down
+            plugins.broken.append(BrokenPlugin(entry_point.name, version, _describe(error)))
+    for name in BUILTINS:
+        plugins.manager.register(importlib.import_module(name), name=name)
+        plugins.versions[name] = __version__
+    _collect_channels(plugins)
+    return plugins
+
+
+def _collect_channels(plugins: Plugins) -> None:
+    """Call each plugin's register hook with a `register` that checks what it is given."""
+    for implementation in plugins.hook.publisher_register_channels.get_hookimpls():
+        owner = implementation.plugin_name
+
+        def register(channel_class: type[Channel], owner: str = owner) -> None:
+            if not (isinstance(channel_class, type) and issubclass(channel_class, Channel)):
+                raise TypeError(f"register() takes a Channel subclass, not {channel_class!r}")
+            name = getattr(channel_class, "name", "")
+            if not name:
+                raise TypeError(f"channel class {channel_class.__name__} has no name")
+            if name in plugins.channels:
+                raise ValueError(
+                    f"channel '{name}' is already registered by {plugins.channel_owners[name]}"
+                )
+            plugins.channels[name] = channel_class
+            plugins.channel_owners[name] = owner
+
+        try:
+            implementation.function(register=register)
+        except Exception as error:
+            plugins.broken.append(
+                BrokenPlugin(owner, plugins.versions.pop(owner), _describe(error))
+            )
+            plugins.manager.unregister(name=owner)
+            for name in [n for n, o in plugins.channel_owners.items() if o == owner]:
+                del plugins.channels[name], plugins.channel_owners[name]
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"

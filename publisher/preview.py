@@ -1,0 +1,56 @@
+"""Previews: every destination's rendition as files, with an index page to compare them.
+
+Also the JSON shape of renditions that `--dry-run --json` prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from publisher.channel import Destination, Rendition
+from publisher.templates import Templates
+
+
+def renditions_json(renditions: Mapping[Destination, Rendition]) -> dict[str, Any]:
+    """`{"destinations": {NAME: {"channel": ..., "parts": [...]}}}`, for scripts and review."""
+    return {
+        "destinations": {
+            destination.name: {
+                "channel": destination.channel,
+                "parts": [part.as_json() for part in rendition.parts],
+                "warnings": list(rendition.warnings),
+            }
+            for destination, rendition in renditions.items()
+        }
+    }
+
+
+def write_preview(
+    out: Path, renditions: Mapping[Destination, Rendition], templates: Templates
+) -> Path:
+    """Write a file per destination and part, and `index.html` showing them side by side."""
+    columns = []
+    for destination, rendition in renditions.items():
+        folder = out / destination.name
+        folder.mkdir(parents=True, exist_ok=True)
+        parts = []
+        for number, part in enumerate(rendition.parts, start=1):
+            stem = f"part-{number:02d}"
+            (folder / f"{stem}.txt").write_text(part.text, encoding="utf-8")
+            html = part.extra.get("html")
+            if html:
+                (folder / f"{stem}.html").write_text(html, encoding="utf-8")
+            parts.append(
+                {
+                    "number": number,
+                    "part": part,
+                    "text_file": f"{destination.name}/{stem}.txt",
+                    "html_file": f"{destination.name}/{stem}.html" if html else None,
+                }
+            )
+        columns.append({"destination": destination, "rendition": rendition, "parts": parts})
+    index = out / "index.html"
+    index.write_text(templates.render("preview/index.html", columns=columns), encoding="utf-8")
+    return index

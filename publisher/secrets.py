@@ -1,0 +1,117 @@
+"""Secrets from environment variables, and masking them wherever text leaves the process.
+
+A configuration value such as `"${MASTODON_ACCESS_TOKEN}"` in a field typed
+`Secret` keeps its source: its repr names the variable, never the value, an
+unset variable is reported only when the value is needed, and every value is
+remembered so that log lines and error messages can be scrubbed of it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic_core import core_schema
+
+from publisher.errors import ConfigError
+
+MASK = "********"
+_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_known: set[str] = set()
+
+
+class EnvText(str):
+    """Text expanded from `${VAR}` references; `source` is what the configuration said."""
+
+    source: str
+    unset: tuple[str, ...]
+
+
+def expand(value: str, environ: Mapping[str, str] | None = None) -> str:
+    """Replace `${VAR}` and `${VAR:-default}`; unset variables without a default are noted."""
+    environ = os.environ if environ is None else environ
+    if "${" not in value:
+        return value
+    expanded = EnvText(_REFERENCE.sub(lambda m: environ.get(m.group(1), m.group(2) or ""), value))
+    expanded.source = value
+    expanded.unset = tuple(
+        m.group(1)
+        for m in _REFERENCE.finditer(value)
+        if m.group(1) not in environ and m.group(2) is None
+    )
+    return expanded
+
+
+class Secret:
+    """A credential: shown as its `${VAR}` source or a mask, revealed only where it is used."""
+
+    def __init__(self, value: str, source: str = "", unset: tuple[str, ...] = ()) -> None:
+        self._value = value
+        self.source = source
+        self.unset = unset
+        remember(value)
+
+    @classmethod
+    def from_env(cls, name: str) -> Secret:
+        """A secret read straight from one environment variable (for settings defaults)."""
+        value = os.environ.get(name)
+        return cls(value or "", f"'${{{name}}}'", () if value is not None else (name,))
+
+    @property
+    def is_set(self) -> bool:
+        return not self.unset and self._value != ""
+
+    def reveal(self) -> str:
+        """The value, for the one call that needs it; an unset variable is a ConfigError."""
+        if self.unset:
+            raise ConfigError(f"environment variable {', '.join(self.unset)} is not set")
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Secret({self.source or MASK!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> core_schema.CoreSchema:
+        def build(value: Any) -> Secret:
+            if isinstance(value, Secret):
+                return value
+            if not isinstance(value, str):
+                raise ValueError("must be text")
+            if isinstance(value, EnvText):
+                return cls(str(value), repr(value.source), value.unset)
+            return cls(value)
+
+        return core_schema.no_info_plain_validator_function(
+            build, serialization=core_schema.plain_serializer_function_ser_schema(repr)
+        )
+
+
+def remember(value: str) -> None:
+    """Mask `value` in everything `scrub` sees from now on (very short values would mask noise)."""
+    if len(value) >= 4:
+        _known.add(value)
+
+
+def scrub(text: str) -> str:
+    """Replace every known secret in `text` with a mask."""
+    for value in sorted(_known, key=len, reverse=True):
+        text = text.replace(value, MASK)
+    return text
+
+
+class ScrubbingFilter(logging.Filter):
+    """A logging filter that masks secrets in every record it passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = scrub(record.getMessage())
+        record.args = None
+        return True

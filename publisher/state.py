@@ -1,0 +1,84 @@
+"""The state database: one SQLAlchemy engine for the ledger, the scheduler and plugins.
+
+SQLite by default, PostgreSQL by URL. Plugins reach it through
+`destination.state`: its `engine` for tables of their own (the email plugin's
+subscribers), and a small JSON cache for values worth keeping between runs
+(a Mastodon instance's character limit).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    select,
+)
+
+metadata = MetaData()
+
+_cache = Table(
+    "cache",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def connect(url: str) -> Engine:
+    """An engine for `url`; SQLite files get their folder, a lock timeout and WAL."""
+    if not url.startswith("sqlite:///") or url.endswith(":memory:"):
+        return create_engine(url)
+    Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _write_ahead_log(connection: Any, _record: Any) -> None:
+        # WAL lets the scheduler and a command-line run share the file.
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    return engine
+
+
+class State:
+    """The state database, connected on first use so that renders never create it early."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    @cached_property
+    def engine(self) -> Engine:
+        engine = connect(self.url)
+        metadata.create_all(engine)
+        return engine
+
+    def get(self, key: str) -> Any | None:
+        """A cached value, or None."""
+        with self.engine.begin() as db:
+            row = db.execute(select(_cache.c.value).where(_cache.c.key == key)).first()
+        return json.loads(row.value) if row else None
+
+    def put(self, key: str, value: Any) -> None:
+        """Cache a JSON-serialisable value under `key`, replacing any older one."""
+        with self.engine.begin() as db:
+            db.execute(_cache.delete().where(_cache.c.key == key))
+            db.execute(
+                _cache.insert().values(
+                    key=key, value=json.dumps(value), updated_at=datetime.now(UTC)
+                )
+            )

@@ -1,0 +1,123 @@
+"""The Story model: what every loader produces and every channel reads.
+
+Validation lives here so that all input formats are held to the same rules; the
+loading step (`publisher.loading`) turns a failed validation into a file and line.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Annotated
+
+from pydantic import AfterValidator, AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
+_SPACES = re.compile(r"\s+")
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+_URL = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)
+
+
+def clean_line(value: str) -> str:
+    """One line of text: NFC, no control characters, runs of white space folded.
+
+    Headlines and titles end up in mail headers and post openings, so CR and LF
+    are folded to spaces here, once, rather than guarded against in each channel.
+    """
+    return _SPACES.sub(" ", _CONTROL.sub(" ", unicodedata.normalize("NFC", value))).strip()
+
+
+def clean_block(value: str) -> str:
+    """Text of one or more paragraphs: NFC, no control characters, blank lines kept."""
+    value = _CONTROL.sub(" ", unicodedata.normalize("NFC", value.replace("\r\n", "\n")))
+    paragraphs = (_SPACES.sub(" ", p).strip() for p in re.split(r"\n\s*\n", value))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def _required(value: str) -> str:
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.fullmatch(value):
+        raise ValueError("must be a slug: lower-case letters, digits and single hyphens")
+    return value
+
+
+def _url(value: str) -> str:
+    if not _URL.fullmatch(value):
+        raise ValueError("must be an absolute http(s) URL")
+    return value
+
+
+def _language(value: str) -> str:
+    if not _LANGUAGE_TAG.fullmatch(value):
+        raise ValueError("must be a BCP 47 language tag such as 'en' or 'pt-BR'")
+    return value
+
+
+OneLine = Annotated[str, AfterValidator(clean_line)]
+RequiredLine = Annotated[str, AfterValidator(clean_line), AfterValidator(_required)]
+Block = Annotated[str, AfterValidator(clean_block)]
+RequiredBlock = Annotated[str, AfterValidator(clean_block), AfterValidator(_required)]
+Url = Annotated[str, AfterValidator(str.strip), AfterValidator(_url)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_assignment=True)
+
+
+class Section(_Model):
+    heading: OneLine = ""
+    paragraphs: list[RequiredBlock] = Field(min_length=1)
+
+
+class FaqEntry(_Model):
+    """A question and its answer; story files may spell the keys `q` and `a`."""
+
+    question: RequiredLine = Field(validation_alias=AliasChoices("q", "question"))
+    answer: RequiredBlock = Field(validation_alias=AliasChoices("a", "answer"))
+
+
+class RelatedStory(_Model):
+    title: RequiredLine
+    dek: OneLine = ""
+    url: Url | None = None
+    relation: OneLine | None = None
+
+
+class Source(_Model):
+    title: RequiredLine
+    url: Url | None = None
+    publisher: OneLine | None = None
+
+
+class Image(_Model):
+    url: Url
+    alt: OneLine = ""
+
+
+class Story(_Model):
+    """One story as the editorial pipeline wrote it, validated and normalised."""
+
+    id: Annotated[str, AfterValidator(_slug)]
+    headline: RequiredLine
+    dek: OneLine = ""
+    sections: list[Section] = []
+    summary: Block = ""
+    faq: list[FaqEntry] = []
+    related: list[RelatedStory] = []
+    sources: list[Source] = []
+    source_count: int | None = Field(default=None, ge=0)
+    methodology: Block = ""
+    url: Url
+    published: AwareDatetime
+    tags: list[RequiredLine] = []
+    language: Annotated[str, AfterValidator(_language)] = "en"
+    image: Image | None = None
+
+
+STORY_FIELDS = frozenset(Story.model_fields)

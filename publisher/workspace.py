@@ -1,0 +1,214 @@
+"""A workspace ties one configuration to the plugins, templates, stories and ledger it names.
+
+Commands and the scheduler open a workspace and ask it for stories, editions,
+renditions and deliveries; nothing here prints or parses arguments.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+from functools import cached_property
+from pathlib import Path
+
+from publisher.channel import Channel, Destination, Rendition
+from publisher.config import Config, find_config, load_config
+from publisher.delivery import Outcome, RetryPolicy, deliver
+from publisher.edition import Edition, digest
+from publisher.errors import ConfigError, InputError, StoryError
+from publisher.ledger import Ledger
+from publisher.loading import LoadedStory, StoryDefaults, build_story
+from publisher.plugins import Plugins, load_plugins
+from publisher.state import State
+from publisher.story import Story
+from publisher.templates import Templates
+
+STORY_SUFFIXES = (".md", ".markdown", ".json", ".txt")
+
+
+class Workspace:
+    def __init__(
+        self,
+        config: Config,
+        plugins: Plugins,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.config = config
+        self.plugins = plugins
+        self.retry = retry or RetryPolicy()
+        self.sleep = sleep
+
+    @classmethod
+    def open(
+        cls,
+        config_path: Path | None = None,
+        cwd: Path | None = None,
+        plugins: Plugins | None = None,
+    ) -> Workspace:
+        """The workspace of `config_path`, else of ./config/publisher.toml, else the defaults."""
+        cwd = cwd or Path.cwd()
+        plugins = plugins or load_plugins()
+        try:
+            config = load_config(find_config(config_path, cwd), plugins.channels, cwd)
+        except ConfigError as error:
+            if not plugins.broken:
+                raise
+            names = ", ".join(broken.name for broken in plugins.broken)
+            raise ConfigError(
+                f"{error}; plugins that failed to load: {names} (publisher plugins)"
+            ) from None
+        return cls(config, plugins)
+
+    @cached_property
+    def state(self) -> State:
+        return State(self.config.state_url)
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        return Ledger(self.state.engine)
+
+    @cached_property
+    def templates(self) -> Templates:
+        plugin_dirs = [
+            Path(folder)
+            for folders in self.plugins.hook.publisher_template_dirs()
+            for folder in folders or ()
+        ]
+        return Templates([self.config.resolve(self.config.site.templates), *plugin_dirs])
+
+    @property
+    def stories_dir(self) -> Path:
+        return self.config.resolve(self.config.site.stories)
+
+    # Stories ----------------------------------------------------------------------
+
+    def load_story(self, path: Path, published: datetime | None = None) -> LoadedStory:
+        """Read one story file; StoryError names the file, line and reason."""
+        if not path.exists():
+            raise StoryError(path, "no such file")
+        if not path.is_file():
+            raise StoryError(path, "not a file")
+        draft = self.plugins.hook.publisher_load_story(path=path)
+        if draft is None:
+            raise StoryError(
+                path, f"no loader for '{path.suffix}' files (installed: .md, .json, .txt)"
+            )
+        defaults = StoryDefaults(self.config.site.url_pattern, self.config.site.zone)
+        return build_story(draft, defaults, published)
+
+    def find_story(self, reference: str, published: datetime | None = None) -> LoadedStory:
+        """A story by path, or by id from the stories folder."""
+        path = Path(reference)
+        if path.suffix or path.exists():
+            return self.load_story(path, published)
+        for candidate in self.story_files():
+            if candidate.stem == reference:
+                return self.load_story(candidate, published)
+        for candidate in self.story_files():
+            loaded = self.load_story(candidate)
+            if loaded.story.id == reference:
+                return self.load_story(candidate, published) if published else loaded
+        raise InputError(f"no story with id '{reference}' in {self.stories_dir}")
+
+    def story_files(self) -> list[Path]:
+        if not self.stories_dir.is_dir():
+            return []
+        return sorted(p for p in self.stories_dir.iterdir() if p.suffix.lower() in STORY_SUFFIXES)
+
+    @cached_property
+    def stories(self) -> list[Story]:
+        """Every story in the stories folder; one bad file stops the run, naming it."""
+        return [self.load_story(path).story for path in self.story_files()]
+
+    def digest_for(
+        self, destination: str, now: datetime, since: timedelta, max_stories: int | None = None
+    ) -> Edition | None:
+        """The digest for one destination: stories in the window it has not had in a digest."""
+        return digest(self.stories, now, since, self.ledger.sent_stories(destination), max_stories)
+
+    def plan_digest(
+        self, names: Sequence[str] | None, now: datetime, since: timedelta
+    ) -> tuple[list[tuple[Destination, Edition]], list[Destination]]:
+        """Each destination's next digest; also the destinations with nothing new."""
+        plan, idle = [], []
+        for destination in self.destinations(names):
+            edition = self.digest_for(destination.name, now, since)
+            if edition is None:
+                idle.append(destination)
+            else:
+                plan.append((destination, edition))
+        return plan, idle
+
+    # Destinations -------------------------------------------------------------------
+
+    def destinations(self, names: Sequence[str] | None = None) -> list[Destination]:
+        """The named destinations (all when None), in configuration order."""
+        configured = self.config.destinations
+        unknown = [name for name in names or () if name not in configured]
+        if unknown:
+            known = ", ".join(configured) or "none"
+            raise InputError(f"unknown destination '{unknown[0]}' (configured: {known})")
+        chosen = names or list(configured)
+        return [
+            Destination(name, configured[name], self.config.site, self.templates, self.state)
+            for name in configured
+            if name in chosen
+        ]
+
+    def channel_for(self, destination: Destination) -> Channel:
+        return self.plugins.channels[destination.channel]()
+
+    def prepare(self, edition: Edition, destination: Destination) -> Edition:
+        """A private copy of the edition, changed by `publisher_prepare_edition` hooks."""
+        prepared = copy.deepcopy(edition)
+        self.plugins.hook.publisher_prepare_edition(edition=prepared, destination=destination)
+        return prepared
+
+    def render(self, edition: Edition, destination: Destination) -> Rendition:
+        """What `destination` would receive for `edition`: no network, nothing recorded."""
+        channel = self.channel_for(destination)
+        try:
+            return channel.render(self.prepare(edition, destination), destination)
+        finally:
+            channel.close()
+
+    def publish(
+        self,
+        edition_for: Iterable[tuple[Destination, Edition]],
+        force: bool = False,
+        progress: Callable[[str], Callable[[int, int], None]] | None = None,
+    ) -> list[Outcome]:
+        """Render every destination first (bad input stops everything), then deliver each."""
+        plan = []
+        for destination, edition in edition_for:
+            channel = self.channel_for(destination)
+            prepared = self.prepare(edition, destination)
+            plan.append((destination, prepared, channel, channel.render(prepared, destination)))
+        outcomes = []
+        for destination, edition, channel, rendition in plan:
+            try:
+                if destination.settings.dry_run:
+                    parts = len(rendition.parts)
+                    message = f"dry run: {parts} part{'s' * (parts != 1)} rendered, nothing sent"
+                    outcomes.append(Outcome(destination.name, "dry-run", message))
+                    continue
+                outcomes.append(
+                    deliver(
+                        self.ledger,
+                        self.plugins.hook,
+                        channel,
+                        edition,
+                        destination,
+                        rendition,
+                        force=force,
+                        policy=self.retry,
+                        sleep=self.sleep,
+                        progress=progress(destination.name) if progress else None,
+                    )
+                )
+            finally:
+                channel.close()
+        return outcomes

@@ -1,0 +1,91 @@
+"""A channel for tests, installed through the `publisher` entry-point group like any plugin.
+
+Its "server" is a JSON-lines file: each delivered part is a line with an id,
+the text and the id it replies to. Settings make it fail on demand: a
+permanent error at one part, passing errors a number of times, or a hang at
+one part (after writing a `ready` file) so a test can kill the process while
+the part is in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from publisher import (
+    Channel,
+    ChannelSettings,
+    DeliveryError,
+    Part,
+    Rendition,
+    Sent,
+    TemporaryFailure,
+    hookimpl,
+)
+
+
+class RecorderSettings(ChannelSettings):
+    path: Path
+    fail_at: int | None = None  # this part number fails for good
+    flaky_at: int | None = None  # this part number fails `flaky_times` times first
+    flaky_times: int = 0
+    hang_at: int | None = None  # this part number hangs until the process is killed
+    honour_keys: bool = True  # a repeated idempotency key returns the earlier post
+
+
+class RecorderChannel(Channel):
+    name = "recorder"
+    settings_model = RecorderSettings
+
+    def render(self, edition, destination):
+        """A thread: the headline, then one part per section of every story."""
+        texts = [edition.lead.headline]
+        texts += [
+            f"{s.heading}: {s.paragraphs[0]}" for story in edition.stories for s in story.sections
+        ]
+        return Rendition(
+            tuple(Part(text, len(text), None, n - 1 if n else None) for n, text in enumerate(texts))
+        )
+
+    def deliver(self, part, context):
+        settings = context.destination.settings
+        posts = _read(settings.path)
+        if settings.honour_keys:
+            for post in posts:
+                if post["key"] == context.idempotency_key:
+                    return Sent(post["id"], post["url"])
+        if context.number == settings.fail_at:
+            raise DeliveryError(f"the server refused part {context.number}")
+        if context.number == settings.flaky_at:
+            failures = settings.path.with_suffix(".failures")
+            seen = int(failures.read_text()) if failures.exists() else 0
+            if seen < settings.flaky_times:
+                failures.write_text(str(seen + 1))
+                raise TemporaryFailure(f"server error 503 on part {context.number}")
+        if context.number == settings.hang_at:
+            settings.path.with_suffix(".ready").write_text(str(context.number))
+            while True:
+                time.sleep(1)
+        post = {
+            "id": str(len(posts) + 1),
+            "url": f"https://recorder.example/{len(posts) + 1}",
+            "text": part.text,
+            "reply_to": context.reply_to.id if context.reply_to else None,
+            "key": context.idempotency_key,
+            "edition": context.edition.id,
+        }
+        with settings.path.open("a", encoding="utf-8") as file:
+            file.write(json.dumps(post) + "\n")
+        return Sent(post["id"], post["url"])
+
+
+def _read(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+@hookimpl
+def publisher_register_channels(register):
+    register(RecorderChannel)
