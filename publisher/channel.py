@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -31,13 +32,18 @@ class ChannelSettings(BaseModel):
 
 @dataclass(frozen=True, eq=False)
 class Destination:
-    """A named place to publish: a channel with its validated settings."""
+    """A named place to publish: a channel with its validated settings.
+
+    `root` is the project folder, from which relative paths in settings are read
+    (an email outbox folder, say).
+    """
 
     name: str
     settings: ChannelSettings
     site: SiteSettings
     templates: Templates
     state: State
+    root: Path = field(default_factory=Path.cwd)
 
     @property
     def channel(self) -> str:
@@ -97,7 +103,10 @@ class DeliveryContext:
     recorded (a crash, a timeout). `delivery_id` names this edition, this
     destination and this round (a `--force` run is a new round), for channels
     that keep records of their own, such as one row per email recipient.
-    `progress(done, total)` drives the progress bar of a long part.
+    `progress(done, total)` drives the progress bar of a long part, and a long
+    part checks `stopping()` as it goes: when it turns true (the scheduler is
+    shutting down) it stops at a safe point and raises `DeliveryError`; the
+    next run finishes it.
     """
 
     edition: Edition
@@ -109,6 +118,7 @@ class DeliveryContext:
     in_flight: bool = False
     attempt: int = 1
     progress: Callable[[int, int], None] = lambda done, total: None
+    stopping: Callable[[], bool] = lambda: False
 
 
 class DeliveryError(Exception):
@@ -151,6 +161,11 @@ class Channel:
 
     def deliver(self, part: Part, context: DeliveryContext) -> Sent:
         """Send one part; raise DeliveryError when it could not be sent."""
+        raise NotImplementedError
+
+    def send_test(self, part: Part, edition: Edition, destination: Destination, to: str) -> Sent:
+        """Send one private copy of `part` to `to` (an address this channel understands),
+        outside the ledger (`publish --test-to`); channels without test copies keep this."""
         raise NotImplementedError
 
     def recover(self, part: Part, context: DeliveryContext) -> Sent | None:

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import functools
 import json
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
@@ -21,11 +23,14 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TaskProgressColumn,
     TextColumn,
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from publisher import __version__
 from publisher.channel import DeliveryError
@@ -38,6 +43,7 @@ from publisher.logs import setup_logging
 from publisher.plugins import Plugins, load_plugins
 from publisher.preview import renditions_json, write_preview
 from publisher.scaffold import init_project
+from publisher.scheduler import SCHEDULE, STOP, History, Scheduler
 from publisher.secrets import scrub
 from publisher.workspace import Workspace
 
@@ -87,6 +93,15 @@ def _names(value: str | None) -> list[str] | None:
     return [name.strip() for name in value.split(",") if name.strip()] if value else None
 
 
+def _time(value: str, zone: ZoneInfo) -> datetime:
+    """An ISO 8601 time from the command line; without an offset, in the site's timezone."""
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"'{value}' is not a time such as 2026-11-26T08:00") from None
+    return when if when.tzinfo else when.replace(tzinfo=zone)
+
+
 def _published(value: str | None) -> datetime | None:
     if value is None:
         return None
@@ -124,7 +139,8 @@ def story(context: _Context, path: Path, as_json: bool, published: str | None) -
     """Show how a story file was understood: each field and where its value came from."""
     loaded = context.workspace.load_story(path, _published(published))
     if as_json:
-        click.echo(json.dumps(loaded.story.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        story_json = loaded.story.model_dump(mode="json", by_alias=True)
+        click.echo(json.dumps(story_json, indent=2, ensure_ascii=False))
         return
     out.print(_story_table(loaded))
 
@@ -134,7 +150,7 @@ def _story_table(loaded: LoadedStory) -> Table:
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold", max_width=80)
     table.add_column("from", style="dim")
-    for name, value in loaded.story.model_dump(mode="json").items():
+    for name, value in loaded.story.model_dump(mode="json", by_alias=True).items():
         table.add_row(name, _summarise(value), loaded.origins.get(name, ""))
     return table
 
@@ -143,7 +159,7 @@ def _summarise(value: Any) -> str:
     """A field's value in one cell: lists by their titles, long text shortened."""
     if isinstance(value, list):
         titles = [
-            next((item[k] for k in ("heading", "question", "title") if item.get(k)), "(untitled)")
+            next((item[k] for k in ("heading", "q", "title") if item.get(k)), "(untitled)")
             if isinstance(item, dict)
             else str(item)
             for item in value
@@ -164,6 +180,12 @@ def _summarise(value: Any) -> str:
 @click.option("--json", "as_json", is_flag=True, help="With --dry-run: print renditions as JSON.")
 @click.option("--force", is_flag=True, help="Publish again where it was already published.")
 @click.option("--published", help="Publication time to use when the file has none (ISO 8601).")
+@click.option(
+    "--test-to",
+    metavar="ADDRESS",
+    help="Only send one private copy to ADDRESS (channels that can): nothing recorded.",
+)
+@click.option("--at", "at", metavar="TIME", help="Publish later, at TIME (ISO 8601, site time).")
 @pass_context
 def publish(
     context: _Context,
@@ -173,12 +195,35 @@ def publish(
     as_json: bool,
     force: bool,
     published: str | None,
+    test_to: str | None,
+    at: str | None,
 ) -> None:
-    """Publish one story now to every destination (or those given with --to)."""
+    """Publish one story now (or --at a time) to every destination, or those given with --to."""
     workspace = context.workspace
-    edition = single(workspace.find_story(story_ref, _published(published)).story)
+    loaded = workspace.find_story(story_ref, _published(published))
+    edition = single(loaded.story)
     plan = [(destination, edition) for destination in workspace.destinations(_names(to))]
-    _run(workspace, plan, dry_run, as_json, force)
+    if at is not None and not dry_run:
+        for destination, _ in plan:  # bad input is refused now, not when the time comes
+            workspace.render(edition, destination)
+        when = _time(at, workspace.config.site.zone)
+        with Scheduler(workspace) as scheduler:
+            job_id = scheduler.once(loaded.path, when, _names(to), force)
+        out.print(f"Scheduled {job_id} for {when:%Y-%m-%d %H:%M %Z}.")
+        out.print(
+            "It runs while `publisher schedule run` is running; `publisher schedule list` shows it."
+        )
+        return
+    if test_to is None:
+        _run(workspace, plan, dry_run, as_json, force)
+        return
+    if dry_run or as_json:
+        raise InputError("--test-to sends a real copy: leave out --dry-run and --json")
+    outcomes = workspace.send_tests(plan, test_to)
+    _print_outcomes(outcomes)
+    failed = [outcome.destination for outcome in outcomes if outcome.status == "failed"]
+    if failed:
+        raise PublisherError(f"the test copy failed: {', '.join(failed)}")
 
 
 @cli.command()
@@ -254,6 +299,13 @@ def _print_rendition(name: str, channel: str, rendition) -> None:
         out.print(part.text, markup=False)
 
 
+class _RateColumn(ProgressColumn):
+    """Items a second (messages, posts), as rich measures them."""
+
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed:.0f}/s" if task.speed else "", style="progress.data.speed")
+
+
 @contextmanager
 def _progress_bars() -> Iterator[Callable[[str], Callable[[int, int], None]]]:
     """A progress bar per destination that reports progress (long email sends)."""
@@ -262,6 +314,7 @@ def _progress_bars() -> Iterator[Callable[[str], Callable[[int, int], None]]]:
         BarColumn(),
         MofNCompleteColumn(),
         TaskProgressColumn(),
+        _RateColumn(),
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=err, transient=False) as bars:
@@ -272,7 +325,8 @@ def _progress_bars() -> Iterator[Callable[[str], Callable[[int, int], None]]]:
             def update(done: int, total: int) -> None:
                 nonlocal task
                 if task is None:
-                    task = bars.add_task(name, total=total)
+                    # Starting at `done` (a resumed send) keeps it out of the rate.
+                    task = bars.add_task(name, total=total, completed=done)
                 bars.update(task, completed=done, total=total)
 
             return update
@@ -280,7 +334,13 @@ def _progress_bars() -> Iterator[Callable[[str], Callable[[int, int], None]]]:
         yield for_destination
 
 
-STATUS_STYLE = {"sent": "green", "skipped": "yellow", "failed": "red", "dry-run": "cyan"}
+STATUS_STYLE = {
+    "sent": "green",
+    "skipped": "yellow",
+    "failed": "red",
+    "stopped": "yellow",
+    "dry-run": "cyan",
+}
 
 
 def _print_outcomes(outcomes: list[Outcome]) -> None:
@@ -318,6 +378,60 @@ def preview(
     }
     index = write_preview(folder, renditions, workspace.templates)
     out.print(f"Preview of {len(renditions)} destination(s) written; open {index}")
+
+
+@cli.group()
+def schedule() -> None:
+    """Run the configured schedules, list them, cancel one-off jobs."""
+
+
+@schedule.command("run")
+@pass_context
+def schedule_run(context: _Context) -> None:
+    """Run the schedules until stopped (SIGTERM or Ctrl+C stop it cleanly)."""
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signal_number, lambda *_: STOP.set())
+    with Scheduler(context.workspace) as scheduler:
+        for change in scheduler.reconcile():
+            out.print(f"schedule {change}")
+        for name in scheduler.resume_unfinished():
+            out.print(f"finishing the digest {name} left undelivered")
+        for entry in scheduler.entries():
+            when = f"{entry.next_run:%Y-%m-%d %H:%M %Z}" if entry.next_run else "not scheduled"
+            out.print(f"{entry.id}: next run {when}")
+        out.print("Scheduler running; stop it with Ctrl+C or SIGTERM.")
+        scheduler.run()
+    out.print("Scheduler stopped; anything left undelivered goes out at the next start.")
+
+
+@schedule.command("list")
+@pass_context
+def schedule_list(context: _Context) -> None:
+    """Each schedule and one-off job: when it runs, the next run, the last run and its outcome."""
+    with Scheduler(context.workspace) as scheduler:
+        scheduler.reconcile()
+        entries = list(scheduler.entries())
+    if not entries:
+        out.print("Nothing is scheduled: add [schedules.NAME] to the configuration.")
+        return
+    for entry in entries:
+        out.print(f"[bold]{entry.id}[/]: {escape(entry.what)}")
+        out.print(f"  when:     {entry.when}")
+        out.print(f"  next run: {f'{entry.next_run:%Y-%m-%d %H:%M %Z}' if entry.next_run else '-'}")
+        last = f"{entry.last_run:%Y-%m-%d %H:%M}: {entry.outcome}" if entry.last_run else "never"
+        out.print(f"  last run: {escape(last)}")
+
+
+@schedule.command("cancel")
+@click.argument("job_id")
+@pass_context
+def schedule_cancel(context: _Context, job_id: str) -> None:
+    """Remove a one-off job (publish --at); schedules are changed in the configuration."""
+    if job_id.startswith(SCHEDULE):
+        raise InputError(f"{job_id} comes from the configuration: remove it there")
+    with Scheduler(context.workspace) as scheduler:
+        scheduler.cancel(job_id)
+    out.print(f"Cancelled {job_id}.")
 
 
 @cli.command()
@@ -399,12 +513,22 @@ def check(context: _Context) -> None:
 @click.option("--limit", default=20, show_default=True, help="How many publications to show.")
 @pass_context
 def status(context: _Context, limit: int) -> None:
-    """Show recent deliveries: what went where, and what failed."""
-    rows = context.workspace.ledger.recent(limit)
+    """Show recent deliveries (what went where, what failed) and each schedule's last run."""
+    workspace = context.workspace
+    last_runs = History(workspace.state.engine).last()
+    for name in workspace.config.schedules:
+        run = last_runs.get(f"{SCHEDULE}{name}")
+        said = (
+            f"{run['started_at']:%Y-%m-%d %H:%M}: {run['outcome']}: {run['message']}"
+            if run
+            else "never run"
+        )
+        out.print(f"schedule {name}: last run {escape(said)}")
+    rows = workspace.ledger.recent(limit)
     if not rows:
         out.print("Nothing has been published yet.")
         return
-    table = Table("started", "edition", "destination", "status", "parts", "error")
+    table = Table("started (UTC)", "edition", "destination", "status", "parts")
     for row in rows:
         table.add_row(
             f"{row['started_at']:%Y-%m-%d %H:%M}",
@@ -412,9 +536,12 @@ def status(context: _Context, limit: int) -> None:
             row["destination"],
             row["status"],
             f"{row['sent']}/{row['parts']}",
-            row["error"] or "",
         )
     out.print(table)
+    for row in rows:
+        if row["error"] and row["status"] != "done":
+            message = f"{row['destination']}: {row['edition_id']}: {row['error']}"
+            out.print(f"[red]failed[/] {escape(message)}")
 
 
 @cli.command()

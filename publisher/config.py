@@ -14,28 +14,30 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from apscheduler.triggers.cron import CronTrigger
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from publisher import defaults
 from publisher.channel import ChannelSettings
+from publisher.delivery import RetryPolicy
 from publisher.errors import ConfigError
 from publisher.secrets import EnvText, Secret, expand
 from publisher.story import Url
 
 CONFIG_PATH = Path("config/publisher.toml")
-_DURATION = re.compile(r"(\d+)\s*([wdhm])")
-_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
+_DURATION = re.compile(r"(\d+)\s*([wdhms])")
+_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 
 
 def parse_duration(text: str) -> timedelta:
-    """'7d', '2w', '36h', '1d12h' -> a timedelta."""
+    """'7d', '2w', '36h', '1d12h', '30s' -> a timedelta."""
     compact = text.replace(" ", "").lower()
     parts = _DURATION.findall(compact)
     if not parts or "".join(n + u for n, u in parts) != compact:
-        raise ValueError(f"'{text}' is not a duration such as 7d, 2w or 36h")
+        raise ValueError(f"'{text}' is not a duration such as 7d, 2w, 36h or 30s")
     return timedelta(**{_UNITS[unit]: int(number) for number, unit in parts})
 
 
@@ -79,12 +81,40 @@ class SiteSettings(_Settings):
         return self.story_url.replace("{site}", self.url.rstrip("/"))
 
 
+class DeliverySettings(_Settings):
+    """How long a run keeps retrying a part before recording a failure."""
+
+    attempts: int = Field(default=5, ge=1, le=20)
+    first_pause: Duration = "2s"  # doubled on each retry, with jitter
+    longest_pause: Duration = "2m"
+    longest_wait: Duration = "15m"  # a rate limit resetting later ends the run
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            attempts=self.attempts,
+            first_pause=parse_duration(self.first_pause).total_seconds(),
+            longest_pause=parse_duration(self.longest_pause).total_seconds(),
+            longest_wait=parse_duration(self.longest_wait).total_seconds(),
+        )
+
+
+def _cron(text: str) -> str:
+    try:
+        CronTrigger.from_crontab(text)
+    except ValueError as error:
+        raise ValueError(
+            f"'{text}' is not a cron expression such as '0 8 * * mon': {error}"
+        ) from None
+    return text
+
+
 class ScheduleSettings(_Settings):
-    cron: str
+    cron: Annotated[str, AfterValidator(_cron)]
     job: Literal["digest"] = "digest"
     since: Duration = "7d"
     to: list[str] = Field(default_factory=list)
     max_stories: int | None = Field(default=None, ge=1)
+    grace: Duration = "6h"  # a run missed by more than this (machine off) is skipped
 
 
 @dataclass(frozen=True)
@@ -94,6 +124,7 @@ class Config:
     path: Path | None  # None when the embedded defaults are in use
     root: Path
     site: SiteSettings
+    delivery: DeliverySettings
     destinations: Mapping[str, ChannelSettings]
     schedules: Mapping[str, ScheduleSettings]
 
@@ -138,11 +169,12 @@ def load_config(path: Path | None, channels: Mapping[str, type], cwd: Path | Non
     except OSError as error:
         raise ConfigError(f"{label}: cannot read: {error.strerror or error}") from None
     raw = _expand_all(raw)
-    unknown = set(raw) - {"site", "destinations", "schedules"}
+    unknown = set(raw) - {"site", "delivery", "destinations", "schedules"}
     if unknown:
         raise ConfigError(f"{label}: unknown section [{sorted(unknown)[0]}]")
 
     site = _validate(SiteSettings, raw.get("site", {}), label, "site")
+    delivery = _validate(DeliverySettings, raw.get("delivery", {}), label, "delivery")
     destinations = {
         name: _destination(name, settings, channels, label)
         for name, settings in _table(raw, "destinations", label).items()
@@ -159,7 +191,7 @@ def load_config(path: Path | None, channels: Mapping[str, type], cwd: Path | Non
                     f"(known: {', '.join(destinations) or 'none'})"
                 )
     root = _project_root(path) if path else cwd
-    return Config(path, root, site, destinations, schedules)
+    return Config(path, root, site, delivery, destinations, schedules)
 
 
 def _project_root(path: Path) -> Path:
@@ -187,8 +219,10 @@ def _destination(
 
 
 def _validate(model: type[BaseModel], values: Any, label: str, where: str) -> Any:
+    if isinstance(values, dict):
+        _check_unset(model, values, label, where)
     try:
-        validated = model.model_validate(values)
+        return model.model_validate(values)
     except ValidationError as error:
         first = error.errors()[0]
         key = ".".join(str(part) for part in (where, *first["loc"]))
@@ -196,15 +230,18 @@ def _validate(model: type[BaseModel], values: Any, label: str, where: str) -> An
         if first["type"] == "extra_forbidden":
             message = "unknown key"
         raise ConfigError(f"{label}: {key}: {message}") from None
-    _check_unset(validated, values, label, where)
-    return validated
 
 
-def _check_unset(validated: BaseModel, values: dict, label: str, where: str) -> None:
+def _check_unset(model: type[BaseModel], values: dict, label: str, where: str) -> None:
     """An unset `${VAR}` is fine for a secret (reported when used), an error anywhere else."""
+    secret_keys = {
+        key
+        for name, field in model.model_fields.items()
+        if field.annotation is Secret or Secret in get_args(field.annotation)
+        for key in (name, field.alias)
+    }
     for key, value in values.items():
-        secret = isinstance(getattr(validated, key, None), Secret)
-        if isinstance(value, EnvText) and value.unset and not secret:
+        if isinstance(value, EnvText) and value.unset and key not in secret_keys:
             raise ConfigError(
                 f"{label}: {where}.{key}: environment variable {', '.join(value.unset)} is not set"
             )

@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -33,7 +34,7 @@ from publisher.edition import Edition
 from publisher.ledger import AlreadyDone, Ledger
 from publisher.secrets import scrub
 
-Status = Literal["sent", "skipped", "failed", "dry-run"]
+Status = Literal["sent", "skipped", "failed", "stopped", "dry-run"]
 log = logging.getLogger(__name__)
 
 
@@ -79,9 +80,9 @@ def content_hash(rendition_part: dict) -> str:
     return hashlib.sha256(json.dumps(rendition_part, sort_keys=True).encode()).hexdigest()
 
 
-def idempotency_key(edition_id: str, destination: str, number: int, digest: str) -> str:
-    """Stable across attempts at one part, different for any other part or content."""
-    seed = f"{edition_id}\x1f{destination}\x1f{number}\x1f{digest}"
+def idempotency_key(delivery_id: str, number: int, digest: str) -> str:
+    """Stable across attempts at one part; different for another part, content or round."""
+    seed = f"{delivery_id}\x1f{number}\x1f{digest}"
     return hashlib.sha256(seed.encode()).hexdigest()[:32]
 
 
@@ -96,6 +97,7 @@ def deliver(
     policy: RetryPolicy = RetryPolicy(),
     sleep: Callable[[float], None] = time.sleep,
     progress: Callable[[int, int], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> Outcome:
     """Deliver a rendition part by part through the ledger; never raises for a channel failure."""
     started = ledger.begin(
@@ -106,6 +108,7 @@ def deliver(
         story_ids=[story.id for story in edition.stories],
         parts=len(rendition.parts),
         force=force,
+        window=(edition.start, edition.end),
     )
     if isinstance(started, AlreadyDone):
         when = f"{started.finished_at:%Y-%m-%d %H:%M} UTC"
@@ -113,8 +116,14 @@ def deliver(
             destination.name, "skipped", f"already published on {when}; --force sends it again"
         )
     total = len(rendition.parts)
+    delivery_id = f"{edition.id}/{destination.name}/{started.round}"
     sent: list[Sent] = []
+    stop = stop or threading.Event()
     for number, part in enumerate(rendition.parts, start=1):
+        if stop.is_set():
+            ledger.finish(started, "stopped")
+            message = f"stopped before part {number} of {total}; the next run sends the rest"
+            return Outcome(destination.name, "stopped", message)
         digest = content_hash(part.as_json())
         claim = ledger.claim(started, number, digest)
         if claim.sent is not None:
@@ -125,10 +134,11 @@ def deliver(
             destination=destination,
             number=number,
             reply_to=sent[part.reply_to] if part.reply_to is not None else None,
-            idempotency_key=idempotency_key(edition.id, destination.name, number, digest),
-            delivery_id=f"{edition.id}/{destination.name}/{started.round}",
+            idempotency_key=idempotency_key(delivery_id, number, digest),
+            delivery_id=delivery_id,
             in_flight=claim.in_flight,
             attempt=claim.attempt,
+            stopping=stop.is_set,
             **({"progress": progress} if progress else {}),
         )
         try:

@@ -43,7 +43,7 @@ def digest(
     exclude: frozenset[str] = frozenset(),
     max_stories: int | None = None,
 ) -> Edition | None:
-    """The stories published in (end - since, end], newest first; None when there are none.
+    """The stories published in (end - since, end], by priority then newest; None if none.
 
     `exclude` holds ids already sent, so a story never appears in two digests.
     The id names the window's last day and the stories, so rebuilding the same
@@ -53,7 +53,7 @@ def digest(
     start = end - since
     chosen = sorted(
         (s for s in stories if start < s.published <= end and s.id not in exclude),
-        key=lambda s: (s.published, s.id),
+        key=lambda s: (s.priority, s.published, s.id),
         reverse=True,
     )[:max_stories]
     if not chosen:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -50,7 +51,9 @@ publications = Table(
     Column("kind", String(20), nullable=False),
     Column("story_ids", Text, nullable=False),
     Column("parts", Integer, nullable=False),
-    Column("status", String(20), nullable=False),  # running, done, failed
+    Column("window_start", DateTime(timezone=True)),  # a digest's window, to rebuild it
+    Column("window_end", DateTime(timezone=True)),
+    Column("status", String(20), nullable=False),  # running, done, failed, stopped
     Column("owner", String(200)),  # host:pid of the run delivering it
     Column("heartbeat", DateTime(timezone=True)),
     Column("started_at", DateTime(timezone=True), nullable=False),
@@ -97,11 +100,21 @@ class AlreadyDone:
 
 
 @dataclass(frozen=True)
+class Unfinished:
+    """What is needed to rebuild an edition a run left half-delivered."""
+
+    edition_id: str
+    story_ids: tuple[str, ...]
+    start: datetime | None
+    end: datetime | None
+
+
+@dataclass(frozen=True)
 class Claim:
     """The state of a part when a run reaches it."""
 
     sent: Sent | None  # already delivered: skip it and reply to it
-    in_flight: bool  # an earlier run started it and never recorded the outcome
+    in_flight: bool  # an earlier attempt did not succeed, and may have reached the server
     attempt: int
 
 
@@ -110,7 +123,8 @@ def _now() -> datetime:
 
 
 def _owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """host:pid:thread of this run; two threads of one scheduler are two runs."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -119,18 +133,23 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 def _owner_is_gone(owner: str | None, heartbeat: datetime | None) -> bool:
+    """Whether the run that claimed a publication has died (and it may be resumed)."""
     if not owner:
         return True
-    host, _, pid = owner.rpartition(":")
-    if host == socket.gethostname():
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return True
-        except (PermissionError, ValueError):
-            return False
-        return int(pid) == os.getpid()
-    return heartbeat is None or _now() - _aware(heartbeat) > STALE_AFTER
+    host, pid, thread = [*owner.split(":"), "", ""][:3]
+    if host != socket.gethostname():
+        return heartbeat is None or _now() - _aware(heartbeat) > STALE_AFTER
+    if pid == str(os.getpid()):
+        return thread not in {str(t.ident) for t in threading.enumerate()} or thread == str(
+            threading.get_ident()
+        )
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, ValueError):
+        return False
+    return False
 
 
 class Ledger:
@@ -157,6 +176,7 @@ class Ledger:
         story_ids: Sequence[str],
         parts: int,
         force: bool = False,
+        window: tuple[datetime | None, datetime | None] = (None, None),
     ) -> Publication | AlreadyDone:
         """Start or resume the publication of an edition to a destination."""
         key = and_(
@@ -193,6 +213,8 @@ class Ledger:
                         kind=kind,
                         story_ids=json.dumps(list(story_ids)),
                         parts=parts,
+                        window_start=window[0],
+                        window_end=window[1],
                         status="running",
                         owner=_owner(),
                         heartbeat=_now(),
@@ -252,7 +274,9 @@ class Ledger:
                     updated_at=_now(),
                 )
             )
-            return Claim(sent=None, in_flight=row.status == "sending", attempt=row.attempts + 1)
+            # Whether it crashed ("sending") or gave up ("failed"), an earlier attempt may
+            # have reached the server: the channel is asked to look before sending again.
+            return Claim(sent=None, in_flight=True, attempt=row.attempts + 1)
 
     def settle(self, publication: Publication, number: int, sent: Sent) -> None:
         self._set_part(publication, number, status="sent", remote_id=sent.id, remote_url=sent.url)
@@ -289,6 +313,27 @@ class Ledger:
                 )
             )
             return frozenset(story for (ids,) in rows for story in json.loads(ids))
+
+    def unfinished(self, destination: str, kind: str = "digest") -> Unfinished | None:
+        """The latest `kind` edition for `destination` that a run started and did not finish."""
+        with self._transaction() as db:
+            row = db.execute(
+                select(publications)
+                .where(
+                    publications.c.destination == destination,
+                    publications.c.kind == kind,
+                )
+                .order_by(publications.c.started_at.desc())
+                .limit(1)
+            ).first()
+        if row is None or row.status == "done":
+            return None
+        return Unfinished(
+            row.edition_id,
+            tuple(json.loads(row.story_ids)),
+            _aware(row.window_start),
+            _aware(row.window_end),
+        )
 
     def recent(self, limit: int = 20) -> list[dict]:
         """The latest publications with how many of their parts were sent."""

@@ -41,6 +41,7 @@ class LoadedStory:
 
     story: Story
     origins: Mapping[str, str]
+    path: Path
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ def build_story(
         ) from None
     for name in STORY_FIELDS - origins.keys():
         origins[name] = "default"
-    return LoadedStory(story, origins)
+    return LoadedStory(story, origins, draft.path)
 
 
 def _with_timezone(value: Any, timezone: ZoneInfo) -> Any:
@@ -169,18 +170,24 @@ def _reason(error: Mapping[str, Any], key_name: str) -> str:
         return f"unknown key '{key}' in {_describe(location[:-1])}"
     if error["type"] == "missing":
         return f"{where} is missing"
-    if location and location[-1] == "published":
-        return f"bad date in 'published': {error['msg'].lower()}"
+    if location == ("published",):
+        return (
+            f"bad date in 'published': {error.get('input')!r} is not a date such as "
+            "2026-11-20 or 2026-11-20T08:00:00+01:00"
+        )
     message = error["msg"].removeprefix("Value error, ")
     return f"{where}: {message}"
 
 
+_WORDS = {"q": "question", "a": "answer"}
+
+
 def _describe(location: Location) -> str:
-    """('faq', 2, 'a') -> "faq entry 3: 'a'", for people rather than programs."""
+    """('faq', 2, 'a') -> "faq entry 3, answer": for people rather than programs."""
     words: list[str] = []
     for part in location:
-        if isinstance(part, int):
+        if isinstance(part, int) and words:
             words[-1] = f"{words[-1]} entry {part + 1}"
         else:
-            words.append(f"'{part}'" if words else str(part))
+            words.append(_WORDS.get(str(part), str(part)))
     return ", ".join(words) if words else "story"

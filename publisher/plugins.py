@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 
@@ -48,8 +49,12 @@ class Plugins:
         return self.manager.hook
 
 
-def load_plugins() -> Plugins:
-    """Load installed plugins and the built-ins, then collect their channels."""
+def load_plugins(extra: Sequence[object] = ()) -> Plugins:
+    """Load installed plugins, the built-ins and any `extra` plugin objects, then their channels.
+
+    `extra` is for programs that embed Publisher, and for tests that register
+    throw-away plugins.
+    """
     plugins = Plugins(pluggy.PluginManager(GROUP))
     plugins.manager.add_hookspecs(hookspecs)
     wanted = os.environ.get("PUBLISHER_LOAD_PLUGINS")
@@ -66,6 +71,9 @@ def load_plugins() -> Plugins:
     for name in BUILTINS:
         plugins.manager.register(importlib.import_module(name), name=name)
         plugins.versions[name] = __version__
+    for plugin in extra:
+        name = getattr(plugin, "__name__", type(plugin).__name__)
+        plugins.versions[plugins.manager.register(plugin, name=name)] = "local"
     _collect_channels(plugins)
     return plugins
 

@@ -58,7 +58,7 @@ class Secret:
     def from_env(cls, name: str) -> Secret:
         """A secret read straight from one environment variable (for settings defaults)."""
         value = os.environ.get(name)
-        return cls(value or "", f"'${{{name}}}'", () if value is not None else (name,))
+        return cls(value or "", f"${{{name}}}", () if value is not None else (name,))
 
     @property
     def is_set(self) -> bool:
@@ -71,7 +71,7 @@ class Secret:
         return self._value
 
     def __repr__(self) -> str:
-        return f"Secret({self.source or MASK!r})"
+        return f"Secret({(self.source or MASK)!r})"
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Secret) and other._value == self._value
@@ -87,7 +87,7 @@ class Secret:
             if not isinstance(value, str):
                 raise ValueError("must be text")
             if isinstance(value, EnvText):
-                return cls(str(value), repr(value.source), value.unset)
+                return cls(str(value), value.source, value.unset)
             return cls(value)
 
         return core_schema.no_info_plain_validator_function(

@@ -57,10 +57,11 @@ def thread_posts(
     """
     if mode == "none":
         return []
-    posts = split(summary_rest, limit, count)
+    posts = split(summary_rest, limit, count, at_sentences=True)
     if mode == "faq":
         for entry in faq:
-            posts += split(f"Q: {entry.question}\nA: {entry.answer}", limit, count)
+            entry_text = f"Q: {entry.question}\nA: {entry.answer}"
+            posts += split(entry_text, limit, count, at_sentences=True)
     return posts
 
 

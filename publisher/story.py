@@ -10,7 +10,7 @@ import re
 import unicodedata
 from typing import Annotated
 
-from pydantic import AfterValidator, AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
 _SPACES = re.compile(r"\s+")
@@ -76,10 +76,10 @@ class Section(_Model):
 
 
 class FaqEntry(_Model):
-    """A question and its answer; story files may spell the keys `q` and `a`."""
+    """A question and its answer; story files spell the keys `q` and `a`."""
 
-    question: RequiredLine = Field(validation_alias=AliasChoices("q", "question"))
-    answer: RequiredBlock = Field(validation_alias=AliasChoices("a", "answer"))
+    question: RequiredLine = Field(alias="q")
+    answer: RequiredBlock = Field(alias="a")
 
 
 class RelatedStory(_Model):
@@ -118,6 +118,7 @@ class Story(_Model):
     tags: list[RequiredLine] = []
     language: Annotated[str, AfterValidator(_language)] = "en"
     image: Image | None = None
+    priority: int = 0  # higher comes first in a digest; equal priorities, newest first
 
 
 STORY_FIELDS = frozenset(Story.model_fields)

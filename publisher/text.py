@@ -92,30 +92,51 @@ def _last_true(points: list[int], test: Callable[[int], bool]) -> int | None:
     return found
 
 
-def split(text: str, limit: int, count: Counter, numbered: bool = True) -> list[str]:
-    """Split `text` into posts of at most `limit`, numbered " 1/3" when there are several."""
+def split(
+    text: str, limit: int, count: Counter, numbered: bool = True, at_sentences: bool = False
+) -> list[str]:
+    """Split `text` into posts of at most `limit`, numbered " 1/3" when there are several.
+
+    With `at_sentences`, posts break only between sentences, and a sentence is
+    cut at a word only when it is too long for a post of its own: a thread
+    reads better one whole thought per post than with every post filled up.
+    """
     text = text.strip()
     if count(text) <= limit:
         return [text] if text else []
+    head = _sentence_head if at_sentences else cut
     if not numbered:
-        return _chunks(text, limit, count)
+        return _chunks(text, limit, count, head)
     most = 9
     while True:
-        chunks = _chunks(text, limit - count(f" {most}/{most}"), count)
+        chunks = _chunks(text, limit - count(f" {most}/{most}"), count, head)
         if len(chunks) <= most:
             return [f"{chunk} {n}/{len(chunks)}" for n, chunk in enumerate(chunks, 1)]
         most = most * 10 + 9
 
 
-def _chunks(text: str, budget: int, count: Counter) -> list[str]:
+def _chunks(
+    text: str, budget: int, count: Counter, head: Callable[..., tuple[str, str]] = cut
+) -> list[str]:
     chunks: list[str] = []
     rest = text
     while rest:
-        head, rest = cut(rest, budget, count, mark="")
-        if not head:
+        chunk, rest = head(rest, budget, count, mark="")
+        if not chunk:
             raise ValueError(f"no word of {rest[:40]!r} fits in {budget} characters")
-        chunks.append(head)
+        chunks.append(chunk)
     return chunks
+
+
+def _sentence_head(text: str, budget: int, count: Counter, mark: str = "") -> tuple[str, str]:
+    """The most whole sentences of `text` that fit `budget`; else `cut` inside the first."""
+    if count(text) <= budget:
+        return text, ""
+    ends = [m.start() for m in _SENTENCE_GAP.finditer(text) if m.start()]
+    end = _last_true(ends, lambda end: count(text[:end].rstrip()) <= budget)
+    if end is None:
+        return cut(text, budget, count, mark)
+    return text[:end].rstrip(), text[end:].strip()
 
 
 @dataclass

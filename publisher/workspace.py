@@ -7,20 +7,22 @@ renditions and deliveries; nothing here prints or parses arguments.
 from __future__ import annotations
 
 import copy
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 
-from publisher.channel import Channel, Destination, Rendition
+from publisher.channel import Channel, DeliveryError, Destination, Rendition
 from publisher.config import Config, find_config, load_config
 from publisher.delivery import Outcome, RetryPolicy, deliver
 from publisher.edition import Edition, digest
 from publisher.errors import ConfigError, InputError, StoryError
-from publisher.ledger import Ledger
+from publisher.ledger import Ledger, Unfinished
 from publisher.loading import LoadedStory, StoryDefaults, build_story
 from publisher.plugins import Plugins, load_plugins
+from publisher.secrets import scrub
 from publisher.state import State
 from publisher.story import Story
 from publisher.templates import Templates
@@ -38,7 +40,7 @@ class Workspace:
     ) -> None:
         self.config = config
         self.plugins = plugins
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or config.delivery.retry_policy()
         self.sleep = sleep
 
     @classmethod
@@ -126,8 +128,32 @@ class Workspace:
     def digest_for(
         self, destination: str, now: datetime, since: timedelta, max_stories: int | None = None
     ) -> Edition | None:
-        """The digest for one destination: stories in the window it has not had in a digest."""
+        """The next digest for one destination.
+
+        A digest a run left unfinished comes first, rebuilt as it was, so that it
+        is completed rather than replaced. Otherwise: the stories in the window
+        that the destination has not had in a digest yet.
+        """
+        unfinished = self.ledger.unfinished(destination)
+        if unfinished is not None:
+            return self._rebuild(unfinished)
         return digest(self.stories, now, since, self.ledger.sent_stories(destination), max_stories)
+
+    def _rebuild(self, unfinished: Unfinished) -> Edition:
+        by_id = {story.id: story for story in self.stories}
+        missing = [story_id for story_id in unfinished.story_ids if story_id not in by_id]
+        if missing:
+            raise InputError(
+                f"the unfinished digest {unfinished.edition_id} includes '{missing[0]}', which is "
+                f"no longer in {self.stories_dir}: put it back so the digest can be completed"
+            )
+        return Edition(
+            id=unfinished.edition_id,
+            kind="digest",
+            stories=[by_id[story_id] for story_id in unfinished.story_ids],
+            start=unfinished.start,
+            end=unfinished.end,
+        )
 
     def plan_digest(
         self, names: Sequence[str] | None, now: datetime, since: timedelta
@@ -153,7 +179,14 @@ class Workspace:
             raise InputError(f"unknown destination '{unknown[0]}' (configured: {known})")
         chosen = names or list(configured)
         return [
-            Destination(name, configured[name], self.config.site, self.templates, self.state)
+            Destination(
+                name,
+                configured[name],
+                self.config.site,
+                self.templates,
+                self.state,
+                self.config.root,
+            )
             for name in configured
             if name in chosen
         ]
@@ -180,8 +213,12 @@ class Workspace:
         edition_for: Iterable[tuple[Destination, Edition]],
         force: bool = False,
         progress: Callable[[str], Callable[[int, int], None]] | None = None,
+        stop: threading.Event | None = None,
     ) -> list[Outcome]:
-        """Render every destination first (bad input stops everything), then deliver each."""
+        """Render every destination first (bad input stops everything), then deliver each.
+
+        Setting `stop` ends the run at the next safe point; the ledger keeps the rest.
+        """
         plan = []
         for destination, edition in edition_for:
             channel = self.channel_for(destination)
@@ -192,7 +229,7 @@ class Workspace:
             try:
                 if destination.settings.dry_run:
                     parts = len(rendition.parts)
-                    message = f"dry run: {parts} part{'s' * (parts != 1)} rendered, nothing sent"
+                    message = f"{parts} part{'s' * (parts != 1)} rendered, nothing sent (dry_run)"
                     outcomes.append(Outcome(destination.name, "dry-run", message))
                     continue
                 outcomes.append(
@@ -207,8 +244,36 @@ class Workspace:
                         policy=self.retry,
                         sleep=self.sleep,
                         progress=progress(destination.name) if progress else None,
+                        stop=stop,
                     )
                 )
+            finally:
+                channel.close()
+        return outcomes
+
+    def send_tests(
+        self, edition_for: Iterable[tuple[Destination, Edition]], to: str
+    ) -> list[Outcome]:
+        """A private copy of each rendition to `to`: nothing recorded, no subscribers reached."""
+        outcomes = []
+        for destination, edition in edition_for:
+            if destination.settings.dry_run:
+                message = "test copy rendered, nothing sent (dry_run)"
+                outcomes.append(Outcome(destination.name, "dry-run", message))
+                continue
+            channel = self.channel_for(destination)
+            try:
+                prepared = self.prepare(edition, destination)
+                for part in channel.render(prepared, destination).parts:
+                    channel.send_test(part, prepared, destination, to)
+            except NotImplementedError:
+                message = f"the {destination.channel} channel sends no test copies"
+                outcomes.append(Outcome(destination.name, "skipped", message))
+            except DeliveryError as error:
+                message = f"test copy to {to}: {scrub(str(error))}"
+                outcomes.append(Outcome(destination.name, "failed", message))
+            else:
+                outcomes.append(Outcome(destination.name, "sent", f"test copy to {to}"))
             finally:
                 channel.close()
         return outcomes

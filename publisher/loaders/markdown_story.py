@@ -25,43 +25,67 @@ _markdown = MarkdownIt("commonmark")
 _front_matter = frontmatter.YAMLHandler()
 
 
+class _TextDates(yaml.SafeLoader):
+    """YAML that leaves dates as text, so that a bad date gets our message and its line."""
+
+
+_TextDates.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 class _Block(NamedTuple):
     heading_level: int  # 0 for a paragraph or list item
     text: str
     line: int
 
 
+class _Split(NamedTuple):
+    matter: str
+    matter_line: int  # file line of the front matter's first line
+    body: str
+    body_line: int
+
+
 @hookimpl(trylast=True)
 def publisher_load_story(path: Path) -> StoryDraft | None:
     if path.suffix.lower() not in {".md", ".markdown"}:
         return None
-    text = read_story_text(path)
-    draft = _read_front_matter(path, text)
-    _read_body(draft, *_body(text))
+    split = _split(read_story_text(path))
+    draft = _read_front_matter(path, split)
+    _read_body(draft, split.body, split.body_line)
     return draft
 
 
-def _body(text: str) -> tuple[str, int]:
-    """The Markdown after the front matter, and the file line its first line is on."""
-    if not _front_matter.detect(text):
-        return text, 1
-    matter, body = _front_matter.split(text)
-    return body, matter.count("\n") + 1
+def _split(text: str) -> _Split:
+    """Front matter and body, each with the file line it starts on."""
+    opening = _front_matter.FM_BOUNDARY.match(text)
+    closing = opening and _front_matter.FM_BOUNDARY.search(text, opening.end())
+    if not opening or not closing:
+        return _Split("", 1, text, 1)
+    return _Split(
+        text[opening.end() : closing.start()],
+        text.count("\n", 0, opening.end()) + 1,
+        text[closing.end() :],
+        text.count("\n", 0, closing.end()) + 1,
+    )
 
 
-def _read_front_matter(path: Path, text: str) -> StoryDraft:
-    if not _front_matter.detect(text):
+def _read_front_matter(path: Path, split: _Split) -> StoryDraft:
+    if not split.matter.strip():
         return StoryDraft(path, {}, key_name="front matter key")
-    matter, _ = _front_matter.split(text)
     try:
-        fields = _front_matter.load(matter) or {}
+        fields = _front_matter.load(split.matter, Loader=_TextDates) or {}
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         reason = getattr(error, "problem", None) or str(error)
-        raise StoryError(path, f"invalid front matter: {reason}", mark and mark.line + 1) from None
+        line = mark.line + split.matter_line if mark else None
+        raise StoryError(path, f"invalid front matter: {reason}", line) from None
     if not isinstance(fields, dict):
-        raise StoryError(path, "front matter must be keys with values", 2)
-    return StoryDraft(path, fields, yaml_lines(matter), key_name="front matter key")
+        raise StoryError(path, "front matter must be keys with values", split.matter_line)
+    lines = yaml_lines(split.matter, split.matter_line)
+    return StoryDraft(path, fields, lines, key_name="front matter key")
 
 
 def _read_body(draft: StoryDraft, body: str, first_line: int) -> None:

@@ -19,6 +19,7 @@ from publisher import (
     DeliveryError,
     Part,
     Rendition,
+    Secret,
     Sent,
     TemporaryFailure,
     hookimpl,
@@ -31,7 +32,10 @@ class RecorderSettings(ChannelSettings):
     flaky_at: int | None = None  # this part number fails `flaky_times` times first
     flaky_times: int = 0
     hang_at: int | None = None  # this part number hangs until the process is killed
+    delay: float = 0.0  # seconds each delivery takes, for tests that stop a run midway
+    lose_answer_at: int | None = None  # this part is posted, then the answer is lost (503)
     honour_keys: bool = True  # a repeated idempotency key returns the earlier post
+    token: Secret | None = None  # echoed in errors, as careless client libraries do
 
 
 class RecorderChannel(Channel):
@@ -55,18 +59,22 @@ class RecorderChannel(Channel):
             for post in posts:
                 if post["key"] == context.idempotency_key:
                     return Sent(post["id"], post["url"])
+        echo = f" (token {settings.token.reveal()})" if settings.token else ""
         if context.number == settings.fail_at:
-            raise DeliveryError(f"the server refused part {context.number}")
+            raise DeliveryError(f"the server refused part {context.number}{echo}")
         if context.number == settings.flaky_at:
+            settings.path.parent.mkdir(parents=True, exist_ok=True)
             failures = settings.path.with_suffix(".failures")
             seen = int(failures.read_text()) if failures.exists() else 0
             if seen < settings.flaky_times:
                 failures.write_text(str(seen + 1))
-                raise TemporaryFailure(f"server error 503 on part {context.number}")
+                raise TemporaryFailure(f"server error 503 on part {context.number}{echo}")
         if context.number == settings.hang_at:
+            settings.path.parent.mkdir(parents=True, exist_ok=True)
             settings.path.with_suffix(".ready").write_text(str(context.number))
             while True:
                 time.sleep(1)
+        time.sleep(settings.delay)
         post = {
             "id": str(len(posts) + 1),
             "url": f"https://recorder.example/{len(posts) + 1}",
@@ -75,9 +83,19 @@ class RecorderChannel(Channel):
             "key": context.idempotency_key,
             "edition": context.edition.id,
         }
+        settings.path.parent.mkdir(parents=True, exist_ok=True)
         with settings.path.open("a", encoding="utf-8") as file:
             file.write(json.dumps(post) + "\n")
+        if context.number == settings.lose_answer_at:
+            raise TemporaryFailure(f"connection dropped after part {context.number} was posted")
         return Sent(post["id"], post["url"])
+
+    def recover(self, part, context):
+        """Look the part up on the "server" by its key, as a real channel would by its text."""
+        for post in _read(context.destination.settings.path):
+            if post["key"] == context.idempotency_key:
+                return Sent(post["id"], post["url"])
+        return None
 
 
 def _read(path: Path) -> list[dict]:

@@ -1,0 +1,61 @@
+"""A webhook channel for Publisher: POST each story as JSON to a URL of your choice."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+from publisher import (
+    Channel,
+    ChannelSettings,
+    DeliveryError,
+    Part,
+    Rendition,
+    Secret,
+    Sent,
+    TemporaryFailure,
+    hookimpl,
+)
+from publisher.story import Url
+
+
+class WebhookSettings(ChannelSettings):
+    url: Url
+    token: Secret | None = None  # sent as a bearer token, e.g. token = "${WEBHOOK_TOKEN}"
+
+
+class WebhookChannel(Channel):
+    name = "webhook"
+    settings_model = WebhookSettings
+
+    def render(self, edition, destination):
+        """One JSON document per story; pure, so dry runs and previews show it exactly."""
+        parts = []
+        for story in edition.stories:
+            body = {"id": story.id, "headline": story.headline, "url": story.url}
+            text = json.dumps(body, ensure_ascii=False)
+            parts.append(Part(text=text, length=len(text)))
+        return Rendition(tuple(parts))
+
+    def deliver(self, part, context):
+        settings = context.destination.settings
+        request = urllib.request.Request(settings.url, data=part.text.encode(), method="POST")
+        request.add_header("Content-Type", "application/json")
+        request.add_header("Idempotency-Key", context.idempotency_key)
+        if settings.token:
+            request.add_header("Authorization", f"Bearer {settings.token.reveal()}")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return Sent(id=response.headers.get("Location") or context.idempotency_key)
+        except urllib.error.HTTPError as error:
+            if error.code >= 500:
+                raise TemporaryFailure(f"webhook answered {error.code}") from error
+            raise DeliveryError(f"webhook refused the story: {error.code}") from error
+        except OSError as error:
+            raise TemporaryFailure(f"webhook unreachable: {error}") from error
+
+
+@hookimpl
+def publisher_register_channels(register):
+    register(WebhookChannel)

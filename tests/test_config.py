@@ -1,0 +1,197 @@
+"""Configuration: validation naming file and key, environment references, masked secrets."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from support.project import STORY, Project
+
+TOKEN = "tok-8f3a9c1d2e7b"
+
+
+def test_environment_references_and_defaults(project: Project, monkeypatch) -> None:
+    monkeypatch.setenv("SITE_NAME", "Harbour Herald")
+    project.write_config(
+        """\
+        [site]
+        name = "${SITE_NAME}"
+        url = "${SITE_URL:-https://herald.example.org}"
+
+        [destinations.log]
+        channel = "recorder"
+        path = "@ROOT@/remote/log.jsonl"
+        """
+    )
+    result = project.run("story", "night-market.md", "--json")
+    assert result.code == 2  # a bare file name is looked for as a path, not an id
+    result = project.run("story", str(project.root / "stories" / "night-market.md"), "--json")
+    assert json.loads(result.out)["url"] == "https://herald.example.org/stories/night-market"
+
+
+def test_an_unset_variable_outside_a_secret_is_an_error_naming_the_key(project: Project) -> None:
+    project.write_config(
+        """\
+        [site]
+        url = "${SITE_URL}"
+        """
+    )
+    result = project.run("status")
+    assert result.code == 2
+    assert result.err.strip() == (
+        f"error: {project.config}: site.url: environment variable SITE_URL is not set"
+    )
+
+
+def test_an_unset_secret_is_reported_only_when_needed(project: Project) -> None:
+    project.write_config(
+        """\
+        [site]
+        url = "https://news.example.org"
+
+        [destinations.log]
+        channel = "recorder"
+        path = "@ROOT@/remote/log.jsonl"
+        token = "${RECORDER_TOKEN}"
+        """
+    )
+    assert project.run("publish", "--story", "night-market", "--dry-run").code == 0
+    result = project.run("publish", "--story", "night-market")
+    assert result.code == 1
+    assert "log: failed part 1 of 3: environment variable RECORDER_TOKEN is not set" in result.out
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ('[site]\nnmae = "x"\n', "site.nmae: unknown key"),
+        ('[site]\ntimezone = "Mars/Olympus"\n', "site.timezone: unknown timezone 'Mars/Olympus'"),
+        ('[site]\nurl = "brief.example.org"\n', "site.url: must be an absolute http(s) URL"),
+        ("[site\n", "invalid TOML"),
+        ("[sites]\n", "unknown section [sites]"),
+        (
+            '[destinations.log]\nchannel = "recorder"\npath = "/tmp/x"\nfail_at = "third"\n',
+            "destinations.log.fail_at: Input should be a valid integer",
+        ),
+        ('[destinations.log]\npath = "/tmp/x"\n', "destinations.log.channel: no channel given"),
+        (
+            '[destinations.log]\nchannel = "recorder"\npath = "/tmp/x"\n'
+            '[schedules.weekly]\ncron = "0 8 * * mon"\nto = ["lgo"]\n',
+            "schedules.weekly.to: unknown destination 'lgo' (known: log)",
+        ),
+        ('[delivery]\nfirst_pause = "soon"\n', "delivery.first_pause: 'soon' is not a duration"),
+    ],
+)
+def test_configuration_errors_name_the_file_and_key(
+    project: Project, config: str, message: str
+) -> None:
+    project.config.write_text(config, encoding="utf-8")
+    result = project.run("status")
+    assert result.code == 2
+    assert result.err.startswith(f"error: {project.config}: ")
+    assert message in result.err
+    assert len(result.err.strip().splitlines()) == 1
+
+
+def _secret_config(project: Project, **settings: object) -> None:
+    extra = "\n".join(f"{key} = {value}" for key, value in settings.items())
+    project.write_config(
+        f"""\
+        [site]
+        url = "https://news.example.org"
+
+        [delivery]
+        first_pause = "0s"
+
+        [destinations.log]
+        channel = "recorder"
+        path = "@ROOT@/remote/log.jsonl"
+        token = "${{RECORDER_TOKEN}}"
+        {extra}
+        """
+    )
+
+
+def test_secrets_never_reach_errors_logs_or_status(project: Project, monkeypatch) -> None:
+    monkeypatch.setenv("RECORDER_TOKEN", TOKEN)
+    _secret_config(project, flaky_at=1, flaky_times=1, fail_at=2)
+    result = project.run("--log-format", "json", "publish", "--story", "night-market")
+    assert result.code == 1
+    assert "token ********" in result.out  # the failure, scrubbed
+    logged = [json.loads(line) for line in result.err.splitlines() if line.startswith("{")]
+    assert any("retrying" in entry["message"] for entry in logged)
+    assert all(TOKEN not in entry["message"] for entry in logged)
+    assert TOKEN not in result.out + result.err
+    status = project.run("status")
+    assert "token ********" in status.out and TOKEN not in status.out
+
+
+def test_secrets_are_masked_in_reprs(project: Project, monkeypatch) -> None:
+    from publisher.workspace import Workspace
+
+    monkeypatch.setenv("RECORDER_TOKEN", TOKEN)
+    _secret_config(project)
+    settings = Workspace.open(project.config).config.destinations["log"]
+    assert TOKEN not in repr(settings)
+    assert "Secret('${RECORDER_TOKEN}')" in repr(settings)
+    assert TOKEN not in settings.model_dump_json()
+
+
+def test_secrets_are_kept_out_of_previews(project: Project, monkeypatch) -> None:
+    monkeypatch.setenv("RECORDER_TOKEN", TOKEN)
+    _secret_config(project)
+    result = project.run("publish", "--story", "night-market", "--dry-run", "--json")
+    assert result.code == 0 and TOKEN not in result.out
+
+
+def test_dry_run_destination_renders_and_records_nothing(project: Project) -> None:
+    project.write_config(
+        """\
+        [site]
+        url = "https://news.example.org"
+
+        [destinations.log]
+        channel = "recorder"
+        path = "@ROOT@/remote/log.jsonl"
+        dry_run = true
+        """
+    )
+    result = project.run("publish", "--story", "night-market")
+    assert result.code == 0
+    assert result.out.strip() == "log: dry-run 3 parts rendered, nothing sent (dry_run)"
+    assert project.posts() == []
+    assert "Nothing has been published yet." in project.run("status").out
+
+
+def test_embedded_defaults_apply_without_a_configuration(tmp_path, monkeypatch, capsys) -> None:
+    from publisher.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "stories").mkdir()
+    (tmp_path / "stories" / "night-market.md").write_text(STORY, encoding="utf-8")
+    assert main(["check"]) == 0
+    out = capsys.readouterr().out
+    assert "configuration: embedded defaults" in out
+    assert "stories: " in out and "(1 files)" in out
+    assert main(["publish", "--story", "night-market", "--to", "fediverse", "--dry-run"]) == 0
+    assert "https://brief.example.org/stories/night-market" in capsys.readouterr().out
+
+
+def test_init_writes_a_working_project(tmp_path, monkeypatch, capsys) -> None:
+    from publisher.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", "site"]) == 0
+    assert (tmp_path / "site" / "config" / "publisher.toml").is_file()
+    assert (tmp_path / "site" / "templates" / "email" / "story.mjml").is_file()
+    assert (tmp_path / "site" / "stories").is_dir()
+    (tmp_path / "site" / "stories" / "night-market.md").write_text(STORY, encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "site")
+    capsys.readouterr()
+    assert main(["publish", "--story", "night-market", "--dry-run", "--json"]) == 0
+    rendered = json.loads(capsys.readouterr().out)
+    assert set(rendered["destinations"]) == {"newsletter", "fediverse", "x"}
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", "site"]) == 2
+    assert "already exists; init only writes into an empty project" in capsys.readouterr().err

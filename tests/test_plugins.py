@@ -1,0 +1,253 @@
+"""The plugin host: entry points, built-ins registered the same way, broken plugins survived.
+
+Every hook has a test named after it here (checked by `test_every_hook_has_a_test`).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from publisher import Channel, Part, Rendition, hookimpl, hookspecs
+from publisher.edition import single
+from publisher.loading import StoryDraft
+from publisher.plugins import load_plugins
+from publisher.workspace import Workspace
+from support.project import REPOSITORY, Project
+
+BROKEN = Path(__file__).parent / "support" / "broken"
+HOOKS = sorted(name for name in dir(hookspecs) if name.startswith("publisher_"))
+
+
+def plugin_rows(project: Project) -> dict[str, dict]:
+    result = project.run("plugins", "--json")
+    assert result.code == 0, result.err
+    return {row["name"]: row for row in json.loads(result.out)}
+
+
+def test_plugins_lists_versions_hooks_and_channels(project: Project) -> None:
+    rows = plugin_rows(project)
+    assert rows["email"]["channels"] == ["email"]
+    assert rows["mastodon"]["channels"] == ["mastodon"]
+    assert rows["x"]["channels"] == ["x"]
+    assert rows["recorder"] == {
+        "name": "recorder",
+        "version": "1.0",
+        "hooks": ["publisher_register_channels"],
+        "channels": ["recorder"],
+        "error": None,
+    }
+    assert rows["hello"]["hooks"] == ["publisher_register_commands"]
+    assert rows["publisher.loaders.text_export"]["hooks"] == ["publisher_load_story"]
+    table = project.run("plugins").out
+    assert "recorder" in table and "1.0" in table
+
+
+def test_a_plugin_that_fails_to_import_is_reported_and_skipped(
+    project: Project, monkeypatch
+) -> None:
+    monkeypatch.syspath_prepend(str(BROKEN))
+    rows = plugin_rows(project)
+    assert (
+        rows["broken"]["error"]
+        == "ModuleNotFoundError: No module named 'a_module_that_is_not_installed'"
+    )
+    assert rows["broken"]["version"] == "2.0"
+    assert rows["recorder"]["error"] is None
+    published = project.run("publish", "--story", "night-market")
+    assert published.code == 0, published.err
+    assert len(project.posts()) == 3
+
+
+def test_a_broken_plugin_is_named_when_its_channel_is_missing(
+    project: Project, monkeypatch
+) -> None:
+    monkeypatch.syspath_prepend(str(BROKEN))
+    monkeypatch.setenv("PUBLISHER_LOAD_PLUGINS", "broken")
+    result = project.run("publish", "--story", "night-market")
+    assert result.code == 2
+    assert "unknown channel 'recorder'" in result.err
+    assert "plugins that failed to load: broken (publisher plugins)" in result.err
+
+
+def test_load_plugins_variable_restricts_loading(project: Project, monkeypatch) -> None:
+    monkeypatch.setenv("PUBLISHER_LOAD_PLUGINS", "recorder, x")
+    assert {name for name in plugin_rows(project) if "." not in name} == {"recorder", "x"}
+    monkeypatch.setenv("PUBLISHER_LOAD_PLUGINS", "")
+    assert all(name.startswith("publisher.loaders.") for name in plugin_rows(project))
+
+
+class _Mute(Channel):
+    name = "mute"
+
+    def render(self, edition, destination):
+        return Rendition((Part(edition.lead.headline),))
+
+
+@pytest.mark.parametrize(
+    ("registered", "error"),
+    [
+        ("not a class", "register() takes a Channel subclass, not 'not a class'"),
+        (type("Nameless", (Channel,), {}), "channel class Nameless has no name"),
+        (
+            type("Twin", (Channel,), {"name": "recorder"}),
+            "channel 'recorder' is already registered",
+        ),
+    ],
+)
+def test_publisher_register_channels_checks_what_it_is_given(registered, error) -> None:
+    class Careless:
+        @hookimpl
+        def publisher_register_channels(self, register):
+            register(_Mute)
+            register(registered)
+
+    plugins = load_plugins(extra=[Careless()])
+    [broken] = plugins.broken
+    assert broken.name.startswith("Careless")
+    assert broken.version == "local"
+    assert error in broken.error
+    assert "mute" not in plugins.channels, "a failed registration leaves nothing behind"
+    assert "recorder" in plugins.channels
+
+
+def _workspace_with(project: Project, *plugins: object) -> Workspace:
+    return Workspace.open(project.config, plugins=load_plugins(extra=plugins))
+
+
+def test_publisher_load_story_lets_a_plugin_add_a_format(project: Project) -> None:
+    class IniLoader:
+        @hookimpl
+        def publisher_load_story(self, path):
+            if path.suffix != ".ini":
+                return None
+            fields = dict(
+                line.split("=", 1) for line in path.read_text().splitlines() if "=" in line
+            )
+            return StoryDraft(path, fields, {(key,): n for n, key in enumerate(fields, 1)})
+
+    workspace = _workspace_with(project, IniLoader())
+    path = project.add_story("brief.ini", "headline=Tram Line Opens\nsummary=Trams run from May.\n")
+    loaded = workspace.load_story(path)
+    assert loaded.story.headline == "Tram Line Opens"
+    assert loaded.origins["summary"] == "line 2"
+    assert loaded.story.url == "https://news.example.org/stories/brief"
+
+
+def test_publisher_prepare_edition_changes_only_its_destinations_copy(project: Project) -> None:
+    project.write_config(
+        """\
+        [site]
+        url = "https://news.example.org"
+
+        [destinations.log]
+        channel = "recorder"
+        path = "@ROOT@/remote/log.jsonl"
+
+        [destinations.other]
+        channel = "recorder"
+        path = "@ROOT@/remote/other.jsonl"
+        """
+    )
+
+    class Shouting:
+        @hookimpl
+        def publisher_prepare_edition(self, edition, destination):
+            if destination.name == "log":
+                edition.lead.headline = edition.lead.headline.upper()
+
+    workspace = _workspace_with(project, Shouting())
+    edition = single(workspace.find_story("night-market").story)
+    renders = {d.name: workspace.render(edition, d) for d in workspace.destinations()}
+    assert renders["log"].parts[0].text == "HARBOUR OPENS A NIGHT MARKET"
+    assert renders["other"].parts[0].text == "Harbour Opens a Night Market"
+    assert edition.lead.headline == "Harbour Opens a Night Market"
+
+
+def test_publisher_published_receives_the_receipt(project: Project) -> None:
+    receipts = []
+
+    class Watcher:
+        @hookimpl
+        def publisher_published(self, edition, destination, receipt):
+            receipts.append((edition.id, destination.name, receipt))
+
+    workspace = _workspace_with(project, Watcher())
+    edition = single(workspace.find_story("night-market").story)
+    workspace.publish([(workspace.destinations()[0], edition)])
+    [(edition_id, destination, receipt)] = receipts
+    assert (edition_id, destination) == ("story-night-market", "log")
+    assert [part.id for part in receipt.parts] == ["1", "2", "3"]
+    assert receipt.url == "https://recorder.example/1"
+    workspace.publish([(workspace.destinations()[0], edition)])
+    assert len(receipts) == 1, "a skipped publication is not announced again"
+
+
+def test_publisher_template_dirs_sit_between_the_user_and_the_defaults(
+    project: Project, tmp_path: Path
+) -> None:
+    plugin_dir = tmp_path / "plugin-templates"
+    (plugin_dir / "x").mkdir(parents=True)
+    (plugin_dir / "x" / "post.txt").write_text("From the plugin: {{ headline }} {{ url }}")
+
+    class Themes:
+        @hookimpl
+        def publisher_template_dirs(self):
+            return [plugin_dir]
+
+    project.write_config(
+        """\
+        [site]
+        url = "https://news.example.org"
+
+        [destinations.x]
+        channel = "x"
+        """
+    )
+    workspace = _workspace_with(project, Themes())
+    edition = single(workspace.find_story("night-market").story)
+    [x] = workspace.destinations()
+    assert workspace.render(edition, x).parts[0].text.startswith("From the plugin: Harbour")
+
+    user = project.root / "templates" / "x"
+    user.mkdir(parents=True)
+    (user / "post.txt").write_text("Ours: {{ headline }} {{ url }}")
+    workspace = _workspace_with(project, Themes())
+    [x] = workspace.destinations()
+    assert workspace.render(edition, x).parts[0].text.startswith("Ours: Harbour")
+
+
+def test_publisher_register_commands_adds_a_working_command(project: Project) -> None:
+    result = project.run("hello", "Ada")
+    assert result.code == 0, result.err
+    assert result.out == "Hello Ada, from Test News.\n"
+    assert "hello" in project.run("--help").out
+
+
+def test_every_hook_has_a_test() -> None:
+    source = Path(__file__).read_text()
+    missing = [hook for hook in HOOKS if not re.search(rf"def test_{hook}\w*\(", source)]
+    assert not missing, f"hooks without a test named after them: {missing}"
+
+
+def test_every_hook_is_documented_with_its_signature() -> None:
+    documentation = (REPOSITORY / "docs" / "plugins.md").read_text()
+    for hook in HOOKS:
+        signature = f"{hook}{inspect.signature(getattr(hookspecs, hook))}"
+        assert f"`{signature}`" in documentation, f"docs/plugins.md lacks `{signature}`"
+
+
+def test_documented_examples_are_the_tested_code() -> None:
+    documentation = (REPOSITORY / "docs" / "plugins.md").read_text()
+    webhook = (REPOSITORY / "examples" / "plugin-webhook" / "publisher_webhook.py").read_text()
+    assert f"```python\n{webhook}```" in documentation
+    hello = (Path(__file__).parent / "support" / "plugins" / "publisher_hello.py").read_text()
+    command = hello[hello.index("@click.command()") :]
+    assert command in documentation
+    loader = inspect.getsource(test_publisher_load_story_lets_a_plugin_add_a_format)
+    body = loader[loader.index("        @hookimpl") : loader.index("    workspace =")]
+    assert inspect.cleandoc(body.replace("self, ", "")) in documentation
