@@ -1,3 +1,26 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs beyond Python packages (none yet).
+# Installs what the test suite needs beyond Python packages; `make test` runs it before pytest.
+# Each step does nothing when its tool is already there. Without root or apt-get it says what
+# is missing, and the tests that need it are skipped.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+
+can_install() { [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; }
+
+# Debian's chromium: the email tests render newsletters in it, headless, as a reader sees them.
+if ! command -v chromium >/dev/null 2>&1; then
+    if can_install; then
+        echo "test-services: installing chromium (for the email rendering tests)" >&2
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            chromium fonts-dejavu-core >/dev/null
+    else
+        echo "test-services: chromium is missing and cannot be installed here (needs root" \
+            "and apt-get); the email rendering tests will be skipped" >&2
+    fi
+fi
+
+# PostgreSQL, for the ledger tests that run against a real server.
+if [ -f scripts/install-postgres.sh ]; then
+    bash scripts/install-postgres.sh
+fi

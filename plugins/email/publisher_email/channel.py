@@ -1,22 +1,139 @@
-"""The email channel: one message per edition, sent to every active subscriber."""
+"""The email channel: one rendered message per edition, a copy for every active subscriber."""
 
 from __future__ import annotations
 
-from publisher import Channel, Destination, Edition, Rendition
-from publisher_email.render import HTML_LIMIT, render_email
-from publisher_email.settings import EmailSettings
+from email.utils import make_msgid, parseaddr
+
+from publisher import (
+    Channel,
+    DeliveryContext,
+    DeliveryError,
+    Destination,
+    Edition,
+    Part,
+    Rendition,
+    Sent,
+)
+from publisher_email.letter import Letter, message_id
+from publisher_email.outbox import Outbox
+from publisher_email.ratelimit import RateLimit
+from publisher_email.recipients import Recipients
+from publisher_email.render import list_name, render_email
+from publisher_email.sending import Progress, send_all
+from publisher_email.settings import EmailSettings, per_second
+from publisher_email.smtp_pool import SmtpPool, SmtpServer
+from publisher_email.subscribers import Subscribers, normalize_address
+from publisher_email.tokens import SigningKey
+from publisher_email.transport import OUTBOX, Envelope, Refused, Transport
 
 
 class EmailChannel(Channel):
     name = "email"
     settings_model = EmailSettings
 
+    def __init__(self) -> None:
+        self._transport: Transport | None = None
+
     def render(self, edition: Edition, destination: Destination) -> Rendition:
-        message = render_email(edition, destination)
-        warnings = ()
-        if message.length > HTML_LIMIT:
-            warnings = (
-                f"the HTML is {message.length // 1000} KB; Gmail clips messages over "
-                f"{HTML_LIMIT // 1000} KB (shorten the template or the digest)",
+        part, warnings = render_email(edition, destination)
+        return Rendition((part,), warnings)
+
+    def deliver(self, part: Part, context: DeliveryContext) -> Sent:
+        """Send the part to every active subscriber that has not had it yet.
+
+        Called again after a crash or a passing failure (the core then reports
+        the part in flight), it simply carries on with the recipients left.
+        """
+        destination = context.destination
+        settings: EmailSettings = destination.settings
+        transport = self._open(destination)
+        key = _signing_key(destination, transport)
+        list_ = list_name(destination)
+        recipients = Recipients(destination.state.engine, context.delivery_id, list_)
+        done, total = recipients.progress()
+        if total == 0:
+            raise DeliveryError(
+                f"list '{list_}' has no active subscribers "
+                f"(add some with: publisher subscribers add ADDRESS --to {destination.name})"
             )
-        return Rendition((message,), warnings)
+        letter = Letter(part, seed=context.delivery_id)
+
+        def envelope_for(address: str) -> Envelope:
+            copy = letter.copy(
+                address,
+                message_id(context.delivery_id, address, letter.sender),
+                key.token(list_, address),
+            )
+            return Envelope(letter.sender, address, copy, label=context.edition.id)
+
+        rate = RateLimit(per_second(settings.rate_limit)) if settings.rate_limit else None
+        progress = Progress(done, total, context.progress)
+        send_all(recipients, transport, envelope_for, progress, context.stopping, rate)
+        return Sent(context.delivery_id)
+
+    def send_test(self, part: Part, edition: Edition, destination: Destination, to: str) -> Sent:
+        """One copy to `to`, outside the ledger and the subscriber list; a fresh Message-ID
+        each time, so that mail clients show every test."""
+        try:
+            address = normalize_address(to)
+        except ValueError as error:
+            raise DeliveryError(f"--test-to {to}: {error}") from None
+        transport = self._open(destination)
+        key = _signing_key(destination, transport)
+        letter = Letter(part, seed=f"test/{edition.id}/{destination.name}")
+        domain = parseaddr(letter.sender)[1].rpartition("@")[2]
+        identifier = make_msgid("test", domain=domain)
+        copy = letter.copy(address, identifier, key.token(list_name(destination), address))
+        try:
+            transport.send(Envelope(letter.sender, address, copy, label=f"{edition.id}-test"))
+        except Refused as refusal:
+            raise DeliveryError(f"{address}: the server refused the test copy: {refusal}") from None
+        return Sent(identifier)
+
+    def check(self, destination: Destination) -> str:
+        settings: EmailSettings = destination.settings
+        transport = self._open(destination)
+        key = _signing_key(destination, transport)
+        reached = transport.check()
+        list_ = list_name(destination)
+        active = Subscribers(destination.state.engine, list_).counts()["active"]
+        report = f"from {settings.sender} via {reached}; {active} active on list '{list_}'"
+        if key.is_demo:
+            report += (
+                f"; warning: {_key_name(settings)} is not set, so unsubscribe links are signed "
+                "with the public demo key (accepted for an outbox or a local SMTP server only)"
+            )
+        return report
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+
+    def _open(self, destination: Destination) -> Transport:
+        """The transport the `smtp` setting names, opened once per run."""
+        if self._transport is None:
+            settings: EmailSettings = destination.settings
+            url = settings.smtp.reveal()
+            if url.startswith(OUTBOX):
+                self._transport = Outbox(destination.root / url.removeprefix(OUTBOX))
+            else:
+                self._transport = SmtpPool(SmtpServer.parse(url), settings.connections)
+        return self._transport
+
+
+def _key_name(settings: EmailSettings) -> str:
+    return ", ".join(settings.signing_key.unset) or "signing_key"
+
+
+def _signing_key(destination: Destination, transport: Transport) -> SigningKey:
+    """The unsubscribe signing key; the public demo key only where nothing leaves the machine."""
+    settings: EmailSettings = destination.settings
+    key = SigningKey(settings.signing_key)
+    if key.is_demo and not transport.local:
+        raise DeliveryError(
+            f"{_key_name(settings)} is not set, so unsubscribe links would be signed with the "
+            f"public demo key; set it to a long random value (python -c 'import secrets; "
+            f"print(secrets.token_urlsafe(32))') before sending through {transport.describe()}"
+        )
+    return key

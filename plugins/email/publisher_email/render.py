@@ -1,14 +1,17 @@
 """Render an edition into one email: subject, headers, MJML compiled to HTML, a text part.
 
 Story text is escaped by the templates (autoescape for .mjml) before MJML sees
-it. Per-recipient values stay as placeholders, so MJML is compiled once per
-edition and each recipient costs a string substitution.
+it; the text part is written from the same values by its own template. What
+differs per recipient (the signed unsubscribe token) stays a placeholder, so
+MJML is compiled once per edition and destination and each recipient costs a
+substitution (see letter.py).
 """
 
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from email.utils import formataddr
+from urllib.parse import quote, urlsplit
 
 from mjml import mjml2html
 
@@ -18,10 +21,16 @@ from publisher_email.settings import EmailSettings
 
 # Gmail clips messages whose HTML passes about 102 KB.
 HTML_LIMIT = 102_000
-UNSUBSCRIBE_URL = "%%unsubscribe_url%%"
-PLACEHOLDERS = (UNSUBSCRIBE_URL,)
+UNSUBSCRIBE_TOKEN = "%%unsubscribe_token%%"
 
 _BLANK_RUNS = re.compile(r"\n\s*\n(\s*\n)+")
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
+
+
+def list_name(destination: Destination) -> str:
+    """The subscriber list a destination sends to: its own, unless it shares one."""
+    settings: EmailSettings = destination.settings
+    return settings.subscribers or destination.name
 
 
 def subject_for(edition: Edition, destination: Destination) -> str:
@@ -38,25 +47,43 @@ def subject_for(edition: Edition, destination: Destination) -> str:
 
 
 def list_id(destination: Destination) -> str:
+    """RFC 2919: the site's name and a stable id made of the list name and the site's host."""
     host = urlsplit(destination.site.url).hostname or "localhost"
-    return f"{clean_line(destination.site.name)} <{destination.name}.{host}>"
+    label = re.sub(r"[^A-Za-z0-9._-]", "-", list_name(destination))
+    return formataddr((clean_line(destination.site.name), f"{label}.{host}"))
 
 
-def render_email(edition: Edition, destination: Destination) -> Part:
-    """The message every subscriber receives, with placeholders for what is theirs."""
+def unsubscribe_url(destination: Destination) -> str:
+    """The unsubscribe link with the token left as a placeholder; non-ASCII percent-encoded."""
+    settings: EmailSettings = destination.settings
+    url = settings.unsubscribe_url.format(
+        site=destination.site.url.rstrip("/"),
+        token=UNSUBSCRIBE_TOKEN,
+        list=list_name(destination),
+    )
+    return quote(url, safe=_URL_SAFE)
+
+
+def render_email(edition: Edition, destination: Destination) -> tuple[Part, tuple[str, ...]]:
+    """The message every subscriber receives, with a placeholder for what is theirs."""
     settings: EmailSettings = destination.settings
     zone = destination.site.zone
     subject = subject_for(edition, destination)
+    unsubscribe = unsubscribe_url(destination)
+    if edition.kind == "digest":
+        preheader = " · ".join(story.headline for story in edition.stories)
+    else:
+        preheader = edition.lead.dek or edition.lead.summary
     values = {
         "subject": subject,
-        "preheader": edition.lead.dek or edition.lead.summary[:150],
+        "preheader": preheader[:150],
         "edition": edition,
         "story": edition.lead,
         "stories": edition.stories,
         "site": destination.site,
         "start": f"{edition.start.astimezone(zone):%d %B}" if edition.start else "",
         "end": f"{edition.end.astimezone(zone):%d %B %Y}" if edition.end else "",
-        "unsubscribe_url": UNSUBSCRIBE_URL,
+        "unsubscribe_url": unsubscribe,
         "browser_url": edition.lead.url if edition.kind == "story" else destination.site.url,
         "postal_address": settings.postal_address,
         "font_family": settings.font_family,
@@ -67,27 +94,58 @@ def render_email(edition: Edition, destination: Destination) -> Part:
     mjml = destination.templates.render(f"{template}.mjml", **values)
     html = mjml2html(mjml, disable_comments=True, fonts={})
     text = _BLANK_RUNS.sub("\n\n", destination.templates.render(f"{template}.txt", **values))
-    return Part(
+    part = Part(
         text=text,
         length=len(html.encode()),
         limit=HTML_LIMIT,
-        extra={"subject": subject, "headers": _headers(destination, subject), "html": html},
+        extra={
+            "subject": subject,
+            "headers": _headers(destination, subject, unsubscribe),
+            "html": html,
+        },
     )
+    return part, _warnings(part, unsubscribe)
 
 
-def _headers(destination: Destination, subject: str) -> dict[str, str]:
+def _headers(destination: Destination, subject: str, unsubscribe: str) -> dict[str, str]:
     """Headers shared by every copy; To, Date and Message-ID are added per recipient."""
     settings: EmailSettings = destination.settings
-    unsubscribe = f"<{UNSUBSCRIBE_URL}>"
+    links = f"<{unsubscribe}>"
     if settings.unsubscribe_mailto:
-        unsubscribe += f", <mailto:{settings.unsubscribe_mailto}?subject=unsubscribe>"
+        mailto = f"mailto:{settings.unsubscribe_mailto}?subject=unsubscribe%20{UNSUBSCRIBE_TOKEN}"
+        links += f", <{mailto}>"
     headers = {
         "From": settings.sender,
         "Subject": subject,
         "List-Id": list_id(destination),
-        "List-Unsubscribe": unsubscribe,
+        "List-Unsubscribe": links,
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
     if settings.reply_to:
         headers["Reply-To"] = settings.reply_to
     return headers
+
+
+def _warnings(part: Part, unsubscribe: str) -> tuple[str, ...]:
+    warnings = []
+    if part.length > HTML_LIMIT:
+        warnings.append(
+            f"the HTML is {part.length // 1000} KB; Gmail clips messages over "
+            f"{HTML_LIMIT // 1000} KB (shorten the template or the digest)"
+        )
+    missing = [
+        kind
+        for kind, body in (("HTML", part.extra["html"]), ("text", part.text))
+        if UNSUBSCRIBE_TOKEN not in body
+    ]
+    if missing:
+        warnings.append(
+            f"the {' and '.join(missing)} part has no unsubscribe link; put "
+            "{{ unsubscribe_url }} in the template's footer"
+        )
+    if not unsubscribe.startswith("https://"):
+        warnings.append(
+            "the unsubscribe link is not HTTPS; one-click unsubscribe (RFC 8058) needs "
+            "https:// (set unsubscribe_url, or an https site url)"
+        )
+    return tuple(warnings)

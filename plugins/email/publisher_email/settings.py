@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from email.headerregistry import Address
 from email.utils import parseaddr
 from typing import Annotated
@@ -10,6 +11,13 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, Field
 
 from publisher import ChannelSettings, Secret
+from publisher_email.smtp_pool import SmtpServer
+from publisher_email.transport import OUTBOX
+
+SIGNING_KEY_VARIABLE = "EMAIL_SIGNING_KEY"
+_RATE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*")
+_PER = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
+_UNSUBSCRIBE_KEYS = {"site": "https://news.example.org", "token": "t", "list": "l"}
 
 
 def _mailbox(value: str) -> str:
@@ -18,21 +26,77 @@ def _mailbox(value: str) -> str:
     try:
         checked = validate_email(address, check_deliverability=False).normalized
     except EmailNotValidError as error:
-        raise ValueError(f"'{value}' is not a valid sender: {error}") from None
+        raise ValueError(f"'{value}' is not a valid address: {error}") from None
     return str(Address(display_name=name, addr_spec=checked)) if name else checked
 
 
+def _rate(value: str) -> str:
+    match = _RATE.fullmatch(value)
+    if not match or float(match.group(1)) <= 0:
+        raise ValueError(f"'{value}' is not a rate such as 10/s, 600/min or 20000/h")
+    return value
+
+
+def _unsubscribe_pattern(value: str) -> str:
+    """A URL pattern with {token}; it becomes a header, so one line and known keys only."""
+    if "{token}" not in value:
+        raise ValueError("must contain {token}, the subscriber's signed token")
+    if any(c.isspace() for c in value):
+        raise ValueError("must be one URL without spaces or line breaks")
+    try:
+        value.format(**_UNSUBSCRIBE_KEYS)
+    except (KeyError, IndexError, ValueError) as error:
+        raise ValueError(f"may use only {{site}}, {{token}} and {{list}} ({error})") from None
+    return value
+
+
+def _smtp_url(url: Secret) -> Secret:
+    """Refuse a malformed URL when the configuration loads (an unset variable: when used)."""
+    if url.is_set:
+        value = url.reveal()
+        if value.startswith(OUTBOX):
+            if not value.removeprefix(OUTBOX).strip():
+                raise ValueError("outbox: needs a folder, such as outbox:outbox")
+        else:
+            SmtpServer.parse(value)
+    return url
+
+
+def _list_name(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", value):
+        raise ValueError("must be letters, digits, '.', '_' or '-' (at most 100)")
+    return value
+
+
 Mailbox = Annotated[str, AfterValidator(_mailbox)]
+PlainAddress = Annotated[str, AfterValidator(_mailbox), AfterValidator(lambda v: parseaddr(v)[1])]
+
+
+def per_second(rate: str) -> float:
+    """'600/min' -> 10.0 messages a second."""
+    match = _RATE.fullmatch(rate)
+    assert match is not None  # validated with the settings
+    return float(match.group(1)) / _PER[match.group(2)]
 
 
 class EmailSettings(ChannelSettings):
     sender: Mailbox = Field(alias="from")
-    smtp: Secret = Field(default_factory=lambda: Secret.from_env("SMTP_URL"))
+    # smtp://[user:password@]host[:port] (STARTTLS), smtps://... (implicit TLS), outbox:FOLDER
+    smtp: Annotated[Secret, AfterValidator(_smtp_url)] = Field(
+        default_factory=lambda: Secret.from_env("SMTP_URL"), validate_default=True
+    )
+    connections: int = Field(default=4, ge=1, le=50)  # SMTP connections open at once
+    rate_limit: Annotated[str, AfterValidator(_rate)] | None = None  # such as "10/s", "600/min"
+    # Signs the per-subscriber unsubscribe tokens; see tokens.py for the demo key when unset.
+    signing_key: Secret = Field(default_factory=lambda: Secret.from_env(SIGNING_KEY_VARIABLE))
+    subscribers: Annotated[str, AfterValidator(_list_name)] | None = None  # default: own name
     reply_to: Mailbox | None = None
     subject: str = "{headline}"
     digest_subject: str = "{site}, {date:%d %B %Y}: {headline}"
-    unsubscribe_url: str = "{site}/unsubscribe?token={token}"
-    unsubscribe_mailto: str | None = None
+    unsubscribe_url: Annotated[str, AfterValidator(_unsubscribe_pattern)] = (
+        "{site}/unsubscribe?token={token}"
+    )
+    unsubscribe_mailto: PlainAddress | None = None
     postal_address: str = ""
     font_family: str = "Helvetica, Arial, sans-serif"
     font_url: str | None = None  # a remote web font, only when configured

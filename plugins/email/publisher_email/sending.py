@@ -1,0 +1,116 @@
+"""The send: every pending recipient of a delivery, through a transport, in parallel.
+
+Pending addresses are read from the database a page at a time as the send
+goes (never the whole list at once), marked as sending one page per
+transaction, and handed to one worker per connection. A worker settles each
+copy as soon as the server has answered, so if the process dies, at most one
+unrecorded copy per connection can have reached the server.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from publisher import DeliveryError, TemporaryFailure
+from publisher_email.ratelimit import RateLimit
+from publisher_email.recipients import Recipients
+from publisher_email.transport import Envelope, Refused, Transport
+
+log = logging.getLogger("publisher.email")
+
+
+class Progress:
+    """Settled copies out of all, reported from whichever worker settles one."""
+
+    def __init__(self, done: int, total: int, report: Callable[[int, int], None]) -> None:
+        self.done = done
+        self.total = total
+        self._report = report
+        self._lock = threading.Lock()
+        report(done, total)
+
+    def advance(self) -> None:
+        with self._lock:
+            self.done += 1
+            self._report(self.done, self.total)
+
+
+def send_all(
+    recipients: Recipients,
+    transport: Transport,
+    envelope_for: Callable[[str], Envelope],
+    progress: Progress,
+    stopping: Callable[[], bool],
+    rate: RateLimit | None = None,
+) -> None:
+    """Send to every pending recipient; raise when the send stopped or copies were deferred.
+
+    A refusal for one recipient (4xx, 5xx) is recorded and the send goes on; any
+    other error stops it, and so does `stopping()` turning true (a shutdown):
+    copies on the wire are finished and settled, the rest wait for the next run.
+    """
+    stop = threading.Event()
+    errors: list[BaseException] = []
+    # Enough queued work to keep every connection busy, not the whole list in memory.
+    window = threading.Semaphore(transport.connections * 2)
+
+    def send_one(address: str) -> None:
+        try:
+            if stop.is_set():
+                return
+            if rate is not None:
+                rate.wait()
+            transport.send(envelope_for(address))
+        except Refused as refusal:
+            outcome = "failed" if refusal.permanent else "deferred"
+            recipients.settle(address, outcome, str(refusal))
+            if refusal.permanent:
+                progress.advance()
+        except BaseException as error:  # the send stops; this copy stays pending
+            errors.append(error)
+            stop.set()
+        else:
+            recipients.settle(address, "sent")
+            progress.advance()
+        finally:
+            window.release()
+
+    with ThreadPoolExecutor(transport.connections, thread_name_prefix="email") as workers:
+        try:
+            for page in recipients.pending():
+                if stop.is_set():
+                    break
+                recipients.claim(page)
+                for address in page:
+                    window.acquire()
+                    if stopping():
+                        stop.set()
+                    if stop.is_set():
+                        window.release()
+                        break
+                    workers.submit(send_one, address)
+        except BaseException:
+            stop.set()
+            raise
+    if errors:
+        raise errors[0]
+    if stop.is_set():
+        raise DeliveryError(
+            f"stopped at {progress.done} of {progress.total} recipients for a shutdown; "
+            "the next run sends to the rest"
+        )
+    _report_refusals(recipients)
+
+
+def _report_refusals(recipients: Recipients) -> None:
+    failed, examples = recipients.with_status("failed")
+    if failed:
+        listed = "; ".join(f"{address}: {error}" for address, error in examples)
+        log.warning("%d recipient(s) refused the message for good: %s", failed, listed)
+    deferred, examples = recipients.with_status("deferred")
+    if deferred:
+        listed = "; ".join(f"{address}: {error}" for address, error in examples)
+        raise TemporaryFailure(f"{deferred} recipient(s) deferred by the server ({listed})")

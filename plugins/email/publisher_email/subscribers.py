@@ -1,0 +1,178 @@
+"""Subscribers in the state database: one row per list and address, with a status.
+
+An unsubscribed or bounced address keeps its row, so that a later import can
+never quietly subscribe it again. SQLAlchemy Core with portable types only,
+like the core's own tables: a PostgreSQL state URL works unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    func,
+    insert,
+    select,
+    update,
+)
+
+Status = Literal["active", "unsubscribed", "bounced"]
+STATUSES: tuple[Status, ...] = ("active", "unsubscribed", "bounced")
+PAGE = 500  # rows read per query when streaming a list
+
+metadata = MetaData()
+
+subscribers = Table(
+    "email_subscribers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("list", String(100), nullable=False),
+    Column("address", String(320), nullable=False),
+    Column("name", String(200), nullable=False, default=""),
+    Column("status", String(20), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("list", "address", name="email_subscribers_list_address"),
+)
+
+
+def normalize_address(text: str) -> str:
+    """A deliverable-looking address in one canonical form; ValueError says what is wrong.
+
+    No DNS lookups (imports stay fast and offline). Addresses whose local part
+    needs SMTPUTF8 are refused, since many servers on the way cannot carry them;
+    international domains are kept in their ASCII (IDNA) form. Lower case, so the
+    same person is never on a list twice.
+    """
+    try:
+        checked = validate_email(text.strip(), check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as error:
+        raise ValueError(str(error)) from None
+    return (checked.ascii_email or checked.normalized).lower()
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    id: int
+    address: str
+    name: str
+    status: Status
+    created_at: datetime
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Subscribers:
+    """The subscribers of one list."""
+
+    def __init__(self, engine: Engine, list_name: str) -> None:
+        self.engine = engine
+        self.list = list_name
+        metadata.create_all(engine)
+
+    def add(self, address: str, name: str = "", status: Status = "active") -> bool:
+        """Add one address; False (and no change) when it is already on the list."""
+        return self.add_many([(address, name, status)]) == 1
+
+    def add_many(self, rows: list[tuple[str, str, Status]]) -> int:
+        """Add (address, name, status) rows in one transaction; returns how many were new.
+
+        Addresses already on the list (or twice in `rows`) are left alone.
+        """
+        fresh: dict[str, tuple[str, Status]] = {}
+        for address, name, status in rows:
+            fresh.setdefault(address, (name, status))
+        if not fresh:
+            return 0
+        with self.engine.begin() as db:
+            known = db.scalars(
+                select(subscribers.c.address).where(
+                    subscribers.c.list == self.list, subscribers.c.address.in_(list(fresh))
+                )
+            ).all()
+            for address in known:
+                del fresh[address]
+            if fresh:
+                now = _now()
+                db.execute(
+                    insert(subscribers),
+                    [
+                        {
+                            "list": self.list,
+                            "address": address,
+                            "name": name,
+                            "status": status,
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                        for address, (name, status) in fresh.items()
+                    ],
+                )
+        return len(fresh)
+
+    def get(self, address: str) -> Subscriber | None:
+        with self.engine.begin() as db:
+            row = db.execute(
+                select(subscribers).where(
+                    subscribers.c.list == self.list, subscribers.c.address == address
+                )
+            ).first()
+        return _subscriber(row) if row else None
+
+    def set_status(self, address: str, status: Status, name: str | None = None) -> bool:
+        """Change an address's status (and name, when given); False when it is not on the list."""
+        values = {"status": status, "updated_at": _now()}
+        if name:
+            values["name"] = name
+        with self.engine.begin() as db:
+            result = db.execute(
+                update(subscribers)
+                .where(subscribers.c.list == self.list, subscribers.c.address == address)
+                .values(**values)
+            )
+        return result.rowcount > 0
+
+    def counts(self) -> dict[str, int]:
+        """How many addresses have each status."""
+        with self.engine.begin() as db:
+            rows = db.execute(
+                select(subscribers.c.status, func.count())
+                .where(subscribers.c.list == self.list)
+                .group_by(subscribers.c.status)
+            )
+            found = dict(rows.all())
+        return {status: found.get(status, 0) for status in STATUSES}
+
+    def stream(self, status: Status | None = None) -> Iterator[Subscriber]:
+        """Every subscriber in the order they joined, read a page at a time."""
+        last = 0
+        while True:
+            query = select(subscribers).where(
+                subscribers.c.list == self.list, subscribers.c.id > last
+            )
+            if status is not None:
+                query = query.where(subscribers.c.status == status)
+            with self.engine.begin() as db:
+                rows = db.execute(query.order_by(subscribers.c.id).limit(PAGE)).all()
+            yield from (_subscriber(row) for row in rows)
+            if len(rows) < PAGE:
+                return
+            last = rows[-1].id
+
+
+def _subscriber(row) -> Subscriber:
+    return Subscriber(row.id, row.address, row.name, row.status, row.created_at)

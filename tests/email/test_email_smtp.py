@@ -1,0 +1,191 @@
+"""Sending through a real SMTP server on 127.0.0.1: what each subscriber receives."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from email_support import READERS, email_config
+
+from publisher import DeliveryContext, DeliveryError
+from publisher.edition import single
+from publisher.testing import make_destination, make_story
+from publisher_email.channel import EmailChannel
+from publisher_email.subscribers import Subscribers
+
+
+def test_each_active_subscriber_gets_one_copy_with_every_header(newsletter, smtp_server):
+    newsletter.run("subscribers", "remove", READERS[2])
+
+    result = newsletter.run("publish", "--story", "night-market", "--to", "newsletter")
+
+    assert result.code == 0, result.err
+    assert "newsletter: sent" in result.out
+    mailbox = smtp_server.mailbox
+    assert mailbox.count() == 2
+    assert mailbox.to(READERS[2]) == []
+    for address in READERS[:2]:
+        (message,) = mailbox.to(address)
+        assert message["From"] == "Test News <news@example.org>"
+        assert message["To"] == address
+        assert message["Subject"] == "Harbour Opens a Night Market"
+        assert message["Date"] is not None and message["Date"].datetime.tzinfo is not None
+        assert re.fullmatch(r"<[0-9a-f]{40}@example\.org>", message["Message-ID"])
+        assert message["List-Id"] == "Test News <newsletter.news.example.org>"
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        https, mailto = (link.strip(" <>") for link in message["List-Unsubscribe"].split(","))
+        assert https.startswith("https://news.example.org/unsubscribe?token=")
+        assert mailto.startswith("mailto:leave@news.example.org?subject=unsubscribe%20")
+        token = https.partition("token=")[2]
+        assert mailto.endswith(token)
+        text = message.get_body(("plain",)).get_content()
+        html = message.get_body(("html",)).get_content()
+        for body in (text, html):
+            assert "Harbour Opens a Night Market" in body
+            assert "When does it open?" in body
+            assert token in body  # the footer's unsubscribe link is this reader's own
+            assert "%%" not in body
+        assert "Portville" in text and "Portville" in html
+
+
+def test_the_token_in_a_message_unsubscribes_its_reader(newsletter, smtp_server):
+    newsletter.run("publish", "--story", "night-market", "--to", "newsletter")
+    (message,) = smtp_server.mailbox.to(READERS[1])
+    token = message["List-Unsubscribe"].split(",")[0].strip(" <>").partition("token=")[2]
+
+    result = newsletter.run("subscribers", "remove", "--token", token)
+
+    assert result.code == 0, result.err
+    assert f"{READERS[1]} is now unsubscribed" in result.out
+    listing = newsletter.run("subscribers", "list", "--status", "active").out
+    assert READERS[1] not in listing and READERS[0] in listing
+
+
+def test_a_forged_token_is_refused(newsletter):
+    result = newsletter.run("subscribers", "remove", "--token", "cmVhZGVyMEBleGFtcGxlLm9yZw.AAAA")
+
+    assert result.code == 2
+    assert "not a token of list 'newsletter'" in result.err
+
+
+def test_publishing_again_sends_nothing(newsletter, smtp_server):
+    newsletter.run("publish", "--story", "night-market", "--to", "newsletter")
+
+    again = newsletter.run("publish", "--story", "night-market", "--to", "newsletter")
+
+    assert again.code == 0
+    assert "already published" in again.out
+    assert smtp_server.mailbox.count() == 3
+
+
+def test_copies_share_a_few_reused_connections(project, smtp_server):
+    project.write_config(email_config(smtp_server.url(), "connections = 2"))
+    for n in range(20):
+        project.run("subscribers", "add", f"r{n}@example.org")
+
+    result = project.run("publish", "--story", "night-market", "--to", "newsletter")
+
+    assert result.code == 0, result.err
+    assert smtp_server.mailbox.count() == 20
+    assert smtp_server.mailbox.connections() <= 2
+    assert "20/20" in result.err  # the progress bar reached the end
+
+
+def test_a_permanent_refusal_fails_one_recipient_and_the_send_goes_on(newsletter, smtp_server):
+    smtp_server.mailbox.refuse[READERS[1]] = ["550 5.1.1 No such user here"]
+
+    result = newsletter.run("publish", "--story", "night-market", "--to", "newsletter")
+
+    assert result.code == 0, result.err
+    assert len(smtp_server.mailbox.to(READERS[0])) == 1
+    assert len(smtp_server.mailbox.to(READERS[2])) == 1
+    assert smtp_server.mailbox.to(READERS[1]) == []
+    assert f"{READERS[1]}: 550 5.1.1 No such user here" in result.err
+
+
+def test_a_temporary_refusal_is_retried_later(newsletter, smtp_server):
+    smtp_server.mailbox.refuse[READERS[1]] = ["451 4.3.0 Try again later"]
+
+    result = newsletter.run("publish", "--story", "night-market", "--to", "newsletter")
+
+    assert result.code == 0, result.err
+    assert "deferred" in result.err  # the first pass said so, the retry delivered
+    for address in READERS:
+        assert len(smtp_server.mailbox.to(address)) == 1
+
+
+def test_no_subscribers_is_an_error_not_a_silent_success(project, smtp_server):
+    project.write_config(email_config(smtp_server.url()))
+
+    result = project.run("publish", "--story", "night-market", "--to", "newsletter")
+
+    assert result.code == 1
+    assert "list 'newsletter' has no active subscribers" in result.out
+    assert "publisher subscribers add" in result.out
+
+
+def test_crlf_in_a_subject_pattern_never_becomes_a_header(project, smtp_server):
+    project.write_config(
+        email_config(smtp_server.url(), 'subject = "{headline}\\r\\nBcc: spy@example.net"')
+    )
+    project.run("subscribers", "add", READERS[0])
+
+    assert project.run("publish", "--story", "night-market", "--to", "newsletter").code == 0
+
+    (message,) = smtp_server.mailbox.to(READERS[0])
+    assert message["Bcc"] is None
+    assert message["Subject"] == "Harbour Opens a Night Market Bcc: spy@example.net"
+    assert smtp_server.mailbox.received[0].recipients == (READERS[0],)
+
+
+def test_a_rate_limit_spaces_the_copies(project, smtp_server):
+    project.write_config(email_config(smtp_server.url(), 'rate_limit = "20/s"'))
+    for n in range(6):
+        project.run("subscribers", "add", f"r{n}@example.org")
+
+    started = time.monotonic()
+    result = project.run("publish", "--story", "night-market", "--to", "newsletter")
+    elapsed = time.monotonic() - started
+
+    assert result.code == 0, result.err
+    assert smtp_server.mailbox.count() == 6
+    assert elapsed >= 5 / 20  # six copies, evenly spaced at 20 a second
+
+
+def test_a_shutdown_stops_at_a_safe_point_and_the_next_run_finishes(tmp_path, smtp_server):
+    destination = make_destination(
+        EmailChannel,
+        {"channel": "email", "from": "News <news@example.org>", "smtp": smtp_server.url()},
+        tmp_path,
+        name="newsletter",
+    )
+    readers = Subscribers(destination.state.engine, "newsletter")
+    for n in range(30):
+        readers.add(f"r{n:02d}@example.org")
+    edition = single(make_story())
+    channel = EmailChannel()
+    part = channel.render(edition, destination).parts[0]
+
+    def context(**changes) -> DeliveryContext:
+        return DeliveryContext(
+            edition=edition,
+            destination=destination,
+            number=1,
+            reply_to=None,
+            idempotency_key="k",
+            delivery_id=f"{edition.id}/newsletter/1",
+            **changes,
+        )
+
+    try:
+        with pytest.raises(DeliveryError, match=r"stopped at \d+ of 30 recipients for a shutdown"):
+            channel.deliver(part, context(stopping=lambda: smtp_server.mailbox.count() >= 10))
+        stopped_at = smtp_server.mailbox.count()
+        channel.deliver(part, context(in_flight=True))
+    finally:
+        channel.close()
+
+    assert 10 <= stopped_at < 30
+    assert smtp_server.mailbox.count() == 30
+    assert all(len(smtp_server.mailbox.to(f"r{n:02d}@example.org")) == 1 for n in range(30))

@@ -1,0 +1,141 @@
+"""`publisher subscribers import|add|remove|list` through the real command line."""
+
+from __future__ import annotations
+
+from email_support import email_config
+
+TWO_LISTS = """
+[destinations.alerts]
+channel = "email"
+from = "Alerts <alerts@example.org>"
+smtp = "outbox:outbox"
+"""
+
+
+def _lines(text: str) -> list[list[str]]:
+    return [line.split() for line in text.splitlines() if line.strip()]
+
+
+def test_import_reports_bad_rows_by_line_and_imports_the_rest(project):
+    project.write_config(email_config("outbox:outbox"))
+    csv = project.root / "readers.csv"
+    csv.write_text(
+        "email,name,status\n"
+        "ada@example.org,Ada Lovelace,\n"
+        "not-an-address,Nobody,\n"
+        "\n"
+        "Grace@Example.ORG,Grace Hopper,active\n"
+        "linus@example.org,Linus,bounced\n"
+        ",No Address,\n"
+        "ken@example.org,Ken,sleeping\n"
+        "ada@example.org,Ada again,\n",
+        encoding="utf-8",
+    )
+
+    result = project.run("subscribers", "import", str(csv))
+
+    assert result.code == 1
+    assert f"{csv}:3: 'not-an-address': An email address must have an @-sign." in result.err
+    assert f"{csv}:7: no address" in result.err
+    assert f"{csv}:8: unknown status 'sleeping'" in result.err
+    assert "3 row(s) refused" in result.err
+    assert "Imported 3 new subscriber(s) into list 'newsletter'; 1 already there." in result.out
+    listing = project.run("subscribers", "list")
+    assert _lines(listing.out) == [
+        ["ada@example.org", "active", "Ada", "Lovelace"],
+        ["grace@example.org", "active", "Grace", "Hopper"],
+        ["linus@example.org", "bounced", "Linus"],
+    ]
+    assert "3 on list 'newsletter': 2 active, 0 unsubscribed, 1 bounced" in listing.err
+
+
+def test_import_without_a_header_reads_address_then_name(project):
+    project.write_config(email_config("outbox:outbox"))
+    csv = project.root / "plain.csv"
+    csv.write_text("ada@example.org,Ada\ngrace@example.org\n", encoding="utf-8")
+
+    assert project.run("subscribers", "import", str(csv)).code == 0
+
+    assert _lines(project.run("subscribers", "list").out) == [
+        ["ada@example.org", "active", "Ada"],
+        ["grace@example.org", "active"],
+    ]
+
+
+def test_an_import_never_resubscribes_someone_who_left(project):
+    project.write_config(email_config("outbox:outbox"))
+    project.run("subscribers", "add", "ada@example.org")
+    project.run("subscribers", "remove", "ada@example.org")
+    csv = project.root / "again.csv"
+    csv.write_text("email\nada@example.org\n", encoding="utf-8")
+
+    result = project.run("subscribers", "import", str(csv))
+
+    assert result.code == 0
+    assert "0 new subscriber(s)" in result.out and "1 already there" in result.out
+    assert _lines(project.run("subscribers", "list").out) == [["ada@example.org", "unsubscribed"]]
+
+
+def test_add_remove_and_add_again(project):
+    project.write_config(email_config("outbox:outbox"))
+
+    added = project.run("subscribers", "add", "Ada@Example.org", "--name", "Ada")
+    twice = project.run("subscribers", "add", "ada@example.org")
+    bounced = project.run("subscribers", "remove", "ada@example.org", "--bounced")
+    again = project.run("subscribers", "add", "ada@example.org")
+
+    assert added.out.strip() == "Added ada@example.org to list 'newsletter'."
+    assert twice.out.strip() == "ada@example.org is already subscribed to list 'newsletter'."
+    assert bounced.out.strip() == "ada@example.org is now bounced on list 'newsletter'."
+    assert (
+        again.out.strip() == "Subscribed ada@example.org to list 'newsletter' again (was bounced)."
+    )
+    assert _lines(project.run("subscribers", "list", "--status", "active").out) == [
+        ["ada@example.org", "active", "Ada"]
+    ]
+
+
+def test_bad_addresses_and_unknown_ones_are_refused(project):
+    project.write_config(email_config("outbox:outbox"))
+
+    bad = project.run("subscribers", "add", "ada@@example.org")
+    unknown = project.run("subscribers", "remove", "nobody@example.org")
+
+    assert bad.code == 2 and "'ada@@example.org'" in bad.err
+    assert unknown.code == 2
+    assert "nobody@example.org is not on list 'newsletter'" in unknown.err
+
+
+def test_an_empty_list_says_how_to_fill_it(project):
+    project.write_config(email_config("outbox:outbox"))
+
+    result = project.run("subscribers", "list")
+
+    assert result.code == 0 and result.out == ""
+    assert "List 'newsletter' has no subscribers yet" in result.err
+
+
+def test_several_email_destinations_need_to(project):
+    project.write_config(email_config("outbox:outbox", TWO_LISTS))
+
+    ambiguous = project.run("subscribers", "add", "ada@example.org")
+    chosen = project.run("subscribers", "add", "ada@example.org", "--to", "alerts")
+    wrong = project.run("subscribers", "list", "--to", "nowhere")
+
+    assert ambiguous.code == 2
+    assert "several email destinations (newsletter, alerts): choose one with --to" in ambiguous.err
+    assert chosen.out.strip() == "Added ada@example.org to list 'alerts'."
+    assert "ada@example.org" in project.run("subscribers", "list", "--to", "alerts").out
+    assert project.run("subscribers", "list", "--to", "newsletter").out == ""
+    assert wrong.code == 2 and "'nowhere' is not an email destination" in wrong.err
+
+
+def test_destinations_can_share_a_list(project):
+    shared = TWO_LISTS + 'subscribers = "newsletter"\n'
+    project.write_config(email_config("outbox:outbox", shared))
+    project.run("subscribers", "add", "ada@example.org", "--to", "newsletter")
+
+    result = project.run("publish", "--story", "night-market", "--to", "alerts")
+
+    assert result.code == 0, result.out + result.err
+    assert (project.root / "outbox" / "story-night-market" / "ada@example.org.eml").exists()
