@@ -1,71 +1,106 @@
-"""The Mastodon channel: a root post with headline, summary, link and hashtags, then a thread."""
+"""The Mastodon channel: render, deliver, recover and check, through Mastodon.py."""
 
 from __future__ import annotations
 
-from typing import Literal
+import logging
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
 
-import regex
+from mastodon import Mastodon
 
-from publisher import Channel, ChannelSettings, Destination, Edition, Rendition, Secret, Story
-from publisher.social import ThreadMode, chain, hashtags, post_template, thread_posts
-from publisher.story import Url
-from publisher.text import Counter, Fitted, fit, graphemes, with_urls_as
+from publisher import Channel, DeliveryContext, Destination, Edition, Part, Rendition, Sent
+from publisher_mastodon import limits as instance_limits
+from publisher_mastodon.api import connect, instance_info, translated_errors
+from publisher_mastodon.limits import Limits
+from publisher_mastodon.lookup import Found, find_part, recent_statuses
+from publisher_mastodon.posting import post_part
+from publisher_mastodon.render import render
+from publisher_mastodon.settings import MastodonSettings
 
-DEFAULT_LIMIT = 500
-DEFAULT_URL_WIDTH = 23
-Visibility = Literal["public", "unlisted", "private", "direct"]
-
-_REMOTE_MENTION = regex.compile(r"(@[\p{L}\p{N}_]+)@[\w.-]+\w")
-
-
-class MastodonSettings(ChannelSettings):
-    instance: Url
-    access_token: Secret
-    thread: ThreadMode = "faq"
-    visibility: Visibility = "public"
-    reply_visibility: Visibility = "unlisted"
-    spoiler_text: str | None = None
-    max_characters: int | None = None  # otherwise the instance's own limit
-    characters_reserved_per_url: int | None = None
-    digest_title: str = "{site}: the week to {date:%d %B %Y}"
-
-
-def mastodon_counter(url_width: int) -> Counter:
-    """Count as Mastodon does: graphemes, URLs at a fixed width, remote mentions without domain."""
-    with_urls = with_urls_as(url_width, graphemes)
-    return lambda text: with_urls(_REMOTE_MENTION.sub(r"\1", text))
+log = logging.getLogger("publisher.channels.mastodon")
 
 
 class MastodonChannel(Channel):
+    """Statuses and threads on one Mastodon account.
+
+    A part that may have gone out is looked for among the account's statuses
+    first (`recover`), and when sent again carries the same Idempotency-Key.
+    """
+
     name = "mastodon"
     settings_model = MastodonSettings
 
+    def __init__(self) -> None:
+        self._api: Mastodon | None = None
+        self._instance: Mapping[str, Any] | None = None
+        self._account_id: str | None = None
+
     def render(self, edition: Edition, destination: Destination) -> Rendition:
-        settings: MastodonSettings = destination.settings
-        limit = settings.max_characters or DEFAULT_LIMIT
-        count = mastodon_counter(settings.characters_reserved_per_url or DEFAULT_URL_WIDTH)
-        post = post_template(destination.templates, "mastodon/post.txt")
+        return render(edition, destination)
 
-        def story_post(story: Story, summary: str, **more: str) -> Fitted:
-            fields = {"headline": story.headline, "summary": summary, "url": story.url, **more}
-            cuttable = ["summary", "headline", *more.keys() - {"hashtags"}]
-            return fit(post, fields, limit, count, droppable=["hashtags"], cuttable=cuttable)
+    def deliver(self, part: Part, context: DeliveryContext) -> Sent:
+        destination = context.destination
+        return post_part(self._connect(destination), part, context, self._limits(destination))
 
-        if edition.kind == "story":
-            story = edition.lead
-            root = story_post(story, story.summary or story.dek, hashtags=hashtags(story.tags))
-            rest = root.rest.get("summary", "")
-            posts = [root.text, *thread_posts(settings.thread, rest, story.faq, limit, count)]
-        else:  # a digest: the title and lead story first, then one reply per other story
-            lead, *others = edition.stories
-            title = settings.digest_title.format(site=destination.site.name, date=edition.end)
-            tags = hashtags(tag for story in edition.stories for tag in story.tags)
-            posts = [story_post(lead, lead.summary or lead.dek, title=title, hashtags=tags).text]
-            if settings.thread != "none":
-                posts += [story_post(story, story.dek or story.summary).text for story in others]
+    def recover(self, part: Part, context: DeliveryContext) -> Sent | None:
+        """Mastodon forgets an Idempotency-Key after about an hour, so a resumed part
+        is looked for among the account's recent statuses before it is posted again."""
+        destination = context.destination
+        api = self._connect(destination)
+        limits = self._limits(destination)
+        found = find_part(
+            recent_statuses(api, self._me(api)),
+            part.text,
+            context.reply_to.id if context.reply_to else None,
+            in_pieces=limits.count(part.text) > limits.max_characters,
+        )
+        if found is None:
+            return None
+        if found.missing:
+            _warn_cut_short(context, found)
+        return found.sent
 
-        root = {"visibility": settings.visibility, "language": edition.lead.language}
-        if settings.spoiler_text:
-            root["spoiler_text"] = settings.spoiler_text
-        reply = {**root, "visibility": settings.reply_visibility}
-        return Rendition(chain(posts, limit, count, root, reply))
+    def check(self, destination: Destination) -> str:
+        api = self._connect(destination)
+        with translated_errors(api):
+            account = api.account_verify_credentials()
+        limits = self._limits(destination)
+        domain = self._instance.get("domain") or urlsplit(destination.settings.instance).netloc
+        handle = account["acct"] if "@" in account["acct"] else f"{account['acct']}@{domain}"
+        return f"posting as @{handle}, up to {limits.max_characters} characters a post"
+
+    def close(self) -> None:
+        if self._api is not None:
+            self._api.session.close()
+
+    def _connect(self, destination: Destination) -> Mastodon:
+        if self._api is None:
+            self._api = connect(destination.settings)
+        return self._api
+
+    def _me(self, api: Mastodon) -> str:
+        if self._account_id is None:
+            with translated_errors(api):
+                self._account_id = str(api.account_verify_credentials()["id"])
+        return self._account_id
+
+    def _limits(self, destination: Destination) -> Limits:
+        """The instance's limits, asked once a run and remembered for the next render."""
+        if self._instance is None:
+            self._instance = instance_info(self._connect(destination))
+            if self._instance:
+                instance_limits.remember(destination, instance_limits.from_instance(self._instance))
+        return instance_limits.from_instance(self._instance)
+
+
+def _warn_cut_short(context: DeliveryContext, found: Found) -> None:
+    """A part posted in pieces whose run stopped between two of them: the thread goes on from the
+    last piece that arrived, and the rest is left out rather than risk posting a piece twice."""
+    log.warning(
+        "%s: part %d was posted in pieces and the last run stopped before all of them went out; "
+        "the thread goes on from the last piece that did, without the rest (from %r)",
+        context.destination.name,
+        context.number,
+        found.missing[:60],
+    )

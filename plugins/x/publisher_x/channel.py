@@ -1,56 +1,84 @@
-"""The X channel: a root post with headline, link and the dek where it fits, then a thread."""
+"""The X channel: render, deliver, recover and check, through tweepy (API v2)."""
 
 from __future__ import annotations
 
-from pydantic import Field
-from twitter_text import parse_tweet
+import tweepy
 
-from publisher import Channel, ChannelSettings, Destination, Edition, Rendition, Secret
-from publisher.social import ThreadMode, chain, post_template, thread_posts
-from publisher.text import fit
-
-LIMIT = 280
-
-
-class XSettings(ChannelSettings):
-    thread: ThreadMode = "summary"
-    api_key: Secret = Field(default_factory=lambda: Secret.from_env("X_API_KEY"))
-    api_secret: Secret = Field(default_factory=lambda: Secret.from_env("X_API_SECRET"))
-    access_token: Secret = Field(default_factory=lambda: Secret.from_env("X_ACCESS_TOKEN"))
-    access_token_secret: Secret = Field(
-        default_factory=lambda: Secret.from_env("X_ACCESS_TOKEN_SECRET")
-    )
-    digest_title: str = "{site}: the week to {date:%d %B %Y}"
-
-
-def weighted_length(text: str) -> int:
-    """X's own count (twitter-text): URLs 23, CJK and emoji 2, most Latin 1."""
-    return parse_tweet(text).weightedLength
+from publisher import (
+    Channel,
+    DeliveryContext,
+    DeliveryError,
+    Destination,
+    Edition,
+    Part,
+    Rendition,
+    Sent,
+)
+from publisher_x.api import DuplicateContent, connect, translated_errors
+from publisher_x.lookup import find_post
+from publisher_x.render import render
+from publisher_x.settings import XSettings
 
 
 class XChannel(Channel):
+    """Posts and threads on one X account."""
+
     name = "x"
     settings_model = XSettings
 
+    def __init__(self) -> None:
+        self._client: tweepy.Client | None = None
+        self._user_id: str | None = None
+
     def render(self, edition: Edition, destination: Destination) -> Rendition:
-        settings: XSettings = destination.settings
-        post = post_template(destination.templates, "x/post.txt")
+        return render(edition, destination)
 
-        def story_post(story, **more: str) -> str:
-            fields = {"headline": story.headline, "dek": story.dek, "url": story.url, **more}
-            cuttable = ["dek", "headline", *more]
-            return fit(post, fields, LIMIT, weighted_length, cuttable=cuttable).text
+    def deliver(self, part: Part, context: DeliveryContext) -> Sent:
+        client = self._connect(context.destination)
+        reply_to = context.reply_to.id if context.reply_to else None
+        try:
+            with translated_errors():
+                response = client.create_tweet(text=part.text, in_reply_to_tweet_id=reply_to)
+        except DuplicateContent as error:
+            # Our own earlier attempt may be the original, still missing from the timeline
+            # when `recover` looked.
+            found = self.recover(part, context) if context.in_flight else None
+            if found is not None:
+                return found
+            raise DeliveryError(
+                f"{error}; an identical post is already on the account and this run did not "
+                "make it: delete that post, or change the story, then run again"
+            ) from error
+        return _sent(str(response.data["id"]))
 
-        if edition.kind == "story":
-            story = edition.lead
-            replies = thread_posts(
-                settings.thread, story.summary, story.faq, LIMIT, weighted_length
-            )
-            return Rendition(chain([story_post(story), *replies], LIMIT, weighted_length))
-        # A digest: the title and lead story first, then one reply per other story.
-        lead, *others = edition.stories
-        title = settings.digest_title.format(site=destination.site.name, date=edition.end)
-        posts = [story_post(lead, title=title)]
-        if settings.thread != "none":
-            posts += [story_post(story) for story in others]
-        return Rendition(chain(posts, LIMIT, weighted_length))
+    def recover(self, part: Part, context: DeliveryContext) -> Sent | None:
+        """X has no idempotency key: look for the part among the account's recent posts."""
+        client = self._connect(context.destination)
+        reply_to = context.reply_to.id if context.reply_to else None
+        found = find_post(client, self._me(client), part.text, reply_to)
+        return _sent(found) if found else None
+
+    def check(self, destination: Destination) -> str:
+        client = self._connect(destination)
+        with translated_errors():
+            me = client.get_me(user_auth=True).data
+        return f"posting as @{me.username}"
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.session.close()
+
+    def _connect(self, destination: Destination) -> tweepy.Client:
+        if self._client is None:
+            self._client = connect(destination.settings)
+        return self._client
+
+    def _me(self, client: tweepy.Client) -> str:
+        if self._user_id is None:
+            with translated_errors():
+                self._user_id = str(client.get_me(user_auth=True).data.id)
+        return self._user_id
+
+
+def _sent(tweet_id: str) -> Sent:
+    return Sent(tweet_id, f"https://x.com/i/web/status/{tweet_id}")

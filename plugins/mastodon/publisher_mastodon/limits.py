@@ -1,0 +1,76 @@
+"""How long a post may be on an instance, and how Mastodon counts it.
+
+Render must not touch the network, so the limits the instance reported the
+last time we delivered or checked are kept in the state database; render
+reads them from there, and settings override both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import regex
+
+from publisher import Destination
+from publisher.text import Counter, graphemes, with_urls_as
+
+# "@name@domain"; Mastodon counts and shows it as "@name".
+REMOTE_MENTION = regex.compile(r"(@[\p{L}\p{N}_]+)@[\w.-]+\w")
+
+
+def mastodon_counter(url_width: int) -> Counter:
+    """Count as Mastodon does: graphemes, URLs at a fixed width, remote mentions without domain."""
+    with_urls = with_urls_as(url_width, graphemes)
+    return lambda text: with_urls(REMOTE_MENTION.sub(r"\1", text))
+
+
+@dataclass(frozen=True)
+class Limits:
+    """An instance's `configuration.statuses`, with Mastodon's own defaults."""
+
+    max_characters: int = 500
+    characters_reserved_per_url: int = 23
+
+    @property
+    def count(self) -> Counter:
+        return mastodon_counter(self.characters_reserved_per_url)
+
+
+DEFAULT = Limits()
+
+
+def cache_key(destination: Destination) -> str:
+    return f"mastodon:limits:{destination.settings.instance.rstrip('/')}"
+
+
+def from_instance(instance: Mapping[str, Any]) -> Limits:
+    """The limits in an /api/v2/instance answer; Mastodon's defaults for what it leaves out."""
+    statuses = (instance.get("configuration") or {}).get("statuses") or {}
+    return Limits(
+        statuses.get("max_characters") or DEFAULT.max_characters,
+        statuses.get("characters_reserved_per_url") or DEFAULT.characters_reserved_per_url,
+    )
+
+
+def remember(destination: Destination, limits: Limits) -> None:
+    destination.state.put(
+        cache_key(destination),
+        {
+            "max_characters": limits.max_characters,
+            "characters_reserved_per_url": limits.characters_reserved_per_url,
+        },
+    )
+
+
+def for_render(destination: Destination) -> Limits:
+    """The configured limits, else those the instance reported last, else Mastodon's defaults."""
+    settings = destination.settings
+    cached = destination.state.get(cache_key(destination)) or {}
+    return Limits(
+        settings.max_characters or cached.get("max_characters") or DEFAULT.max_characters,
+        settings.characters_reserved_per_url
+        or cached.get("characters_reserved_per_url")
+        or DEFAULT.characters_reserved_per_url,
+    )

@@ -1,0 +1,90 @@
+"""One part as a status chained to the part before, split once if the instance says it is too long.
+
+Every request carries an Idempotency-Key that is the same on every attempt at
+the part, and Mastodon answers a repeated key with the status it already
+made: a retried part is never posted twice. Mastodon keeps a key for about an
+hour, so a part resumed later is first looked for (`lookup`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from mastodon import Mastodon
+
+from publisher import DeliveryContext, DeliveryError, Part, Sent
+from publisher.text import split
+from publisher_mastodon import limits as instance_limits
+from publisher_mastodon.api import TextTooLong, translated_errors
+from publisher_mastodon.limits import Limits
+
+log = logging.getLogger("publisher.channels.mastodon")
+
+
+def post_part(api: Mastodon, part: Part, context: DeliveryContext, limits: Limits) -> Sent:
+    try:
+        return _post(api, part.text, context.reply_to, part.extra, context.idempotency_key)
+    except TextTooLong as error:
+        # The instance's limit fell below the one the part was rendered for.
+        reported = replace(limits, max_characters=error.limit)
+        instance_limits.remember(context.destination, reported)
+        return _post_in_pieces(api, part, context, reported)
+
+
+def _post(
+    api: Mastodon, text: str, reply_to: Sent | None, extra: Mapping[str, Any], key: str
+) -> Sent:
+    with translated_errors(api):
+        status = api.status_post(
+            text,
+            in_reply_to_id=reply_to.id if reply_to else None,
+            visibility=extra.get("visibility"),
+            language=extra.get("language"),
+            spoiler_text=extra.get("spoiler_text"),
+            idempotency_key=key,
+        )
+    return Sent(str(status["id"]), status.get("url"))
+
+
+def _post_in_pieces(api: Mastodon, part: Part, context: DeliveryContext, limits: Limits) -> Sent:
+    """The part as several chained statuses; the last one's id continues the thread.
+
+    Each piece has its own key derived from the part's, so a resumed run finds
+    the pieces already posted. The part's URL is its first piece's.
+    """
+    where = f"part {context.number}"
+    limit = limits.max_characters
+    try:
+        pieces = split(part.text, limit, limits.count, numbered=False, at_sentences=True)
+    except ValueError as error:
+        raise DeliveryError(f"{where} cannot be split for the instance's limit: {error}") from None
+    if len(pieces) < 2:
+        raise DeliveryError(
+            f"the instance refused {where} as longer than its limit of {limit} characters, "
+            f"though it is {limits.count(part.text)} long as Mastodon counts; "
+            "check max_characters and characters_reserved_per_url in the configuration"
+        )
+    log.warning(
+        "%s: %s is longer than the instance's limit of %d characters; posting it as %d statuses",
+        context.destination.name,
+        where,
+        limit,
+        len(pieces),
+    )
+    reply_visibility = context.destination.settings.reply_visibility
+    first: Sent | None = None
+    reply_to = context.reply_to
+    for number, piece in enumerate(pieces, start=1):
+        extra = part.extra if number == 1 else {**part.extra, "visibility": reply_visibility}
+        try:
+            reply_to = _post(api, piece, reply_to, extra, f"{context.idempotency_key}-{number}")
+        except TextTooLong as error:
+            raise DeliveryError(
+                f"{where} is still too long after splitting it for the instance's limit of "
+                f"{limit} characters: {error}"
+            ) from error
+        first = first or reply_to
+    return Sent(reply_to.id, first.url)

@@ -1,0 +1,1 @@
+"""Tests of the Mastodon and X channels against local servers."""
