@@ -125,9 +125,8 @@ def test_publisher_load_story_lets_a_plugin_add_a_format(project: Project) -> No
         def publisher_load_story(self, path):
             if path.suffix != ".ini":
                 return None
-            fields = dict(
-                line.split("=", 1) for line in path.read_text().splitlines() if "=" in line
-            )
+            lines = path.read_text().splitlines()
+            fields = dict(line.split("=", 1) for line in lines if "=" in line)
             return StoryDraft(path, fields, {(key,): n for n, key in enumerate(fields, 1)})
 
     workspace = _workspace_with(project, IniLoader())
