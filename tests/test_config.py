@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from support.project import STORY, Project
+from support.project import STORY, Project, recorder_config
 
 TOKEN = "tok-8f3a9c1d2e7b"
 
@@ -45,17 +45,7 @@ def test_an_unset_variable_outside_a_secret_is_an_error_naming_the_key(project: 
 
 
 def test_an_unset_secret_is_reported_only_when_needed(project: Project) -> None:
-    project.write_config(
-        """\
-        [site]
-        url = "https://news.example.org"
-
-        [destinations.log]
-        channel = "recorder"
-        path = "@ROOT@/remote/log.jsonl"
-        token = "${RECORDER_TOKEN}"
-        """
-    )
+    project.write_config(recorder_config(token="${RECORDER_TOKEN}"))
     assert project.run("publish", "--story", "night-market", "--dry-run").code == 0
     result = project.run("publish", "--story", "night-market")
     assert result.code == 1
@@ -95,22 +85,8 @@ def test_configuration_errors_name_the_file_and_key(
 
 
 def _secret_config(project: Project, **settings: object) -> None:
-    extra = "\n".join(f"{key} = {value}" for key, value in settings.items())
-    project.write_config(
-        f"""\
-        [site]
-        url = "https://news.example.org"
-
-        [delivery]
-        first_pause = "0s"
-
-        [destinations.log]
-        channel = "recorder"
-        path = "@ROOT@/remote/log.jsonl"
-        token = "${{RECORDER_TOKEN}}"
-        {extra}
-        """
-    )
+    quick = '\n[delivery]\nfirst_pause = "0s"\n'
+    project.write_config(recorder_config(token="${RECORDER_TOKEN}", **settings) + quick)
 
 
 def test_secrets_never_reach_errors_logs_or_status(project: Project, monkeypatch) -> None:
@@ -146,17 +122,7 @@ def test_secrets_are_kept_out_of_previews(project: Project, monkeypatch) -> None
 
 
 def test_dry_run_destination_renders_and_records_nothing(project: Project) -> None:
-    project.write_config(
-        """\
-        [site]
-        url = "https://news.example.org"
-
-        [destinations.log]
-        channel = "recorder"
-        path = "@ROOT@/remote/log.jsonl"
-        dry_run = true
-        """
-    )
+    project.write_config(recorder_config(dry_run=True))
     result = project.run("publish", "--story", "night-market")
     assert result.code == 0
     assert result.out.strip() == "log: dry-run 3 parts rendered, nothing sent (dry_run)"

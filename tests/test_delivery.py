@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import time
 from pathlib import Path
@@ -10,24 +9,15 @@ from pathlib import Path
 from publisher.delivery import RetryPolicy
 from publisher.edition import single
 from publisher.workspace import Workspace
-from support.project import Project
+from support.project import Project, recorder_config
 
 STORY = "night-market"
 
 
-def recorder_config(**settings: object) -> str:
-    extra = "\n".join(f"{key} = {json.dumps(value)}" for key, value in settings.items())
-    return f"""\
-        [site]
-        name = "Test News"
-        url = "https://news.example.org"
-        timezone = "Europe/Berlin"
-
-        [destinations.log]
-        channel = "recorder"
-        path = "@ROOT@/remote/log.jsonl"
-        {extra}
-        """
+def quick_workspace(project: Project, attempts: int, sleep=lambda seconds: None) -> Workspace:
+    """The project's workspace with its own retry policy and clock."""
+    opened = Workspace.open(project.config)
+    return Workspace(opened.config, opened.plugins, RetryPolicy(attempts=attempts), sleep)
 
 
 def test_publish_sends_every_part_chained(project: Project) -> None:
@@ -91,10 +81,7 @@ def test_status_lists_the_failure_until_it_is_resolved(project: Project) -> None
 def test_passing_failures_are_retried_with_backoff(project: Project) -> None:
     project.write_config(recorder_config(flaky_at=2, flaky_times=2))
     pauses: list[float] = []
-    workspace = Workspace.open(project.config)
-    workspace = Workspace(
-        workspace.config, workspace.plugins, RetryPolicy(attempts=4), pauses.append
-    )
+    workspace = quick_workspace(project, 4, pauses.append)
     edition = single(workspace.find_story(STORY).story)
     [outcome] = workspace.publish([(workspace.destinations()[0], edition)])
     assert outcome.status == "sent", outcome.message
@@ -105,10 +92,7 @@ def test_passing_failures_are_retried_with_backoff(project: Project) -> None:
 
 def test_retries_are_bounded(project: Project) -> None:
     project.write_config(recorder_config(flaky_at=1, flaky_times=10))
-    workspace = Workspace.open(project.config)
-    workspace = Workspace(
-        workspace.config, workspace.plugins, RetryPolicy(attempts=3), lambda s: None
-    )
+    workspace = quick_workspace(project, 3)
     edition = single(workspace.find_story(STORY).story)
     [outcome] = workspace.publish([(workspace.destinations()[0], edition)])
     assert outcome.status == "failed"
@@ -118,10 +102,7 @@ def test_retries_are_bounded(project: Project) -> None:
 
 def test_a_part_that_went_out_unanswered_is_recovered_not_resent(project: Project) -> None:
     project.write_config(recorder_config(lose_answer_at=2, honour_keys=False))
-    workspace = Workspace.open(project.config)
-    workspace = Workspace(
-        workspace.config, workspace.plugins, RetryPolicy(attempts=1), lambda s: None
-    )
+    workspace = quick_workspace(project, 1)
     edition = single(workspace.find_story(STORY).story)
     [outcome] = workspace.publish([(workspace.destinations()[0], edition)])
     assert outcome.status == "failed"

@@ -17,7 +17,7 @@ from publisher.edition import single
 from publisher.loading import StoryDraft
 from publisher.plugins import load_plugins
 from publisher.workspace import Workspace
-from support.project import REPOSITORY, Project
+from support.project import REPOSITORY, Project, recorder_config, recorder_table
 
 BROKEN = Path(__file__).parent / "support" / "broken"
 HOOKS = sorted(name for name in dir(hookspecs) if name.startswith("publisher_"))
@@ -138,20 +138,7 @@ def test_publisher_load_story_lets_a_plugin_add_a_format(project: Project) -> No
 
 
 def test_publisher_prepare_edition_changes_only_its_destinations_copy(project: Project) -> None:
-    project.write_config(
-        """\
-        [site]
-        url = "https://news.example.org"
-
-        [destinations.log]
-        channel = "recorder"
-        path = "@ROOT@/remote/log.jsonl"
-
-        [destinations.other]
-        channel = "recorder"
-        path = "@ROOT@/remote/other.jsonl"
-        """
-    )
+    project.write_config(recorder_config() + recorder_table("other"))
 
     class Shouting:
         @hookimpl

@@ -19,33 +19,17 @@ import time_machine
 
 from publisher.scheduler import STOP, History, Scheduler
 from publisher.workspace import Workspace
-from support.project import STORY, Project
+from support.project import STORY, Project, recorder_config
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def config(cron: str = "0 8 * * mon", grace: str = "6h", **recorder: object) -> str:
-    extra = "\n".join(f"{key} = {value}" for key, value in recorder.items())
-    return f"""\
-        [site]
-        name = "Test News"
-        url = "https://news.example.org"
-        timezone = "Europe/Berlin"
-
-        [delivery]
-        first_pause = "0s"
-
-        [destinations.log]
-        channel = "recorder"
-        path = "@ROOT@/remote/log.jsonl"
-        {extra}
-
-        [schedules.weekly]
-        cron = "{cron}"
-        since = "7d"
-        to = ["log"]
-        grace = "{grace}"
-        """
+    return (
+        recorder_config(**recorder)
+        + '\n[delivery]\nfirst_pause = "0s"\n'
+        + f'\n[schedules.weekly]\ncron = "{cron}"\nsince = "7d"\nto = ["log"]\ngrace = "{grace}"\n'
+    )
 
 
 def add_story(project: Project, name: str, published: datetime) -> None:

@@ -103,13 +103,24 @@ class Project:
         return [json.loads(line) for line in self.log.read_text("utf-8").splitlines() if line]
 
 
-DEFAULT_CONFIG = """\
+SITE = """\
 [site]
 name = "Test News"
 url = "https://news.example.org"
 timezone = "Europe/Berlin"
-
-[destinations.log]
-channel = "recorder"
-path = "@ROOT@/remote/log.jsonl"
 """
+
+
+def recorder_table(name: str = "log", **settings: object) -> str:
+    """A recorder destination writing to remote/NAME.jsonl; settings become TOML values."""
+    values = "".join(f"{key} = {json.dumps(value)}\n" for key, value in settings.items())
+    path = f"@ROOT@/remote/{name}.jsonl"
+    return f'\n[destinations.{name}]\nchannel = "recorder"\npath = "{path}"\n{values}'
+
+
+def recorder_config(**settings: object) -> str:
+    """The test site with one recorder destination, `log`."""
+    return SITE + recorder_table("log", **settings)
+
+
+DEFAULT_CONFIG = recorder_config()
