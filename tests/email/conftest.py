@@ -11,7 +11,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 
 import pytest
-from email_support import (
+from support.mail import (
     READERS,
     Certificate,
     LoopbackController,

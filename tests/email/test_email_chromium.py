@@ -19,7 +19,7 @@ from email import policy
 from pathlib import Path
 
 import pytest
-from email_support import READERS, email_config
+from support.mail import READERS, email_config
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium")

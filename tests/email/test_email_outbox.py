@@ -5,7 +5,7 @@ from __future__ import annotations
 import email
 from email import policy
 
-from email_support import READERS, email_config
+from support.mail import READERS, email_config
 
 
 def _read(path):

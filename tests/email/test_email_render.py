@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from email_support import email_config
+from support.mail import email_config
 
 MARKUP = {
     "id": "markup",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from email_support import Mailbox, email_config
+from support.mail import Mailbox, email_config
 
 READERS = 240
 CONNECTIONS = 4

@@ -6,7 +6,7 @@ import re
 import time
 
 import pytest
-from email_support import READERS, email_config
+from support.mail import READERS, email_config
 
 from publisher import DeliveryContext, DeliveryError
 from publisher.edition import single

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from email_support import email_config
+from support.mail import email_config
 
 TWO_LISTS = """
 [destinations.alerts]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from email_support import READERS, email_config
+from support.mail import READERS, email_config
 
 PASSWORD = "s3cret-passw0rd"
 
