@@ -11,6 +11,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 
 import pytest
+
 from support.mail import (
     READERS,
     Certificate,

@@ -19,6 +19,7 @@ from email import policy
 from pathlib import Path
 
 import pytest
+
 from support.mail import READERS, email_config
 
 REPOSITORY = Path(__file__).resolve().parents[2]

@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+
 from support.mail import email_config
 
 MARKUP = {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from support.mail import Mailbox, email_config
 
 READERS = 240

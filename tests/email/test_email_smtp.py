@@ -6,13 +6,13 @@ import re
 import time
 
 import pytest
-from support.mail import READERS, email_config
 
 from publisher import DeliveryContext, DeliveryError
 from publisher.edition import single
 from publisher.testing import make_destination, make_story
 from publisher_email.channel import EmailChannel
 from publisher_email.subscribers import Subscribers
+from support.mail import READERS, email_config
 
 
 def test_each_active_subscriber_gets_one_copy_with_every_header(newsletter, smtp_server):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from support.mail import READERS, email_config
 
 PASSWORD = "s3cret-passw0rd"
