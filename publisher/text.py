@@ -57,17 +57,26 @@ def cut_to_fit(text: str, fits: Callable[[str], bool], mark: str = ELLIPSIS) -> 
     cut between characters, the only boundary they have.
     """
     text = text.strip()
-    if fits(text):
-        return text, ""
 
     def head(end: int) -> str:
+        if end == len(text):  # the whole text: nothing cut, nothing marked
+            return text
         kept = text[:end].rstrip()
         return f"{kept} {mark}" if mark and kept.endswith(tuple(".!?。！？")) else kept + mark
 
-    def longest(ends: list[int]) -> int | None:
-        return _last_true(ends, lambda end: fits(head(end)))
+    tried: dict[int, bool] = {}  # word and sentence searches meet at the same ends
 
-    word_end = longest([m.start() for m in _WORD_GAP.finditer(text)])
+    def fits_at(end: int) -> bool:
+        if end not in tried:
+            tried[end] = fits(head(end))
+        return tried[end]
+
+    def longest(ends: list[int]) -> int | None:
+        return _last_true(ends, fits_at)
+
+    word_end = longest([*(m.start() for m in _WORD_GAP.finditer(text)), len(text)])
+    if word_end == len(text):
+        return text, ""
     if word_end is None:
         first_word = _WORD_GAP.split(text, maxsplit=1)[0]
         if not _NO_SPACE_SCRIPT.search(first_word):
@@ -75,21 +84,33 @@ def cut_to_fit(text: str, fits: Callable[[str], bool], mark: str = ELLIPSIS) -> 
         word_end = longest([m.end() for m in _GRAPHEME.finditer(first_word)][:-1])
         if word_end is None:
             return "", text
-    sentence_end = longest([m.start() for m in _SENTENCE_GAP.finditer(text) if m.start()])
+    sentence_end = longest(
+        [m.start() for m in _SENTENCE_GAP.finditer(text) if 0 < m.start() <= word_end]
+    )
     end = sentence_end if sentence_end and sentence_end * 2 >= word_end else word_end
     return head(end), text[end:].strip()
 
 
 def _last_true(points: list[int], test: Callable[[int], bool]) -> int | None:
-    """The last point that passes `test`, by bisection (heads only grow along `points`)."""
-    low, high, found = 0, len(points) - 1, None
+    """The last point that passes `test`, which holds up to some point and then fails.
+
+    Counting a head costs its length, so the search gallops from the start
+    (1, 2, 4, ... points in) and bisects only the last stride: the heads it
+    tries are never much longer than the answer, however long the text.
+    """
+    if not points or not test(points[0]):
+        return None
+    good, stride = 0, 1
+    while good + stride < len(points) and test(points[good + stride]):
+        good, stride = good + stride, stride * 2
+    low, high = good + 1, min(good + stride, len(points)) - 1
     while low <= high:
         middle = (low + high) // 2
         if test(points[middle]):
-            found, low = points[middle], middle + 1
+            good, low = middle, middle + 1
         else:
             high = middle - 1
-    return found
+    return points[good]
 
 
 def split(
@@ -102,12 +123,15 @@ def split(
     reads better one whole thought per post than with every post filled up.
     """
     text = text.strip()
-    if count(text) <= limit:
+    whole = count(text)
+    if whole <= limit:
         return [text] if text else []
     head = _sentence_head if at_sentences else cut
     if not numbered:
         return _chunks(text, limit, count, head)
-    most = 9
+    # Room for " n/N" depends on how many posts there are. Guess it, counting posts
+    # two-thirds full (cuts fall at sentence and word ends), and try again if wrong.
+    most = 10 ** len(str(-(-whole * 3 // max(2, 2 * (limit - 8))))) - 1
     while True:
         chunks = _chunks(text, limit - count(f" {most}/{most}"), count, head)
         if len(chunks) <= most:
@@ -130,10 +154,10 @@ def _chunks(
 
 def _sentence_head(text: str, budget: int, count: Counter, mark: str = "") -> tuple[str, str]:
     """The most whole sentences of `text` that fit `budget`; else `cut` inside the first."""
-    if count(text) <= budget:
-        return text, ""
-    ends = [m.start() for m in _SENTENCE_GAP.finditer(text) if m.start()]
+    ends = [*(m.start() for m in _SENTENCE_GAP.finditer(text) if m.start()), len(text)]
     end = _last_true(ends, lambda end: count(text[:end].rstrip()) <= budget)
+    if end == len(text):
+        return text, ""
     if end is None:
         return cut(text, budget, count, mark)
     return text[:end].rstrip(), text[end:].strip()

@@ -1,0 +1,164 @@
+"""Benchmarks: each measures our way against a baseline, in the same process, and prints the ratio.
+
+    .venv/bin/python bench/run.py            # all benchmarks
+    .venv/bin/python bench/run.py email      # the ones whose name contains "email"
+
+Figures vary with the machine; the ratios are what BENCHMARKS.md records.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from email.message import EmailMessage
+from pathlib import Path
+
+from publisher.edition import single
+from publisher.state import State
+from publisher.testing import hard_stories, make_destination
+from publisher.text import split
+from publisher_email.channel import EmailChannel
+from publisher_email.letter import Letter, message_id
+from publisher_email.recipients import Recipients
+from publisher_email.recipients import recipients as table
+from publisher_email.render import UNSUBSCRIBE_TOKEN, render_email
+from publisher_email.subscribers import Subscribers
+from publisher_x.render import weighted_length
+
+REPEATS = 5
+
+
+def best(work: Callable[[], object], repeats: int = REPEATS) -> float:
+    """The fastest of several runs, in seconds: the least disturbed by the rest of the machine."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def report(name: str, ours: float, baseline: float, unit: str, count: int) -> None:
+    print(
+        f"{name:<28} ours {ours / count * 1e3:8.3f} ms/{unit}   "
+        f"baseline {baseline / count * 1e3:8.3f} ms/{unit}   "
+        f"ratio {baseline / ours:6.1f}x faster"
+    )
+
+
+# Email: MJML compiled once, a substitution per recipient ------------------------------------
+
+
+def bench_email_copies(folder: Path) -> None:
+    """Per-recipient cost of a newsletter copy: ours vs. compiling MJML for each recipient."""
+    settings = {"channel": "email", "from": "News <news@example.org>", "smtp": "outbox:out"}
+    destination = make_destination(EmailChannel, settings, folder)
+    edition = single(hard_stories()["long-answer"])
+    part, _ = render_email(edition, destination)
+    addresses = [f"reader{n}@example.org" for n in range(200)]
+
+    def ours() -> None:
+        letter = Letter(part, seed="bench")
+        for address in addresses:
+            letter.copy(address, message_id("bench", address, letter.sender), "token")
+
+    def baseline() -> None:
+        """The obvious way: render and compile the email for each recipient."""
+        for address in addresses:
+            each, _ = render_email(edition, destination)
+            message = EmailMessage()
+            message["From"], message["To"] = "news@example.org", address
+            message["Subject"] = each.extra["subject"]
+            message.set_content(each.text.replace(UNSUBSCRIBE_TOKEN, "token"))
+            message.add_alternative(each.extra["html"].replace(UNSUBSCRIBE_TOKEN, "token"), "html")
+            message.as_bytes()
+
+    report("email copy per recipient", best(ours, 3), best(baseline, 3), "copy", len(addresses))
+
+
+# Text: bisection over cut points ------------------------------------------------------------
+
+
+def bench_thread_split(_: Path) -> None:
+    """Splitting a 2,000-character answer for X: bisection vs. trying each word end in turn."""
+    answer = hard_stories()["long-answer"].faq[0].answer
+    assert len(answer) >= 1900
+
+    def ours() -> list[str]:
+        return split(answer, 280, weighted_length)
+
+    def baseline() -> list[str]:
+        posts, rest = [], answer
+        while rest:
+            words = rest.split(" ")
+            for end in range(len(words), 0, -1):  # the longest head that fits, found by scanning
+                head = " ".join(words[:end])
+                if weighted_length(head + " 9/9") <= 280:
+                    break
+            posts.append(head)
+            rest = " ".join(words[end:])
+        return posts
+
+    for posts in (ours(), baseline()):
+        assert all(weighted_length(post) <= 280 for post in posts)
+    report("thread split (X count)", best(ours), best(baseline), "answer", 1)
+
+
+# Per-recipient ledger: one commit per recipient, as shipped -----------------------------------
+
+
+def bench_recipient_ledger(folder: Path) -> None:
+    """Marking and settling recipients: per-recipient commits (safe) vs. one commit per page."""
+    count = 500
+    state = State(f"sqlite:///{folder / 'state.db'}")
+    subscribers = Subscribers(state.engine, "bench")
+    for n in range(count):
+        subscribers.add(f"reader{n}@example.org", "")
+    rounds = iter(range(100))
+
+    def ours() -> None:
+        recipients = Recipients(state.engine, f"ours-{next(rounds)}", "bench")
+        for page in recipients.pending():
+            recipients.claim(page)
+            for address in page:
+                recipients.settle(address, "sent")
+
+    def baseline() -> None:
+        recipients = Recipients(state.engine, f"base-{next(rounds)}", "bench")
+        for page in recipients.pending():
+            recipients.claim(page)
+            with state.engine.begin() as db:  # the unsafe way: settle the page in one commit
+                db.execute(
+                    table.update()
+                    .where(table.c.delivery_id == recipients.delivery_id)
+                    .values(status="sent")
+                )
+
+    ours_time, baseline_time = best(ours, 3), best(baseline, 3)
+    print(
+        f"{'recipient ledger':<28} ours {ours_time / count * 1e3:8.3f} ms/recipient   "
+        f"one commit a page {baseline_time / count * 1e3:8.3f} ms/recipient   "
+        f"ratio {ours_time / baseline_time:6.1f}x slower (the price of never skipping anyone)"
+    )
+
+
+BENCHMARKS = {
+    "email_copies": bench_email_copies,
+    "thread_split": bench_thread_split,
+    "recipient_ledger": bench_recipient_ledger,
+}
+
+
+def main(selected: list[str]) -> None:
+    print(f"Python {sys.version.split()[0]}; best of {REPEATS} runs unless noted\n")
+    for name, bench in BENCHMARKS.items():
+        if selected and not any(word in name for word in selected):
+            continue
+        with tempfile.TemporaryDirectory() as folder:
+            bench(Path(folder))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
