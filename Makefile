@@ -11,10 +11,12 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test lint format bench clean
 
 $(STAMP): pyproject.toml plugins/*/pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet $(foreach p,$(PACKAGES),-e $(p)) -e '.[test]'
-	touch $(STAMP)
+	@echo "Setting up $(VENV): Publisher, its email, Mastodon and X plugins, and test tools..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -qq --upgrade pip
+	@$(BIN)/python -m pip install -qq $(foreach p,$(PACKAGES),-e $(p)) -e '.[test]'
+	@touch $(STAMP)
+	@echo "Set up: $(VENV)/bin/publisher"
 
 demo: $(STAMP)
 	@bash scripts/demo.sh
