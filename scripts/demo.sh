@@ -16,6 +16,9 @@ cp "$repository"/examples/stories/* "$demo/stories/"
 lead=night-trains-return
 if [ -f "$sample" ]; then cp "$sample" "$demo/stories/" && lead=open-source-compact; fi
 cd "$demo"
+# Stories without a date are dated by their files: make the lead story the newest.
+touch -d "1 hour ago" stories/*
+touch stories/"$lead".*
 cat > subscribers.csv <<'CSV'
 email,name
 ada@example.org,Ada Lovelace
