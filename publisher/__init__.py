@@ -23,16 +23,19 @@ from publisher.channel import (
     Sent,
     TemporaryFailure,
 )
+from publisher.commands import pass_workspace
 from publisher.edition import Edition
+from publisher.errors import ConfigError
 from publisher.hookspecs import hookimpl
 from publisher.loading import StoryDraft
 from publisher.secrets import Secret
-from publisher.story import Story
+from publisher.story import Story, Url, clean_line
 
 __all__ = [
     "AuthenticationFailed",
     "Channel",
     "ChannelSettings",
+    "ConfigError",
     "DeliveryContext",
     "DeliveryError",
     "Destination",
@@ -45,6 +48,9 @@ __all__ = [
     "Story",
     "StoryDraft",
     "TemporaryFailure",
+    "Url",
     "__version__",
+    "clean_line",
     "hookimpl",
+    "pass_workspace",
 ]

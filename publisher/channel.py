@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from publisher.errors import ConfigError
+from publisher.secrets import Secret
+
 if TYPE_CHECKING:
     from publisher.config import SiteSettings
     from publisher.edition import Edition
@@ -171,6 +174,20 @@ class Channel:
     def recover(self, part: Part, context: DeliveryContext) -> Sent | None:
         """For a part that may have gone out unrecorded: find it if it did, else None."""
         return None
+
+    def preflight(self, destination: Destination) -> None:
+        """Refuse, before anything is sent anywhere, a destination that cannot be delivered to.
+
+        Local checks only (no network): by default, that every credential is set.
+        Raise `publisher.errors.ConfigError`; the run stops with exit code 2.
+        """
+        for name in type(destination.settings).model_fields:
+            value = getattr(destination.settings, name)
+            if isinstance(value, Secret):
+                try:
+                    value.reveal()
+                except ConfigError as error:
+                    raise ConfigError(f"{destination.name}.{name}: {error}") from None
 
     def check(self, destination: Destination) -> str:
         """Verify settings and credentials without publishing; say who we will publish as."""

@@ -5,7 +5,6 @@ Exit codes: 0 done, 1 some deliveries failed (listed), 2 bad input or configurat
 
 from __future__ import annotations
 
-import functools
 import json
 import signal
 import sys
@@ -34,6 +33,7 @@ from rich.text import Text
 
 from publisher import __version__
 from publisher.channel import DeliveryError
+from publisher.commands import CommandContext
 from publisher.config import parse_duration
 from publisher.delivery import Outcome
 from publisher.edition import single
@@ -51,33 +51,7 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-class _Context:
-    """Per-invocation state: the loaded plugins, and the workspace once a command needs it."""
-
-    def __init__(self, plugins: Plugins, config: Path | None) -> None:
-        self.plugins = plugins
-        self.config_path = config
-        self._workspace: Workspace | None = None
-
-    @property
-    def workspace(self) -> Workspace:
-        if self._workspace is None:
-            self._workspace = Workspace.open(self.config_path, plugins=self.plugins)
-        return self._workspace
-
-
-pass_context = click.make_pass_decorator(_Context)
-
-
-def pass_workspace(function: Callable) -> Callable:
-    """For commands (plugins' too): call `function(workspace, ...)` with this run's workspace."""
-
-    @functools.wraps(function)
-    def with_workspace(*args: Any, **kwargs: Any) -> Any:
-        context = click.get_current_context().find_object(_Context)
-        return function(context.workspace, *args, **kwargs)
-
-    return with_workspace
+pass_context = click.make_pass_decorator(CommandContext)
 
 
 def _destinations_option(function):
@@ -127,7 +101,7 @@ def _published(value: str | None) -> datetime | None:
 def cli(context: click.Context, config: Path | None, log_format: str, verbose: bool) -> None:
     """Publish news stories by email, to Mastodon, to X and to any channel a plugin adds."""
     setup_logging(log_format, verbose)
-    context.obj = _Context(context.obj, config)
+    context.obj = CommandContext(context.obj, config)
 
 
 @cli.command()
@@ -135,7 +109,7 @@ def cli(context: click.Context, config: Path | None, log_format: str, verbose: b
 @click.option("--json", "as_json", is_flag=True, help="Print the parsed story as JSON.")
 @click.option("--published", help="Publication time to use when the file has none (ISO 8601).")
 @pass_context
-def story(context: _Context, path: Path, as_json: bool, published: str | None) -> None:
+def story(context: CommandContext, path: Path, as_json: bool, published: str | None) -> None:
     """Show how a story file was understood: each field and where its value came from."""
     loaded = context.workspace.load_story(path, _published(published))
     if as_json:
@@ -188,7 +162,7 @@ def _summarise(value: Any) -> str:
 @click.option("--at", "at", metavar="TIME", help="Publish later, at TIME (ISO 8601, site time).")
 @pass_context
 def publish(
-    context: _Context,
+    context: CommandContext,
     story_ref: str,
     to: str | None,
     dry_run: bool,
@@ -234,7 +208,12 @@ def publish(
 @click.option("--force", is_flag=True, help="Send again a digest that already went out.")
 @pass_context
 def digest(
-    context: _Context, since: str | None, to: str | None, dry_run: bool, as_json: bool, force: bool
+    context: CommandContext,
+    since: str | None,
+    to: str | None,
+    dry_run: bool,
+    as_json: bool,
+    force: bool,
 ) -> None:
     """Send a digest of recent stories; a story goes to each destination in one digest only."""
     plan = _digest_plan(context.workspace, since, to)
@@ -362,7 +341,7 @@ def _print_outcomes(outcomes: list[Outcome]) -> None:
 @_destinations_option
 @pass_context
 def preview(
-    context: _Context, folder: Path, story_ref: str | None, since: str | None, to: str | None
+    context: CommandContext, folder: Path, story_ref: str | None, since: str | None, to: str | None
 ) -> None:
     """Write every destination's rendered output into a folder, with an index page."""
     workspace = context.workspace
@@ -387,7 +366,7 @@ def schedule() -> None:
 
 @schedule.command("run")
 @pass_context
-def schedule_run(context: _Context) -> None:
+def schedule_run(context: CommandContext) -> None:
     """Run the schedules until stopped (SIGTERM or Ctrl+C stop it cleanly)."""
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signal_number, lambda *_: STOP.set())
@@ -406,7 +385,7 @@ def schedule_run(context: _Context) -> None:
 
 @schedule.command("list")
 @pass_context
-def schedule_list(context: _Context) -> None:
+def schedule_list(context: CommandContext) -> None:
     """Each schedule and one-off job: when it runs, the next run, the last run and its outcome."""
     with Scheduler(context.workspace) as scheduler:
         scheduler.reconcile()
@@ -425,7 +404,7 @@ def schedule_list(context: _Context) -> None:
 @schedule.command("cancel")
 @click.argument("job_id")
 @pass_context
-def schedule_cancel(context: _Context, job_id: str) -> None:
+def schedule_cancel(context: CommandContext, job_id: str) -> None:
     """Remove a one-off job (publish --at); schedules are changed in the configuration."""
     if job_id.startswith(SCHEDULE):
         raise InputError(f"{job_id} comes from the configuration: remove it there")
@@ -437,7 +416,7 @@ def schedule_cancel(context: _Context, job_id: str) -> None:
 @cli.command()
 @click.option("--json", "as_json", is_flag=True)
 @pass_context
-def plugins(context: _Context, as_json: bool) -> None:
+def plugins(context: CommandContext, as_json: bool) -> None:
     """List every plugin with its version, hooks and channels, and any that failed to load."""
     rows = _plugin_rows(context.plugins)
     if as_json:
@@ -485,7 +464,7 @@ def _plugin_rows(plugins: Plugins) -> list[dict[str, Any]]:
 
 @cli.command()
 @pass_context
-def check(context: _Context) -> None:
+def check(context: CommandContext) -> None:
     """Check the configuration and each destination's credentials, without publishing."""
     workspace = context.workspace
     config = workspace.config
@@ -512,7 +491,7 @@ def check(context: _Context) -> None:
 @cli.command()
 @click.option("--limit", default=20, show_default=True, help="How many publications to show.")
 @pass_context
-def status(context: _Context, limit: int) -> None:
+def status(context: CommandContext, limit: int) -> None:
     """Show recent deliveries (what went where, what failed) and each schedule's last run."""
     workspace = context.workspace
     last_runs = History(workspace.state.engine).last()

@@ -215,7 +215,8 @@ class Workspace:
         progress: Callable[[str], Callable[[int, int], None]] | None = None,
         stop: threading.Event | None = None,
     ) -> list[Outcome]:
-        """Render every destination first (bad input stops everything), then deliver each.
+        """Render and preflight every destination first (bad input or configuration stops
+        everything, with nothing sent), then deliver each.
 
         Setting `stop` ends the run at the next safe point; the ledger keeps the rest.
         """
@@ -224,6 +225,8 @@ class Workspace:
             channel = self.channel_for(destination)
             prepared = self.prepare(edition, destination)
             plan.append((destination, prepared, channel, channel.render(prepared, destination)))
+            if not destination.settings.dry_run:
+                channel.preflight(destination)
         outcomes = []
         for destination, edition, channel, rendition in plan:
             try:

@@ -48,8 +48,9 @@ def test_an_unset_secret_is_reported_only_when_needed(project: Project) -> None:
     project.write_config(recorder_config(token="${RECORDER_TOKEN}"))
     assert project.run("publish", "--story", "night-market", "--dry-run").code == 0
     result = project.run("publish", "--story", "night-market")
-    assert result.code == 1
-    assert "log: failed part 1 of 3: environment variable RECORDER_TOKEN is not set" in result.out
+    assert result.code == 2
+    assert result.err.strip() == "error: log.token: environment variable RECORDER_TOKEN is not set"
+    assert project.posts() == [] and not (project.root / "state").exists()
 
 
 @pytest.mark.parametrize(

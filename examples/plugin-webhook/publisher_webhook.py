@@ -15,9 +15,9 @@ from publisher import (
     Secret,
     Sent,
     TemporaryFailure,
+    Url,
     hookimpl,
 )
-from publisher.story import Url
 
 
 class WebhookSettings(ChannelSettings):

@@ -100,9 +100,10 @@ def test_the_demo_key_is_refused_for_a_remote_server(project):
 
     assert check.code == 2
     assert "failed newsletter: EMAIL_SIGNING_KEY is not set" in check.out
-    assert publish.code == 1
-    assert "EMAIL_SIGNING_KEY is not set" in publish.out
-    assert "before sending through SMTP server mail.example.org:587" in publish.out
+    assert publish.code == 2, "a configuration problem: nothing is sent, nothing recorded"
+    assert "newsletter: EMAIL_SIGNING_KEY is not set" in publish.err
+    assert "before sending through a server on another machine" in publish.err
+    assert not project.run("status").out.count("newsletter")
 
 
 def test_a_configured_key_signs_and_never_shows(project, monkeypatch):

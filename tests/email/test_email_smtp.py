@@ -120,9 +120,10 @@ def test_no_subscribers_is_an_error_not_a_silent_success(project, smtp_server):
 
     result = project.run("publish", "--story", "night-market", "--to", "newsletter")
 
-    assert result.code == 1
-    assert "list 'newsletter' has no active subscribers" in result.out
-    assert "publisher subscribers add" in result.out
+    assert result.code == 2
+    assert "list 'newsletter' has no active subscribers" in result.err
+    assert "publisher subscribers add" in result.err
+    assert smtp_server.mailbox.count() == 0
 
 
 def test_crlf_in_a_subject_pattern_never_becomes_a_header(project, smtp_server):

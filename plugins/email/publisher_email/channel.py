@@ -6,6 +6,7 @@ from email.utils import make_msgid, parseaddr
 
 from publisher import (
     Channel,
+    ConfigError,
     DeliveryContext,
     DeliveryError,
     Destination,
@@ -89,6 +90,28 @@ class EmailChannel(Channel):
         except Refused as refusal:
             raise DeliveryError(f"{address}: the server refused the test copy: {refusal}") from None
         return Sent(identifier)
+
+    def preflight(self, destination: Destination) -> None:
+        """Before anything is sent anywhere: a usable server URL, a signing key where mail
+        leaves the machine, and someone to send to."""
+        settings: EmailSettings = destination.settings
+        try:
+            url = settings.smtp.reveal()
+            local = url.startswith(OUTBOX) or SmtpServer.parse(url).local
+        except (ConfigError, ValueError) as error:
+            raise ConfigError(f"{destination.name}.smtp: {error}") from None
+        if not local and not settings.signing_key.is_set:
+            raise ConfigError(
+                f"{destination.name}: {_key_name(settings)} is not set; set it to a long random "
+                "value (python -c 'import secrets; print(secrets.token_urlsafe(32))') before "
+                "sending through a server on another machine"
+            )
+        list_ = list_name(destination)
+        if Subscribers(destination.state.engine, list_).counts()["active"] == 0:
+            raise ConfigError(
+                f"{destination.name}: list '{list_}' has no active subscribers "
+                f"(add some with: publisher subscribers add ADDRESS --to {destination.name})"
+            )
 
     def check(self, destination: Destination) -> str:
         settings: EmailSettings = destination.settings

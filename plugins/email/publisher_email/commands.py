@@ -11,8 +11,7 @@ from pathlib import Path
 
 import click
 
-from publisher import Destination
-from publisher.cli import pass_workspace
+from publisher import Destination, pass_workspace
 from publisher_email.importing import import_rows, read_rows
 from publisher_email.render import list_name
 from publisher_email.subscribers import STATUSES, Subscribers, normalize_address

@@ -15,8 +15,7 @@ from urllib.parse import quote, urlsplit
 
 from mjml import mjml2html
 
-from publisher import Destination, Edition, Part
-from publisher.story import clean_line
+from publisher import Destination, Edition, Part, clean_line
 from publisher_email.settings import EmailSettings
 
 # Gmail clips messages whose HTML passes about 102 KB.

@@ -6,9 +6,8 @@ from typing import Any
 
 from pydantic import Field
 
-from publisher import ChannelSettings, Secret
+from publisher import ChannelSettings, Secret, Url
 from publisher.social import ThreadMode
-from publisher.story import Url
 
 
 def _from_env(name: str) -> Any:

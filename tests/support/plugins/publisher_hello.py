@@ -2,8 +2,7 @@
 
 import click
 
-from publisher import hookimpl
-from publisher.cli import pass_workspace
+from publisher import hookimpl, pass_workspace
 
 
 @click.command()
