@@ -43,7 +43,7 @@ from publisher.logs import setup_logging
 from publisher.plugins import Plugins, load_plugins
 from publisher.preview import renditions_json, write_preview
 from publisher.scaffold import init_project
-from publisher.scheduler import SCHEDULE, STOP, History, Scheduler
+from publisher.scheduler import SCHEDULE, STOP, History, JobBook, Scheduler
 from publisher.secrets import scrub
 from publisher.workspace import Workspace
 
@@ -177,12 +177,15 @@ def publish(
     loaded = workspace.find_story(story_ref, _published(published))
     edition = single(loaded.story)
     plan = [(destination, edition) for destination in workspace.destinations(_names(to))]
-    if at is not None and not dry_run:
+    if at is not None:
+        if dry_run or as_json or test_to:
+            raise InputError(
+                "--at stores the publish for later: use it without --dry-run, --json or --test-to"
+            )
         for destination, _ in plan:  # bad input is refused now, not when the time comes
             workspace.render(edition, destination)
         when = _time(at, workspace.config.site.zone)
-        with Scheduler(workspace) as scheduler:
-            job_id = scheduler.once(loaded.path, when, _names(to), force)
+        job_id = JobBook(workspace).once(loaded.path, when, _names(to), force)
         out.print(f"Scheduled {job_id} for {when:%Y-%m-%d %H:%M %Z}.")
         out.print(
             "It runs while `publisher schedule run` is running; `publisher schedule list` shows it."
@@ -387,9 +390,7 @@ def schedule_run(context: CommandContext) -> None:
 @pass_context
 def schedule_list(context: CommandContext) -> None:
     """Each schedule and one-off job: when it runs, the next run, the last run and its outcome."""
-    with Scheduler(context.workspace) as scheduler:
-        scheduler.reconcile()
-        entries = list(scheduler.entries())
+    entries = JobBook(context.workspace).entries()
     if not entries:
         out.print("Nothing is scheduled: add [schedules.NAME] to the configuration.")
         return
@@ -397,7 +398,12 @@ def schedule_list(context: CommandContext) -> None:
         out.print(f"[bold]{entry.id}[/]: {escape(entry.what)}")
         out.print(f"  when:     {entry.when}")
         out.print(f"  next run: {f'{entry.next_run:%Y-%m-%d %H:%M %Z}' if entry.next_run else '-'}")
-        last = f"{entry.last_run:%Y-%m-%d %H:%M}: {entry.outcome}" if entry.last_run else "never"
+        zone = context.workspace.config.site.zone
+        last = (
+            f"{entry.last_run.astimezone(zone):%Y-%m-%d %H:%M %Z}: {entry.outcome}"
+            if entry.last_run
+            else "never"
+        )
         out.print(f"  last run: {escape(last)}")
 
 
@@ -408,8 +414,7 @@ def schedule_cancel(context: CommandContext, job_id: str) -> None:
     """Remove a one-off job (publish --at); schedules are changed in the configuration."""
     if job_id.startswith(SCHEDULE):
         raise InputError(f"{job_id} comes from the configuration: remove it there")
-    with Scheduler(context.workspace) as scheduler:
-        scheduler.cancel(job_id)
+    JobBook(context.workspace).cancel(job_id)
     out.print(f"Cancelled {job_id}.")
 
 
@@ -494,11 +499,13 @@ def check(context: CommandContext) -> None:
 def status(context: CommandContext, limit: int) -> None:
     """Show recent deliveries (what went where, what failed) and each schedule's last run."""
     workspace = context.workspace
+    zone = workspace.config.site.zone
     last_runs = History(workspace.state.engine).last()
     for name in workspace.config.schedules:
         run = last_runs.get(f"{SCHEDULE}{name}")
         said = (
-            f"{run['started_at']:%Y-%m-%d %H:%M}: {run['outcome']}: {run['message']}"
+            f"{run['started_at'].astimezone(zone):%Y-%m-%d %H:%M %Z}: "
+            f"{run['outcome']}: {run['message']}"
             if run
             else "never run"
         )
@@ -507,10 +514,10 @@ def status(context: CommandContext, limit: int) -> None:
     if not rows:
         out.print("Nothing has been published yet.")
         return
-    table = Table("started (UTC)", "edition", "destination", "status", "parts")
+    table = Table(f"started ({zone.key})", "edition", "destination", "status", "parts")
     for row in rows:
         table.add_row(
-            f"{row['started_at']:%Y-%m-%d %H:%M}",
+            f"{row['started_at'].astimezone(zone):%Y-%m-%d %H:%M}",
             row["edition_id"],
             row["destination"],
             row["status"],

@@ -364,7 +364,10 @@ class Ledger:
             .limit(limit)
         )
         with self._transaction() as db:
-            return [dict(row._mapping) for row in db.execute(query)]
+            rows = [dict(row._mapping) for row in db.execute(query)]
+        for row in rows:
+            row["started_at"] = _aware(row["started_at"])
+        return rows
 
     def parts(self, publication: Publication) -> list[dict]:
         """Every recorded part of a publication, in order."""

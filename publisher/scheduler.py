@@ -12,14 +12,18 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.job import Job
+from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from cron_descriptor import get_description
@@ -36,9 +40,11 @@ from sqlalchemy import (
     select,
 )
 
-from publisher.config import ScheduleSettings, parse_duration
+from publisher.config import parse_duration
+from publisher.delivery import Outcome
 from publisher.edition import single
 from publisher.errors import InputError, PublisherError
+from publisher.secrets import scrub
 from publisher.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -46,6 +52,7 @@ log = logging.getLogger(__name__)
 SCHEDULE = "schedule:"  # job ids: schedule:NAME, resume:NAME, once:STORY:TIME
 RESUME = "resume:"
 ONCE = "once:"
+ONCE_GRACE = timedelta(hours=6)  # a one-off publish missed by more than this is skipped
 
 # Set on SIGTERM or SIGINT: deliveries stop at the next safe point, the ledger keeps the rest.
 STOP = threading.Event()
@@ -77,8 +84,8 @@ class History:
             db.execute(
                 runs.insert().values(
                     job=job,
-                    started_at=started,
-                    finished_at=datetime.now(started.tzinfo),
+                    started_at=started.astimezone(UTC),
+                    finished_at=datetime.now(UTC),
                     outcome=outcome,
                     message=message,
                 )
@@ -89,7 +96,12 @@ class History:
         latest = select(runs.c.job, func.max(runs.c.id).label("id")).group_by(runs.c.job).subquery()
         query = select(runs).join(latest, runs.c.id == latest.c.id)
         with self.engine.begin() as db:
-            return {row.job: dict(row._mapping) for row in db.execute(query)}
+            rows = [dict(row._mapping) for row in db.execute(query)]
+        for row in rows:  # SQLite gives naive datetimes back; they are UTC
+            for key in ("started_at", "finished_at"):
+                if row[key] is not None and row[key].tzinfo is None:
+                    row[key] = row[key].replace(tzinfo=UTC)
+        return {row["job"]: row for row in rows}
 
 
 # Job functions: found by textual reference, called with plain-text arguments -------------
@@ -97,70 +109,72 @@ class History:
 
 def run_schedule(config: str | None, root: str, name: str, resume_only: bool = False) -> None:
     """One run of a configured digest schedule (or, with `resume_only`, only its leftovers)."""
-    workspace = Workspace.open(Path(config) if config else None, cwd=Path(root))
-    history = History(workspace.state.engine)
     job = f"{RESUME if resume_only else SCHEDULE}{name}"
-    started = datetime.now(workspace.config.site.zone)
-    schedule = workspace.config.schedules.get(name)
-    if schedule is None:
-        log.warning("%s: no longer in the configuration; nothing to do", name)
-        return
-    try:
+    with _recorded(config, root, job) as (workspace, record):
+        schedule = workspace.config.schedules.get(name)
+        if schedule is None:
+            record("nothing new", f"{name} is no longer in the configuration")
+            return
         with _RUNNING[name]:
-            outcome, message = _digest_run(workspace, name, schedule, started, resume_only)
-    except PublisherError as error:
-        outcome, message = "failed", str(error)
-    (log.error if outcome == "failed" else log.info)("%s: %s", name, message)
-    history.record(job, started, outcome, message)
-
-
-def _digest_run(
-    workspace: Workspace, name: str, schedule: ScheduleSettings, now: datetime, resume_only: bool
-) -> tuple[str, str]:
-    since = parse_duration(schedule.since)
-    plan = []
-    for destination in workspace.destinations(schedule.to or None):
-        if resume_only and workspace.ledger.unfinished(destination.name) is None:
-            continue
-        edition = workspace.digest_for(destination.name, now, since, schedule.max_stories)
-        if edition is None:
-            log.info(
-                "%s: %s has had every story of the last %s", name, destination.name, schedule.since
+            plan, _ = workspace.plan_digest(
+                schedule.to or None,
+                datetime.now(workspace.config.site.zone),
+                parse_duration(schedule.since),
+                schedule.max_stories,
+                only_unfinished=resume_only,
             )
-        else:
-            plan.append((destination, edition))
-    if not plan:
-        return "nothing new", f"no new stories in the last {schedule.since}; no digest sent"
-    outcomes = workspace.publish(plan, stop=STOP)
-    return _summary(outcomes)
+            if not plan:
+                record("nothing new", f"no new stories in the last {schedule.since}; nothing sent")
+                return
+            record(*_summary(workspace.publish(plan, stop=STOP)))
 
 
 def run_publish(
-    config: str | None, root: str, story: str, to: list[str] | None, force: bool
+    config: str | None, root: str, job: str, story: str, to: list[str] | None, force: bool
 ) -> None:
     """A one-off `publish --at`: the story as it is when the time comes."""
-    workspace = Workspace.open(Path(config) if config else None, cwd=Path(root))
-    history = History(workspace.state.engine)
-    started = datetime.now(workspace.config.site.zone)
-    try:
+    with _recorded(config, root, job) as (workspace, record):
         edition = single(workspace.find_story(story).story)
         plan = [(destination, edition) for destination in workspace.destinations(to)]
-        outcome, message = _summary(workspace.publish(plan, force=force, stop=STOP))
-    except PublisherError as error:
-        outcome, message = "failed", str(error)
-    (log.error if outcome == "failed" else log.info)("%s: %s", story, message)
-    history.record(f"{ONCE}{story}", started, outcome, message)
+        record(*_summary(workspace.publish(plan, force=force, stop=STOP)))
 
 
-def _summary(outcomes) -> tuple[str, str]:
+@contextmanager
+def _recorded(config: str | None, root: str, job: str) -> Iterator[tuple[Workspace, Callable]]:
+    """Open the workspace for a job and record its outcome, whatever happens.
+
+    A job that fails for any reason, a bug included, is logged and recorded
+    with its reason (secrets masked): a run never vanishes without a trace.
+    """
+    started = datetime.now(UTC)
+    outcome: list[tuple[str, str]] = []
+    workspace = None
+    try:
+        workspace = Workspace.open(Path(config) if config else None, cwd=Path(root))
+        yield workspace, lambda status, message: outcome.append((status, message))
+    except Exception as error:  # recorded below: an unattended run must leave a reason
+        reason = (
+            str(error) if isinstance(error, PublisherError) else f"{type(error).__name__}: {error}"
+        )
+        outcome.append(("failed", reason))
+        if not isinstance(error, PublisherError):
+            log.exception("%s failed", job)
+    status, message = outcome[-1] if outcome else ("failed", "the job ended without an outcome")
+    message = scrub(message)
+    (log.error if status == "failed" else log.info)("%s: %s", job, message)
+    if workspace is not None:  # a configuration that no longer loads has nowhere to record
+        History(workspace.state.engine).record(job, started, status, message)
+
+
+def _summary(outcomes: list[Outcome]) -> tuple[str, str]:
     message = "; ".join(f"{o.destination}: {o.status} {o.message}" for o in outcomes)
-    for status in ("failed", "stopped"):
+    for status in ("failed", "stopped", "sent"):
         if any(o.status == status for o in outcomes):
             return status, message
-    return "sent", message
+    return outcomes[0].status if outcomes else "nothing new", message
 
 
-# The scheduler ---------------------------------------------------------------------------
+# The job store ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -175,30 +189,139 @@ class Entry:
     outcome: str | None
 
 
-class Scheduler:
-    """The configured schedules and one-off jobs in the state database's job store."""
+class JobBook:
+    """The jobs stored in the state database, read and changed without running any of them."""
 
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
         self.zone = workspace.config.site.zone
         self.history = History(workspace.state.engine)
-        self.jobs = BackgroundScheduler(
+        self._owner = BackgroundScheduler(timezone=self.zone)  # never started: jobs need one
+        self.store = SQLAlchemyJobStore(engine=workspace.state.engine)
+        self.store.start(self._owner, "default")
+
+    def once(self, story: Path, at: datetime, to: list[str] | None, force: bool) -> str:
+        """Store a one-off publish of `story` at `at`; the job survives restarts."""
+        if at <= datetime.now(self.zone):
+            raise InputError(f"--at {at.isoformat()} is in the past")
+        job_id = f"{ONCE}{story.stem}:{at:%Y%m%dT%H%M}"
+        trigger = DateTrigger(at, timezone=self.zone)
+        kwargs = {**_location(self.workspace), "job": job_id, "story": str(story.resolve())}
+        job = Job(
+            self._owner,
+            id=job_id,
+            func="publisher.scheduler:run_publish",
+            trigger=trigger,
+            executor="default",
+            args=(),
+            kwargs={**kwargs, "to": to, "force": force},
+            name=f"publish {story.name}",
+            misfire_grace_time=int(ONCE_GRACE.total_seconds()),
+            coalesce=True,
+            max_instances=1,
+            next_run_time=trigger.get_next_fire_time(None, datetime.now(self.zone)),
+        )
+        try:
+            self.store.add_job(job)
+        except ConflictingIdError:
+            self.store.update_job(job)
+        return job_id
+
+    def cancel(self, job_id: str) -> None:
+        try:
+            self.store.remove_job(job_id)
+        except JobLookupError:
+            known = ", ".join(job.id for job in self.store.get_all_jobs()) or "none"
+            raise InputError(f"no scheduled job '{job_id}' (scheduled: {known})") from None
+
+    def entries(self) -> list[Entry]:
+        """Every configured schedule and stored job: when it runs, its next and last run."""
+        return _entries(self.workspace, self.history, self.store.get_all_jobs())
+
+
+def _location(workspace: Workspace) -> dict[str, str | None]:
+    """Where a job finds its configuration when it runs, in another process."""
+    config = workspace.config
+    return {
+        "config": str(config.path.resolve()) if config.path else None,
+        "root": str(config.root),
+    }
+
+
+def _entries(workspace: Workspace, history: History, jobs: list[Job]) -> list[Entry]:
+    zone = workspace.config.site.zone
+    last = history.last()
+    stored = {job.id: job for job in jobs}
+    entries = []
+    for name, schedule in workspace.config.schedules.items():
+        job = stored.pop(f"{SCHEDULE}{name}", None)
+        trigger = CronTrigger.from_crontab(schedule.cron, timezone=zone)
+        upcoming = (
+            job.next_run_time if job else trigger.get_next_fire_time(None, datetime.now(zone))
+        )
+        done = last.get(f"{SCHEDULE}{name}") or last.get(f"{RESUME}{name}")
+        entries.append(
+            Entry(
+                f"{SCHEDULE}{name}",
+                f"digest to {', '.join(schedule.to) if schedule.to else 'every destination'}",
+                f"{get_description(schedule.cron)} ({zone.key})",
+                upcoming.astimezone(zone) if upcoming else None,
+                done["started_at"] if done else None,
+                f"{done['outcome']}: {done['message']}" if done else None,
+            )
+        )
+    for job in sorted(stored.values(), key=lambda j: j.id):
+        if job.id.startswith(SCHEDULE):
+            continue  # removed from the configuration: the next `schedule run` deletes it
+        done = last.get(job.id)
+        entries.append(
+            Entry(
+                job.id,
+                job.name,
+                "once",
+                job.next_run_time.astimezone(zone) if job.next_run_time else None,
+                done["started_at"] if done else None,
+                f"{done['outcome']}: {done['message']}" if done else None,
+            )
+        )
+    return entries
+
+
+# The scheduler ---------------------------------------------------------------------------
+
+
+class _Jobs(BackgroundScheduler):
+    """APScheduler's scheduler, except that stopping it never starts a job that is due.
+
+    Its loop runs the due jobs once more as it stops, to executors that are
+    already shut down, and moves those jobs' next run on: the run would be
+    lost. Here it stays due, for the next start to run (or coalesce).
+    """
+
+    def _process_jobs(self) -> float | None:
+        if self.state == STATE_STOPPED:
+            return None
+        return super()._process_jobs()
+
+
+class Scheduler:
+    """Runs the configured schedules and one-off jobs from the state database's job store."""
+
+    def __init__(self, workspace: Workspace, poll: float = 30.0) -> None:
+        self.workspace = workspace
+        self.zone = workspace.config.site.zone
+        self.poll = poll  # how often to look for jobs that other processes stored
+        self.history = History(workspace.state.engine)
+        self.jobs = _Jobs(
             jobstores={"default": SQLAlchemyJobStore(engine=workspace.state.engine)},
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone=self.zone,
         )
         self.jobs.add_listener(self._missed, EVENT_JOB_MISSED)
-
-    @property
-    def _location(self) -> dict[str, str | None]:
-        config = self.workspace.config
-        return {
-            "config": str(config.path.resolve()) if config.path else None,
-            "root": str(config.root),
-        }
+        self.location = _location(workspace)
 
     def __enter__(self) -> Scheduler:
-        """Open the job store without running anything (list, add, cancel)."""
+        """Open the job store, paused: nothing runs before `run`."""
         self.jobs.start(paused=True)
         return self
 
@@ -213,7 +336,7 @@ class Scheduler:
         for name, schedule in self.workspace.config.schedules.items():
             job_id = f"{SCHEDULE}{name}"
             trigger = CronTrigger.from_crontab(schedule.cron, timezone=self.zone)
-            kwargs = {**self._location, "name": name}
+            kwargs = {**self.location, "name": name}
             grace = int(parse_duration(schedule.grace).total_seconds())
             job = stored.pop(job_id, None)
             if job is None:
@@ -226,22 +349,17 @@ class Scheduler:
                     misfire_grace_time=grace,
                 )
                 changes.append(f"added {name}")
-            elif (
-                str(job.trigger),
-                str(job.trigger.timezone),
-                job.kwargs,
-                job.misfire_grace_time,
-            ) != (
+                continue
+            same_trigger = (str(job.trigger), str(job.trigger.timezone)) == (
                 str(trigger),
                 str(trigger.timezone),
-                kwargs,
-                grace,
-            ):
-                # Only a changed schedule is replaced: an unchanged one keeps a missed run time.
-                self.jobs.modify_job(job_id, kwargs=kwargs, misfire_grace_time=grace)
-                if str(job.trigger) != str(trigger) or str(job.trigger.timezone) != str(self.zone):
-                    self.jobs.reschedule_job(job_id, trigger=trigger)
-                changes.append(f"replaced {name}")
+            )
+            if same_trigger and (job.kwargs, job.misfire_grace_time) == (kwargs, grace):
+                continue  # unchanged: it keeps its next run time, even a missed one
+            self.jobs.modify_job(job_id, kwargs=kwargs, misfire_grace_time=grace)
+            if not same_trigger:
+                self.jobs.reschedule_job(job_id, trigger=trigger)
+            changes.append(f"replaced {name}")
         for job_id in stored:
             self.jobs.remove_job(job_id)
             changes.append(f"removed {job_id.removeprefix(SCHEDULE)}")
@@ -258,7 +376,7 @@ class Scheduler:
                     DateTrigger(datetime.now(self.zone), timezone=self.zone),
                     id=f"{RESUME}{name}",
                     name=f"finish {name}",
-                    kwargs={**self._location, "name": name, "resume_only": True},
+                    kwargs={**self.location, "name": name, "resume_only": True},
                     replace_existing=True,
                     misfire_grace_time=None,
                 )
@@ -266,54 +384,19 @@ class Scheduler:
         return queued
 
     def run(self) -> None:
-        """Run jobs until STOP is set; a delivery under way stops at its next safe point."""
+        """Run jobs until STOP is set; a delivery under way stops at its next safe point.
+
+        The main thread stays free for signals, and wakes the scheduler every
+        `poll` seconds so that jobs stored by other processes (`publish --at`)
+        are seen without waiting for the next scheduled one.
+        """
         self.jobs.resume()
-        while not STOP.wait(1):
-            pass
+        while not STOP.wait(self.poll):
+            self.jobs.wakeup()
         self.jobs.shutdown(wait=True)
 
-    def once(self, story: Path, at: datetime, to: list[str] | None, force: bool) -> str:
-        """Store a one-off publish of `story` at `at`; the job survives restarts."""
-        if at <= datetime.now(self.zone):
-            raise InputError(f"--at {at.isoformat()} is in the past")
-        job_id = f"{ONCE}{story.stem}:{at:%Y%m%dT%H%M}"
-        self.jobs.add_job(
-            "publisher.scheduler:run_publish",
-            DateTrigger(at, timezone=self.zone),
-            id=job_id,
-            name=f"publish {story.name}",
-            kwargs={**self._location, "story": str(story.resolve()), "to": to, "force": force},
-            replace_existing=True,
-            misfire_grace_time=int(timedelta(hours=6).total_seconds()),
-        )
-        return job_id
-
-    def cancel(self, job_id: str) -> None:
-        if self.jobs.get_job(job_id) is None:
-            known = ", ".join(job.id for job in self.jobs.get_jobs()) or "none"
-            raise InputError(f"no scheduled job '{job_id}' (scheduled: {known})")
-        self.jobs.remove_job(job_id)
-
-    def entries(self) -> Iterator[Entry]:
-        """Every stored job with its next run, and every schedule's last run."""
-        last = self.history.last()
-        for job in sorted(self.jobs.get_jobs(), key=lambda j: j.id):
-            if isinstance(job.trigger, CronTrigger):
-                schedule = self.workspace.config.schedules.get(job.name)
-                cron = schedule.cron if schedule else str(job.trigger)
-                when = f"{get_description(cron)} ({self.zone.key})"
-                what = f"digest to {', '.join(schedule.to) if schedule and schedule.to else 'all'}"
-            else:
-                when, what = "once", job.name
-            done = last.get(job.id) or last.get(job.id.replace(SCHEDULE, RESUME))
-            yield Entry(
-                job.id,
-                what,
-                when,
-                job.next_run_time.astimezone(self.zone) if job.next_run_time else None,
-                done["started_at"] if done else None,
-                f"{done['outcome']}: {done['message']}" if done else None,
-            )
+    def entries(self) -> list[Entry]:
+        return _entries(self.workspace, self.history, self.jobs.get_jobs())
 
     def _missed(self, event: JobExecutionEvent) -> None:
         """Say why a run did not happen: the machine was back after the grace time."""
@@ -329,7 +412,7 @@ class Scheduler:
         if following:
             message += f"; next run at {following.astimezone(self.zone):%Y-%m-%d %H:%M %Z}"
         log.warning("%s: %s", event.job_id.removeprefix(SCHEDULE), message)
-        self.history.record(event.job_id, datetime.now(self.zone), "missed", message)
+        self.history.record(event.job_id, datetime.now(UTC), "missed", message)
 
 
 def _words(span: timedelta) -> str:

@@ -8,7 +8,6 @@ remembered so that log lines and error messages can be scrubbed of it.
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 from collections.abc import Mapping
@@ -106,12 +105,3 @@ def scrub(text: str) -> str:
     for value in sorted(_known, key=len, reverse=True):
         text = text.replace(value, MASK)
     return text
-
-
-class ScrubbingFilter(logging.Filter):
-    """A logging filter that masks secrets in every record it passes."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = scrub(record.getMessage())
-        record.args = None
-        return True

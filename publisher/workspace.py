@@ -156,12 +156,22 @@ class Workspace:
         )
 
     def plan_digest(
-        self, names: Sequence[str] | None, now: datetime, since: timedelta
+        self,
+        names: Sequence[str] | None,
+        now: datetime,
+        since: timedelta,
+        max_stories: int | None = None,
+        only_unfinished: bool = False,
     ) -> tuple[list[tuple[Destination, Edition]], list[Destination]]:
-        """Each destination's next digest; also the destinations with nothing new."""
+        """Each destination's next digest; also the destinations with nothing new.
+
+        With `only_unfinished`, only the digests that a run left half-delivered.
+        """
         plan, idle = [], []
         for destination in self.destinations(names):
-            edition = self.digest_for(destination.name, now, since)
+            if only_unfinished and self.ledger.unfinished(destination.name) is None:
+                continue
+            edition = self.digest_for(destination.name, now, since, max_stories)
             if edition is None:
                 idle.append(destination)
             else:

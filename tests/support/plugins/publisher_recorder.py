@@ -34,6 +34,7 @@ class RecorderSettings(ChannelSettings):
     hang_at: int | None = None  # this part number hangs until the process is killed
     delay: float = 0.0  # seconds each delivery takes, for tests that stop a run midway
     lose_answer_at: int | None = None  # this part is posted, then the answer is lost (503)
+    crash_in_render: bool = False  # a bug in the plugin, not a delivery failure
     honour_keys: bool = True  # a repeated idempotency key returns the earlier post
     token: Secret | None = None  # echoed in errors, as careless client libraries do
 
@@ -44,6 +45,8 @@ class RecorderChannel(Channel):
 
     def render(self, edition, destination):
         """A thread: the headline, then one part per section of every story."""
+        if destination.settings.crash_in_render:
+            raise RuntimeError("the recorder's render has a bug")
         texts = [edition.lead.headline]
         texts += [
             f"{s.heading}: {s.paragraphs[0]}" for story in edition.stories for s in story.sections
