@@ -137,6 +137,7 @@ def test_embedded_defaults_apply_without_a_configuration(tmp_path, monkeypatch, 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "stories").mkdir()
     (tmp_path / "stories" / "night-market.md").write_text(STORY, encoding="utf-8")
+    assert main(["subscribers", "add", "ada@example.org"]) == 0
     assert main(["check"]) == 0
     out = capsys.readouterr().out
     assert "configuration: embedded defaults" in out
