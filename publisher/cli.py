@@ -30,6 +30,7 @@ from rich.progress import (
 )
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy.exc import SQLAlchemyError
 
 from publisher import __version__
 from publisher.channel import DeliveryError
@@ -40,7 +41,7 @@ from publisher.edition import single
 from publisher.errors import InputError, PublisherError
 from publisher.loading import LoadedStory
 from publisher.logs import setup_logging
-from publisher.plugins import Plugins, load_plugins
+from publisher.plugins import Plugins, call_each, load_plugins
 from publisher.preview import renditions_json, write_preview
 from publisher.scaffold import init_project
 from publisher.scheduler import SCHEDULE, STOP, History, JobBook, Scheduler
@@ -64,7 +65,13 @@ def _destinations_option(function):
 
 
 def _names(value: str | None) -> list[str] | None:
-    return [name.strip() for name in value.split(",") if name.strip()] if value else None
+    """--to's destinations; None (all of them) only when --to is not given at all."""
+    if value is None:
+        return None
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names:
+        raise InputError("--to names no destination (leave it out to publish everywhere)")
+    return names
 
 
 def _time(value: str, zone: ZoneInfo) -> datetime:
@@ -208,20 +215,14 @@ def publish(
 @_destinations_option
 @click.option("--dry-run", is_flag=True, help="Render only: nothing is sent or recorded.")
 @click.option("--json", "as_json", is_flag=True, help="With --dry-run: print renditions as JSON.")
-@click.option("--force", is_flag=True, help="Send again a digest that already went out.")
 @pass_context
 def digest(
-    context: CommandContext,
-    since: str | None,
-    to: str | None,
-    dry_run: bool,
-    as_json: bool,
-    force: bool,
+    context: CommandContext, since: str | None, to: str | None, dry_run: bool, as_json: bool
 ) -> None:
     """Send a digest of recent stories; a story goes to each destination in one digest only."""
     plan = _digest_plan(context.workspace, since, to)
     if plan or as_json:
-        _run(context.workspace, plan, dry_run, as_json, force)
+        _run(context.workspace, plan, dry_run, as_json, force=False)
 
 
 def _digest_plan(workspace: Workspace, since: str | None, to: str | None) -> list:
@@ -290,7 +291,8 @@ class _RateColumn(ProgressColumn):
 
 @contextmanager
 def _progress_bars() -> Iterator[Callable[[str], Callable[[int, int], None]]]:
-    """A progress bar per destination that reports progress (long email sends)."""
+    """A progress bar per destination that reports progress (long email sends); the display
+    starts with the first report, so a run without one prints nothing extra."""
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -299,21 +301,26 @@ def _progress_bars() -> Iterator[Callable[[str], Callable[[int, int], None]]]:
         _RateColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=err, transient=False) as bars:
+    bars = Progress(*columns, console=err, transient=False)
 
-        def for_destination(name: str) -> Callable[[int, int], None]:
-            task = None
+    def for_destination(name: str) -> Callable[[int, int], None]:
+        task = None
 
-            def update(done: int, total: int) -> None:
-                nonlocal task
-                if task is None:
-                    # Starting at `done` (a resumed send) keeps it out of the rate.
-                    task = bars.add_task(name, total=total, completed=done)
-                bars.update(task, completed=done, total=total)
+        def update(done: int, total: int) -> None:
+            nonlocal task
+            if task is None:
+                bars.start()
+                # Starting at `done` (a resumed send) keeps it out of the rate.
+                task = bars.add_task(name, total=total, completed=done)
+            bars.update(task, completed=done, total=total)
 
-            return update
+        return update
 
+    try:
         yield for_destination
+    finally:
+        if bars.live.is_started:
+            bars.stop()
 
 
 STATUS_STYLE = {
@@ -542,7 +549,7 @@ def init(folder: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: load plugins, let them add commands, run, map errors to exit codes."""
     plugins = load_plugins()
-    plugins.hook.publisher_register_commands(cli=cli)
+    call_each(plugins, "publisher_register_commands", cli=cli)
     try:
         result = cli.main(args=argv, prog_name="publisher", obj=plugins, standalone_mode=False)
     except click.exceptions.Abort:
@@ -554,6 +561,14 @@ def main(argv: list[str] | None = None) -> int:
     except PublisherError as error:
         err.print(f"[red]error[/]: {escape(scrub(str(error)))}")
         return error.exit_code
+    except SQLAlchemyError as error:
+        reason = scrub(str(error.orig if getattr(error, "orig", None) else error).splitlines()[0])
+        err.print(f"[red]error[/]: the state database failed: {escape(reason)}")
+        return 1
+    except OSError as error:  # a folder that cannot be written, a file that cannot be read
+        where = f"{error.filename}: " if error.filename else ""
+        err.print(f"[red]error[/]: {escape(scrub(where + (error.strerror or str(error))))}")
+        return 2
     return result if isinstance(result, int) else 0
 
 

@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from publisher import defaults
 from publisher.channel import ChannelSettings
@@ -38,7 +40,10 @@ def parse_duration(text: str) -> timedelta:
     parts = _DURATION.findall(compact)
     if not parts or "".join(n + u for n, u in parts) != compact:
         raise ValueError(f"'{text}' is not a duration such as 7d, 2w, 36h or 30s")
-    return timedelta(**{_UNITS[unit]: int(number) for number, unit in parts})
+    try:
+        return timedelta(**{_UNITS[unit]: int(number) for number, unit in parts})
+    except OverflowError:
+        raise ValueError(f"'{text}' is longer than any calendar allows") from None
 
 
 def _timezone(name: str) -> str:
@@ -47,6 +52,28 @@ def _timezone(name: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"unknown timezone '{name}' (use a name such as Europe/Berlin)") from None
     return name
+
+
+def _story_url(pattern: str) -> str:
+    """A URL pattern with `{site}` and `{id}` and nothing else between braces."""
+    try:
+        pattern.replace("{site}", "").format(id="")
+    except (KeyError, IndexError, ValueError):
+        raise ValueError(
+            f"'{pattern}' may use only {{site}} and {{id}}, as in '{{site}}/stories/{{id}}'"
+        ) from None
+    return pattern
+
+
+def _database_url(url: str) -> str:
+    try:
+        make_url(url)
+    except ArgumentError:
+        raise ValueError(
+            "not a database URL such as sqlite:///state/publisher.db or "
+            "postgresql+psycopg://user@host/publisher"
+        ) from None
+    return url
 
 
 def _duration(text: str) -> str:
@@ -66,9 +93,9 @@ class SiteSettings(_Settings):
     url: Url = "https://news.example.org"
     stories: Path = Path("stories")
     templates: Path = Path("templates")
-    state: str = "sqlite:///state/publisher.db"
+    state: Annotated[str, AfterValidator(_database_url)] = "sqlite:///state/publisher.db"
     timezone: Annotated[str, AfterValidator(_timezone)] = "UTC"
-    story_url: str = "{site}/stories/{id}"
+    story_url: Annotated[str, AfterValidator(_story_url)] = "{site}/stories/{id}"
     digest_since: Duration = "7d"
 
     @property

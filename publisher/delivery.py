@@ -17,8 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
-import pluggy
-
 from publisher.channel import (
     Channel,
     DeliveryContext,
@@ -31,11 +29,13 @@ from publisher.channel import (
     TemporaryFailure,
 )
 from publisher.edition import Edition
-from publisher.ledger import AlreadyDone, Ledger
+from publisher.ledger import AlreadyDone, Ledger, Publication
+from publisher.plugins import Plugins, describe_failure, implementations
 from publisher.secrets import scrub
 
 Status = Literal["sent", "skipped", "failed", "stopped", "dry-run"]
 log = logging.getLogger(__name__)
+HEARTBEAT_EVERY = 60.0  # seconds; far below the ledger's STALE_AFTER
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def idempotency_key(delivery_id: str, number: int, digest: str) -> str:
 
 def deliver(
     ledger: Ledger,
-    hook: pluggy.HookRelay,
+    plugins: Plugins,
     channel: Channel,
     edition: Edition,
     destination: Destination,
@@ -119,6 +119,7 @@ def deliver(
     delivery_id = f"{edition.id}/{destination.name}/{started.round}"
     sent: list[Sent] = []
     stop = stop or threading.Event()
+    progress = _with_heartbeat(ledger, started, progress or (lambda done, total: None))
     for number, part in enumerate(rendition.parts, start=1):
         if stop.is_set():
             ledger.finish(started, "stopped")
@@ -139,7 +140,7 @@ def deliver(
             in_flight=claim.in_flight,
             attempt=claim.attempt,
             stopping=stop.is_set,
-            **({"progress": progress} if progress else {}),
+            progress=progress,
         )
         try:
             result = _send(channel, part, context, policy, sleep)
@@ -152,9 +153,38 @@ def deliver(
         sent.append(result)
     ledger.finish(started, "done")
     receipt = Receipt(edition.id, destination.name, tuple(sent))
-    hook.publisher_published(edition=edition, destination=destination, receipt=receipt)
+    _announce(plugins, edition, destination, receipt)
     where = f": {receipt.url}" if receipt.url else ""
     return Outcome(destination.name, "sent", f"{total} part{'s' * (total != 1)}{where}", receipt)
+
+
+def _with_heartbeat(
+    ledger: Ledger, publication: Publication, progress: Callable[[int, int], None]
+) -> Callable[[int, int], None]:
+    """Progress that also renews the run's claim, at most once a minute, so that a run on
+    another machine never takes a long send for a dead one and sends it twice."""
+    last = time.monotonic()
+
+    def report(done: int, total: int) -> None:
+        nonlocal last
+        if time.monotonic() - last > HEARTBEAT_EVERY:
+            ledger.heartbeat(publication)
+            last = time.monotonic()
+        progress(done, total)
+
+    return report
+
+
+def _announce(
+    plugins: Plugins, edition: Edition, destination: Destination, receipt: Receipt
+) -> None:
+    """Tell `publisher_published` plugins; one that fails is logged, the run goes on."""
+    hook = "publisher_published"
+    for owner, function in implementations(plugins, hook):
+        try:
+            function(edition=edition, destination=destination, receipt=receipt)
+        except Exception as error:  # what was sent stays sent; the plugin's error is reported
+            log.error("%s: %s", destination.name, describe_failure(owner, hook, error))
 
 
 def _send(

@@ -225,6 +225,15 @@ class Ledger:
                 raise Busy(f"{destination}: {edition_id} was just started by another run") from None
         return Publication(edition_id, destination, round_)
 
+    def heartbeat(self, publication: Publication) -> None:
+        """Say this run is alive, during a long part (an email send to many subscribers)."""
+        with self._transaction() as db:
+            db.execute(
+                update(publications)
+                .where(*self._publication_key(publication))
+                .values(heartbeat=_now())
+            )
+
     def finish(self, publication: Publication, status: str) -> None:
         with self._transaction() as db:
             db.execute(

@@ -109,6 +109,12 @@ def build_story(
     if not fields.get("id"):
         fields["id"] = slugify(draft.path.stem)
         origins["id"] = "file name"
+        if not fields["id"]:
+            raise StoryError(
+                draft.path,
+                "the file name gives no id (it needs latin letters or digits): "
+                "give the story an 'id' such as tokyo-libraries",
+            )
     if published is not None:
         fields["published"] = published
         origins["published"] = "--published"
@@ -175,6 +181,8 @@ def _reason(error: Mapping[str, Any], key_name: str) -> str:
             f"bad date in 'published': {error.get('input')!r} is not a date such as "
             "2026-11-20 or 2026-11-20T08:00:00+01:00"
         )
+    if error["type"] == "string_type":
+        return f"{where}: must be text, not {error.get('input')!r} (put it in quotes)"
     message = error["msg"].removeprefix("Value error, ")
     return f"{where}: {message}"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 
@@ -109,3 +109,29 @@ def _collect_channels(plugins: Plugins) -> None:
 
 def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
+
+
+def implementations(plugins: Plugins, hook: str) -> Iterator[tuple[str, Callable]]:
+    """(plugin name, function) for each implementation of `hook`, in the order pluggy calls
+    them: for callers that must know which plugin failed."""
+    for implementation in reversed(getattr(plugins.hook, hook).get_hookimpls()):
+        yield implementation.plugin_name, implementation.function
+
+
+def call_each(plugins: Plugins, hook: str, **arguments: object) -> list[object]:
+    """Call a start-up hook plugin by plugin; one that fails is reported as broken and
+    unregistered, and the others still answer."""
+    answers = []
+    for owner, function in list(implementations(plugins, hook)):
+        try:
+            answers.append(function(**arguments))
+        except Exception as error:  # one plugin's bug must not stop every command
+            plugins.broken.append(
+                BrokenPlugin(owner, plugins.versions.pop(owner, "unknown"), _describe(error))
+            )
+            plugins.manager.unregister(name=owner)
+    return answers
+
+
+def describe_failure(owner: str, hook: str, error: Exception) -> str:
+    return f"plugin {owner} failed in {hook}: {_describe(error)}"

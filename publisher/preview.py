@@ -5,11 +5,13 @@ Also the JSON shape of renditions that `--dry-run --json` prints.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from publisher.channel import Destination, Rendition
+from publisher.errors import InputError
 from publisher.templates import Templates
 
 
@@ -27,10 +29,18 @@ def renditions_json(renditions: Mapping[Destination, Rendition]) -> dict[str, An
     }
 
 
+MARKER = ".publisher-preview"
+
+
 def write_preview(
     out: Path, renditions: Mapping[Destination, Rendition], templates: Templates
 ) -> Path:
-    """Write a file per destination and part, and `index.html` showing them side by side."""
+    """Write a file per destination and part, and `index.html` showing them side by side.
+
+    The folder holds this preview and nothing else: an earlier preview is
+    removed first, and a folder that holds anything but a preview is refused.
+    """
+    _clear(out)
     columns = []
     for destination, rendition in renditions.items():
         folder = out / destination.name
@@ -51,6 +61,19 @@ def write_preview(
                 }
             )
         columns.append({"destination": destination, "rendition": rendition, "parts": parts})
+    (out / MARKER).write_text("Written by `publisher preview`; replaced by the next one.\n")
     index = out / "index.html"
     index.write_text(templates.render("preview/index.html", columns=columns), encoding="utf-8")
     return index
+
+
+def _clear(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: not a folder")
+    if out.is_dir() and any(out.iterdir()):
+        if not (out / MARKER).exists():
+            raise InputError(
+                f"--out {out}: the folder holds other files; give a new or empty folder"
+            )
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
 import regex
+from pydantic import AfterValidator
 
 from publisher.channel import Part
 from publisher.story import FaqEntry
@@ -32,6 +34,32 @@ def hashtag(tag: str) -> str:
 
 def hashtags(tags: Iterable[str]) -> str:
     return " ".join(dict.fromkeys(tag for tag in map(hashtag, tags) if tag))
+
+
+def digest_title(pattern: str, site: str, date: datetime) -> str:
+    """A digest's title from a destination's `digest_title` pattern: `{site}` is the site's
+    name, `{date}` the end of the digest's window. Shared so that every channel (and the
+    check in `DigestTitle`) offers the same placeholders."""
+    return pattern.format(site=site, date=date)
+
+
+def _valid_digest_title(pattern: str) -> str:
+    """Try the pattern on sample values when the configuration loads, so that a bad
+    placeholder is named there instead of failing the first digest."""
+    allowed = "the allowed placeholders are {site} and {date}, as in {date:%d %B %Y}"
+    try:
+        digest_title(pattern, "Site", datetime(2026, 1, 1, tzinfo=UTC))
+    except KeyError as error:
+        raise ValueError(f"unknown placeholder {{{error.args[0]}}}; {allowed}") from None
+    except IndexError:
+        raise ValueError(f"a placeholder without a name; {allowed}") from None
+    except (ValueError, AttributeError, TypeError) as error:
+        raise ValueError(f"not a valid pattern ({error}); {allowed}") from None
+    return pattern
+
+
+DigestTitle = Annotated[str, AfterValidator(_valid_digest_title)]
+"""A settings field for a digest title pattern, checked when the configuration loads."""
 
 
 def post_template(templates: Templates, name: str) -> Callable[[Mapping[str, str]], str]:

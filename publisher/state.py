@@ -26,6 +26,11 @@ from sqlalchemy import (
     event,
     select,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from publisher.errors import ConfigError
+from publisher.secrets import remember
 
 metadata = MetaData()
 
@@ -56,19 +61,39 @@ def connect(url: str) -> Engine:
 
 
 class State:
-    """The state database, connected on first use so that renders never create it early."""
+    """The state database, connected on first use; reading a cache never creates it."""
 
     def __init__(self, url: str) -> None:
         self.url = url
+        try:
+            password = make_url(url).password
+        except ArgumentError:
+            password = None  # reported, with its reason, when the engine is made
+        if password:
+            remember(password)
 
     @cached_property
     def engine(self) -> Engine:
-        engine = connect(self.url)
-        metadata.create_all(engine)
+        """The engine, with our tables made; a database that cannot be used is a ConfigError."""
+        try:
+            engine = connect(self.url)
+            metadata.create_all(engine)
+        except (SQLAlchemyError, OSError) as error:
+            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+            raise ConfigError(f"state database {_shown(self.url)}: {reason}") from None
         return engine
+
+    @property
+    def exists(self) -> bool:
+        """False for a SQLite file not yet made (a dry run in a new folder leaves none behind)."""
+        if not self.url.startswith("sqlite:///") or self.url.endswith(":memory:"):
+            return True
+        return "engine" in self.__dict__ or Path(self.url.removeprefix("sqlite:///")).exists()
 
     def get(self, key: str) -> Any | None:
         """A cached value, or None."""
+        if not self.exists:
+            return None
         with self.engine.begin() as db:
             row = db.execute(select(_cache.c.value).where(_cache.c.key == key)).first()
         return json.loads(row.value) if row else None
@@ -82,3 +107,11 @@ class State:
                     key=key, value=json.dumps(value), updated_at=datetime.now(UTC)
                 )
             )
+
+
+def _shown(url: str) -> str:
+    """A database URL for messages: its password masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url

@@ -43,18 +43,23 @@ def sentences(text: str) -> list[str]:
     return [s for s in (part.strip() for part in _SENTENCE_GAP.split(text)) if s]
 
 
-def cut(text: str, budget: int, count: Counter, mark: str = ELLIPSIS) -> tuple[str, str]:
+def cut(
+    text: str, budget: int, count: Counter, mark: str = ELLIPSIS, inside_words: bool = False
+) -> tuple[str, str]:
     """The longest head of `text` that fits `budget` (mark included), and the rest."""
-    return cut_to_fit(text, lambda head: count(head) <= budget, mark)
+    return cut_to_fit(text, lambda head: count(head) <= budget, mark, inside_words)
 
 
-def cut_to_fit(text: str, fits: Callable[[str], bool], mark: str = ELLIPSIS) -> tuple[str, str]:
+def cut_to_fit(
+    text: str, fits: Callable[[str], bool], mark: str = ELLIPSIS, inside_words: bool = False
+) -> tuple[str, str]:
     """Cut `text` where the head (with `mark`) still `fits`; return head and rest.
 
     A sentence end is preferred when it keeps at least half of what cutting at
     the last whole word would. A text with no room for one word returns
     ("", text), except in scripts written without spaces (CJK, Thai), which are
-    cut between characters, the only boundary they have.
+    cut between characters, the only boundary they have, and with
+    `inside_words`, the last resort for a word longer than a whole post.
     """
     text = text.strip()
 
@@ -79,7 +84,7 @@ def cut_to_fit(text: str, fits: Callable[[str], bool], mark: str = ELLIPSIS) -> 
         return text, ""
     if word_end is None:
         first_word = _WORD_GAP.split(text, maxsplit=1)[0]
-        if not _NO_SPACE_SCRIPT.search(first_word):
+        if not (inside_words or _NO_SPACE_SCRIPT.search(first_word)):
             return "", text
         word_end = longest([m.end() for m in _GRAPHEME.finditer(first_word)][:-1])
         if word_end is None:
@@ -146,8 +151,10 @@ def _chunks(
     rest = text
     while rest:
         chunk, rest = head(rest, budget, count, mark="")
+        if not chunk:  # a word longer than a whole post: cut it, or it cannot be posted at all
+            chunk, rest = cut(rest, budget, count, mark="", inside_words=True)
         if not chunk:
-            raise ValueError(f"no word of {rest[:40]!r} fits in {budget} characters")
+            raise ValueError(f"not one character of {rest[:40]!r} fits in {budget}")
         chunks.append(chunk)
     return chunks
 

@@ -21,13 +21,17 @@ from publisher.edition import Edition, digest
 from publisher.errors import ConfigError, InputError, StoryError
 from publisher.ledger import Ledger, Unfinished
 from publisher.loading import LoadedStory, StoryDefaults, build_story
-from publisher.plugins import Plugins, load_plugins
+from publisher.plugins import (
+    Plugins,
+    call_each,
+    describe_failure,
+    implementations,
+    load_plugins,
+)
 from publisher.secrets import scrub
 from publisher.state import State
 from publisher.story import Story
 from publisher.templates import Templates
-
-STORY_SUFFIXES = (".md", ".markdown", ".json", ".txt")
 
 
 class Workspace:
@@ -76,7 +80,7 @@ class Workspace:
     def templates(self) -> Templates:
         plugin_dirs = [
             Path(folder)
-            for folders in self.plugins.hook.publisher_template_dirs()
+            for folders in call_each(self.plugins, "publisher_template_dirs")
             for folder in folders or ()
         ]
         return Templates([self.config.resolve(self.config.site.templates), *plugin_dirs])
@@ -89,41 +93,68 @@ class Workspace:
 
     def load_story(self, path: Path, published: datetime | None = None) -> LoadedStory:
         """Read one story file; StoryError names the file, line and reason."""
+        loaded = self._load(path, published)
+        if loaded is None:
+            raise StoryError(path, f"no installed loader reads '{path.suffix or path.name}' files")
+        return loaded
+
+    def _load(self, path: Path, published: datetime | None = None) -> LoadedStory | None:
+        """A story, or None for a file no loader claims (a README among the stories)."""
         if not path.exists():
             raise StoryError(path, "no such file")
         if not path.is_file():
             raise StoryError(path, "not a file")
         draft = self.plugins.hook.publisher_load_story(path=path)
         if draft is None:
-            raise StoryError(
-                path, f"no loader for '{path.suffix}' files (installed: .md, .json, .txt)"
-            )
+            return None
         defaults = StoryDefaults(self.config.site.url_pattern, self.config.site.zone)
         return build_story(draft, defaults, published)
 
     def find_story(self, reference: str, published: datetime | None = None) -> LoadedStory:
-        """A story by path, or by id from the stories folder."""
+        """A story by path, by file name in the stories folder, or by id."""
         path = Path(reference)
-        if path.suffix or path.exists():
+        if path.exists():
             return self.load_story(path, published)
-        for candidate in self.story_files():
-            if candidate.stem == reference:
+        candidates = self.story_files()
+        for candidate in candidates:
+            if reference in (candidate.name, candidate.stem):
                 return self.load_story(candidate, published)
-        for candidate in self.story_files():
-            loaded = self.load_story(candidate)
-            if loaded.story.id == reference:
+        unreadable: list[StoryError] = []
+        for candidate in candidates:
+            try:
+                loaded = self._load(candidate)
+            except StoryError as error:  # a broken file is not the one asked for: keep looking
+                unreadable.append(error)
+                continue
+            if loaded is not None and loaded.story.id == reference:
                 return self.load_story(candidate, published) if published else loaded
-        raise InputError(f"no story with id '{reference}' in {self.stories_dir}")
+        if path.suffix or path.parent != Path():
+            raise StoryError(path, "no such file")
+        where = (
+            str(self.stories_dir)
+            if self.stories_dir.is_dir()
+            else f"{self.stories_dir}, which does not exist"
+        )
+        note = (
+            f" ({len(unreadable)} file(s) there could not be read, first: {unreadable[0]})"
+            if unreadable
+            else ""
+        )
+        raise InputError(f"no story with id '{reference}' in {where}{note}")
 
     def story_files(self) -> list[Path]:
+        """The files of the stories folder, hidden ones aside; loaders decide which are stories."""
         if not self.stories_dir.is_dir():
             return []
-        return sorted(p for p in self.stories_dir.iterdir() if p.suffix.lower() in STORY_SUFFIXES)
+        return sorted(
+            p for p in self.stories_dir.iterdir() if p.is_file() and not p.name.startswith(".")
+        )
 
     @cached_property
     def stories(self) -> list[Story]:
         """Every story in the stories folder; one bad file stops the run, naming it."""
-        return [self.load_story(path).story for path in self.story_files()]
+        loaded = (self._load(path) for path in self.story_files())
+        return [story.story for story in loaded if story is not None]
 
     def digest_for(
         self, destination: str, now: datetime, since: timedelta, max_stories: int | None = None
@@ -207,7 +238,15 @@ class Workspace:
     def prepare(self, edition: Edition, destination: Destination) -> Edition:
         """A private copy of the edition, changed by `publisher_prepare_edition` hooks."""
         prepared = copy.deepcopy(edition)
-        self.plugins.hook.publisher_prepare_edition(edition=prepared, destination=destination)
+        hook = "publisher_prepare_edition"
+        for owner, function in implementations(self.plugins, hook):
+            try:
+                function(edition=prepared, destination=destination)
+            except Exception as error:  # before anything is sent: stop the run, name the plugin
+                raise ConfigError(
+                    f"{destination.name}: {describe_failure(owner, hook, error)}; nothing was "
+                    "sent (PUBLISHER_LOAD_PLUGINS can leave the plugin out)"
+                ) from error
         return prepared
 
     def render(self, edition: Edition, destination: Destination) -> Rendition:
@@ -248,7 +287,7 @@ class Workspace:
                 outcomes.append(
                     deliver(
                         self.ledger,
-                        self.plugins.hook,
+                        self.plugins,
                         channel,
                         edition,
                         destination,

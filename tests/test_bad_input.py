@@ -49,6 +49,12 @@ BAD_STORIES = {
     "broken.json": ('{"headline": "H",\n "dek": }\n', 2, "invalid JSON"),
     "broken-yaml.md": ("---\nheadline: [unclosed\n---\n\nText.\n", None, "invalid front matter"),
     "empty.txt": ("\n\n", 1, "empty file"),
+    "number-headline.md": (
+        "---\nheadline: 1984\n---\n\nText.\n",
+        2,
+        "headline: must be text, not 1984 (put it in quotes)",
+    ),
+    "東京.md": ("---\nheadline: H\n---\n\nText.\n", None, "the file name gives no id"),
 }
 
 
@@ -87,15 +93,20 @@ def test_missing_file_and_folder_are_refused(project: Project) -> None:
     _assert_refused(project, project.root / "stories", None, "not a file")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their permissions")
 def test_unreadable_file_is_refused(project: Project) -> None:
-    path = project.add_story("secret.md")
-    path.chmod(0)
+    path = project.root / "stories" / "unreadable.md"
+    if os.geteuid() == 0:  # root reads any file; this one fails to read for everybody
+        path.symlink_to("/proc/self/mem")
+    else:
+        path.write_text("---\nheadline: H\n---\n")
+        path.chmod(0)
     _assert_refused(project, path, None, "cannot read file")
 
 
 def test_unknown_format_is_refused(project: Project) -> None:
-    _assert_refused(project, project.add_story("story.docx", "x"), None, "no loader for '.docx'")
+    _assert_refused(
+        project, project.add_story("story.docx", "x"), None, "no installed loader reads '.docx'"
+    )
 
 
 def test_unknown_channel_in_configuration(project: Project) -> None:
@@ -123,6 +134,25 @@ def test_a_bad_story_in_the_digest_stops_it_before_anything_is_sent(project: Pro
     assert result.code == 2
     assert "broken.md:4: faq entry 1, answer is missing" in result.err
     assert project.posts() == []
+
+
+def test_an_empty_to_is_refused_rather_than_meaning_everywhere(project: Project) -> None:
+    for value in ("", ","):
+        result = project.run("publish", "--story", "night-market", "--to", value)
+        assert result.code == 2
+        assert "--to names no destination" in result.err
+    assert project.posts() == []
+
+
+def test_a_broken_file_does_not_hide_the_story_asked_for(project: Project) -> None:
+    project.add_story("array.json", "[1, 2]")
+    found = project.run("publish", "--story", "night-market.md", "--dry-run")
+    assert found.code == 0, found.err
+    missing = project.run("publish", "--story", "no-such-id")
+    assert missing.code == 2
+    assert "no story with id 'no-such-id'" in missing.err
+    assert "1 file(s) there could not be read, first: " in missing.err
+    assert "array.json:1: a JSON story must be one object" in missing.err
 
 
 def test_unknown_destination_is_refused(project: Project) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -93,6 +92,26 @@ def test_preview_writes_a_file_per_part_and_an_index(project: Project, tmp_path:
     assert "Harbour Opens a Night Market" in index
     assert project.posts() == []
 
+    again = project.run("preview", "--story", "night-market", "--to", "x", "--out", str(out))
+    assert again.code == 0, again.err
+    assert sorted(p.name for p in out.iterdir()) == [".publisher-preview", "index.html", "x"]
+
+
+def test_preview_never_empties_a_folder_that_holds_other_files(project: Project, tmp_path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    result = project.run("preview", "--story", "night-market", "--out", str(tmp_path))
+    assert result.code == 2
+    assert "the folder holds other files; give a new or empty folder" in result.err
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_a_dry_run_leaves_no_state_database_behind(project: Project) -> None:
+    project.write_config(ALL_CHANNELS)
+    assert project.run("publish", "--story", "night-market", "--dry-run").code == 0
+    out = str(project.root / "preview")
+    assert project.run("preview", "--story", "night-market", "--out", out).code == 0
+    assert not (project.root / "state").exists()
+
 
 def _dated(project: Project, name: str, days_ago: int) -> None:
     when = (datetime.now().astimezone() - timedelta(days=days_ago)).isoformat(timespec="seconds")
@@ -142,6 +161,8 @@ def test_bad_since_is_refused(project: Project) -> None:
     assert result.err.strip() == (
         "error: --since: 'a week' is not a duration such as 7d, 2w, 36h or 30s"
     )
+    huge = project.run("digest", "--since", "99999999999d")
+    assert huge.code == 2 and "longer than any calendar allows" in huge.err
 
 
 def test_publish_by_id_finds_the_story_in_the_stories_folder(project: Project) -> None:
@@ -161,4 +182,3 @@ def test_version_and_help(project: Project) -> None:
     help_text = project.run("--help").out
     for command in ("story", "publish", "digest", "preview", "plugins", "status", "check", "init"):
         assert f"  {command} " in help_text
-    assert os.environ.get("PUBLISHER_CONFIG") is None

@@ -72,6 +72,11 @@ def test_an_unset_secret_is_reported_only_when_needed(project: Project) -> None:
             "schedules.weekly.to: unknown destination 'lgo' (known: log)",
         ),
         ('[delivery]\nfirst_pause = "soon"\n', "delivery.first_pause: 'soon' is not a duration"),
+        (
+            '[site]\nstory_url = "{site}/news/{slug}"\n',
+            "site.story_url: '{site}/news/{slug}' may use only {site} and {id}",
+        ),
+        ('[site]\nstate = "nonsense"\n', "site.state: not a database URL such as sqlite:///"),
     ],
 )
 def test_configuration_errors_name_the_file_and_key(
@@ -83,6 +88,21 @@ def test_configuration_errors_name_the_file_and_key(
     assert result.err.startswith(f"error: {project.config}: ")
     assert message in result.err
     assert len(result.err.strip().splitlines()) == 1
+
+
+def test_an_unreachable_state_database_is_a_configuration_error(project: Project) -> None:
+    project.write_config(
+        recorder_config().replace(
+            "[site]", '[site]\nstate = "postgresql+psycopg://news:pw-5e6f7a8b@127.0.0.1:9/x"'
+        )
+    )
+    result = project.run("publish", "--story", "night-market")
+    assert result.code == 2
+    assert result.err.startswith(
+        "error: state database postgresql+psycopg://news:***@127.0.0.1:9/x:"
+    )
+    assert "pw-5e6f7a8b" not in result.err
+    assert project.posts() == []
 
 
 def _secret_config(project: Project, **settings: object) -> None:
@@ -115,11 +135,45 @@ def test_secrets_are_masked_in_reprs(project: Project, monkeypatch) -> None:
     assert TOKEN not in settings.model_dump_json()
 
 
-def test_secrets_are_kept_out_of_previews(project: Project, monkeypatch) -> None:
-    monkeypatch.setenv("RECORDER_TOKEN", TOKEN)
-    _secret_config(project)
-    result = project.run("publish", "--story", "night-market", "--dry-run", "--json")
-    assert result.code == 0 and TOKEN not in result.out
+def test_secrets_are_kept_out_of_previews(project: Project, monkeypatch, tmp_path) -> None:
+    secrets = {
+        "MASTODON_ACCESS_TOKEN": "mastodon-token-7f3e9a",
+        "X_API_KEY": "x-key-5b1c2d",
+        "X_API_SECRET": "x-secret-9e8d7c",
+        "X_ACCESS_TOKEN": "x-token-3a4b5c",
+        "X_ACCESS_TOKEN_SECRET": "x-token-secret-1f2e3d",
+        "EMAIL_SIGNING_KEY": "signing-key-6c5b4a3d2e1f",
+        "SMTP_URL": "smtp://newsletter:smtp-password-8d7c@127.0.0.1:2525",
+    }
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
+    project.write_config(
+        """\
+        [site]
+        url = "https://news.example.org"
+
+        [destinations.newsletter]
+        channel = "email"
+        from = "News <news@example.org>"
+        smtp = "${SMTP_URL}"
+
+        [destinations.fediverse]
+        channel = "mastodon"
+        instance = "https://mastodon.example"
+        access_token = "${MASTODON_ACCESS_TOKEN}"
+
+        [destinations.x]
+        channel = "x"
+        """
+    )
+    dry = project.run("-v", "publish", "--story", "night-market", "--dry-run", "--json")
+    preview = project.run("preview", "--story", "night-market", "--out", str(tmp_path / "p"))
+    assert dry.code == 0 and preview.code == 0, dry.err + preview.err
+    written = "".join(p.read_text() for p in (tmp_path / "p").rglob("*") if p.is_file())
+    seen = dry.out + dry.err + preview.out + preview.err + written
+    assert "smtp-password" not in seen and "newsletter:" not in seen.split("List-Id")[0]
+    for value in secrets.values():
+        assert value not in seen
 
 
 def test_dry_run_destination_renders_and_records_nothing(project: Project) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from publisher import Channel, Part, Rendition, hookimpl, hookspecs
+from publisher import Channel, ConfigError, Part, Rendition, hookimpl, hookspecs
 from publisher.edition import single
 from publisher.loading import StoryDraft
 from publisher.plugins import load_plugins
@@ -20,6 +20,7 @@ from publisher.workspace import Workspace
 from support.project import REPOSITORY, Project, recorder_config, recorder_table
 
 BROKEN = Path(__file__).parent / "support" / "broken"
+FAULTY = Path(__file__).parent / "support" / "faulty"
 HOOKS = sorted(name for name in dir(hookspecs) if name.startswith("publisher_"))
 
 
@@ -61,6 +62,49 @@ def test_a_plugin_that_fails_to_import_is_reported_and_skipped(
     published = project.run("publish", "--story", "night-market")
     assert published.code == 0, published.err
     assert len(project.posts()) == 3
+
+
+def test_a_plugin_failing_at_start_up_is_reported_and_the_rest_works(
+    project: Project, monkeypatch
+) -> None:
+    monkeypatch.syspath_prepend(str(FAULTY))
+    rows = plugin_rows(project)
+    assert rows["faulty"]["error"] == "RuntimeError: commands are broken"
+    assert project.run("hello").out == "Hello editor, from Test News.\n"
+    published = project.run("publish", "--story", "night-market")
+    assert published.code == 0, published.err
+    assert len(project.posts()) == 3
+
+
+def test_a_failing_prepare_hook_stops_the_run_before_anything_is_sent(project: Project) -> None:
+    class Tracker:
+        @hookimpl
+        def publisher_prepare_edition(self, edition, destination):
+            raise KeyError("utm_source")
+
+    workspace = _workspace_with(project, Tracker())
+    edition = single(workspace.find_story("night-market").story)
+    with pytest.raises(ConfigError) as refused:
+        workspace.publish([(workspace.destinations()[0], edition)])
+    assert str(refused.value).startswith(
+        "log: plugin Tracker failed in publisher_prepare_edition: KeyError: 'utm_source'"
+    )
+    assert project.posts() == []
+
+
+def test_a_failing_published_hook_is_logged_and_the_run_goes_on(project: Project, caplog) -> None:
+    project.write_config(recorder_config() + recorder_table("other"))
+
+    class Notifier:
+        @hookimpl
+        def publisher_published(self, edition, destination, receipt):
+            raise ConnectionError("chat server down")
+
+    workspace = _workspace_with(project, Notifier())
+    edition = single(workspace.find_story("night-market").story)
+    outcomes = workspace.publish([(d, edition) for d in workspace.destinations()])
+    assert [outcome.status for outcome in outcomes] == ["sent", "sent"]
+    assert "plugin Notifier failed in publisher_published: ConnectionError" in caplog.text
 
 
 def test_a_broken_plugin_is_named_when_its_channel_is_missing(
@@ -131,10 +175,13 @@ def test_publisher_load_story_lets_a_plugin_add_a_format(project: Project) -> No
 
     workspace = _workspace_with(project, IniLoader())
     path = project.add_story("brief.ini", "headline=Tram Line Opens\nsummary=Trams run from May.\n")
+    project.add_story("README", "Not a story: no loader claims it, so the folder scan skips it.")
     loaded = workspace.load_story(path)
     assert loaded.story.headline == "Tram Line Opens"
     assert loaded.origins["summary"] == "line 2"
     assert loaded.story.url == "https://news.example.org/stories/brief"
+    assert {story.id for story in workspace.stories} == {"brief", "night-market"}
+    assert workspace.find_story("brief").story.headline == "Tram Line Opens"
 
 
 def test_publisher_prepare_edition_changes_only_its_destinations_copy(project: Project) -> None:

@@ -185,6 +185,8 @@ def test_publish_at_refuses_bad_input_and_the_past(project: Project) -> None:
     assert past.code == 2 and "--at 2001-01-01T08:00:00+01:00 is in the past" in past.err
     garbled = project.run("publish", "--story", "night-market", "--at", "tomorrow")
     assert garbled.code == 2 and "'tomorrow' is not a time such as" in garbled.err
+    dry = project.run("publish", "--story", "night-market", "--at", "2030-01-07T09:15", "--dry-run")
+    assert dry.code == 2 and "--at stores the publish for later" in dry.err
     bad = project.add_story("bad.md", "---\ndek: no headline\n---\n")
     refused = project.run("publish", "--story", str(bad), "--at", "2030-01-07T09:15")
     assert refused.code == 2 and "headline is missing" in refused.err

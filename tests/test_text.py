@@ -141,3 +141,19 @@ def test_hashtags_are_camel_case_without_spaces() -> None:
     assert hashtag("図書館") == "#図書館"
     assert hashtag("---") == ""
     assert hashtags(["open source", "Open Source", "rail"]) == "#OpenSource #Rail"
+
+
+def test_a_word_longer_than_a_post_is_cut_inside_as_a_last_resort() -> None:
+    token = "x" * 336
+    posts = split(f"The key is {token} and nothing else.", 280, len)
+    assert all(len(post) <= 280 for post in posts)
+    joined = "".join(post.rsplit(" ", 1)[0] for post in posts)
+    assert token in joined.replace(" ", "")
+    assert posts[0] == f"The key is 1/{len(posts)}", "the cut inside a word is only a last resort"
+
+
+def test_fit_never_cuts_inside_a_word() -> None:
+    fields = {"headline": "Short", "summary": "Incomprehensibilities", "url": "https://x.org/a"}
+    fitted = fit(render, fields, len("Short\n\nhttps://x.org/a") + 8, len, cuttable=["summary"])
+    assert fitted.text == "Short\n\nhttps://x.org/a"
+    assert fitted.rest == {"summary": "Incomprehensibilities"}
