@@ -83,10 +83,12 @@ def test_a_test_send_to_a_bad_address_is_refused(project, smtp_server):
 
 def test_check_reports_the_demo_signing_key(project):
     project.write_config(email_config("outbox:outbox"))
+    project.run("subscribers", "add", READERS[0])
 
     result = project.run("check")
 
     assert result.code == 0
+    assert "ok newsletter (email)" in result.out
     assert "warning: EMAIL_SIGNING_KEY is not set" in result.out
     assert "public demo key" in result.out
 

@@ -169,3 +169,16 @@ def test_the_digest_lists_each_story_with_its_top_questions(project):
     assert "When does it open?" in html
     assert " – " in html and "2 stories" in html  # the date range and count
     assert "How late is the last boat?" in text and "Does it cost more?" not in text
+
+
+def test_only_a_single_story_offers_a_browser_version(outbox_project):
+    story, _ = _email(outbox_project, "publish", "--story", "night-market")
+    digest, _ = _email(outbox_project, "digest", "--since", "3650d", "--to", "newsletter")
+
+    story_url = "https://news.example.org/stories/night-market"
+    assert f'<a href="{story_url}">View in browser</a>' in story["html"]
+    assert f"View in browser: {story_url}" in story["text"]
+    # A digest has no page of its own: its footer link says where it really goes.
+    assert '<a href="https://news.example.org">Read on Test News</a>' in digest["html"]
+    assert "Read on Test News: https://news.example.org\n" in digest["text"]
+    assert "View in browser" not in digest["html"] + digest["text"]

@@ -126,6 +126,23 @@ def test_no_subscribers_is_an_error_not_a_silent_success(project, smtp_server):
     assert smtp_server.mailbox.count() == 0
 
 
+def test_check_fails_for_an_empty_list_as_publishing_would(project, smtp_server):
+    project.write_config(email_config(smtp_server.url()))
+
+    empty = project.run("check")
+    project.run("subscribers", "add", READERS[0])
+    filled = project.run("check")
+
+    assert empty.code == 2
+    assert "failed newsletter: list 'newsletter' has no active subscribers" in empty.out
+    assert "publisher subscribers add ADDRESS --to newsletter" in empty.out
+    assert "EMAIL_SIGNING_KEY is not set" in empty.out  # the warning still shows
+    assert filled.code == 0, filled.out
+    assert "ok newsletter (email): from Test News <news@example.org> via SMTP server" in filled.out
+    assert "1 active on list 'newsletter'; warning: EMAIL_SIGNING_KEY is not set" in filled.out
+    assert smtp_server.mailbox.count() == 0
+
+
 def test_crlf_in_a_subject_pattern_never_becomes_a_header(project, smtp_server):
     project.write_config(
         email_config(smtp_server.url(), 'subject = "{headline}\\r\\nBcc: spy@example.net"')
@@ -152,6 +169,34 @@ def test_a_rate_limit_spaces_the_copies(project, smtp_server):
     assert result.code == 0, result.err
     assert smtp_server.mailbox.count() == 6
     assert elapsed >= 5 / 20  # six copies, evenly spaced at 20 a second
+
+
+@pytest.mark.parametrize(("toml", "shown"), [('"fast"', "fast"), ('"0/s"', "0/s"), ("10", "10")])
+def test_a_rate_limit_needs_a_unit_and_a_positive_count(project, toml, shown):
+    project.write_config(email_config("outbox:outbox", f"rate_limit = {toml}"))
+
+    result = project.run("check")
+
+    assert result.code == 2
+    assert f"rate_limit: '{shown}' is not a rate such as 10/s, 600/min or 20000/h" in result.err
+
+
+def test_lists_longer_than_a_page_are_read_whole(project, smtp_server, monkeypatch):
+    monkeypatch.setattr("publisher_email.storage.PAGE", 2)  # five readers: pages of 2, 2, 1
+    project.write_config(email_config(smtp_server.url()))
+    readers = [f"r{n}@example.org" for n in range(5)]
+    for address in readers:
+        project.run("subscribers", "add", address)
+    project.run("subscribers", "remove", readers[1])
+
+    listed = project.run("subscribers", "list", "--status", "active")
+    sent = project.run("publish", "--story", "night-market", "--to", "newsletter")
+
+    assert [line.split()[0] for line in listed.out.splitlines()] == readers[:1] + readers[2:]
+    assert sent.code == 0, sent.err
+    assert sorted(a for r in smtp_server.mailbox.received for a in r.recipients) == (
+        readers[:1] + readers[2:]
+    )
 
 
 def test_a_shutdown_stops_at_a_safe_point_and_the_next_run_finishes(tmp_path, smtp_server):

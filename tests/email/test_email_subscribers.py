@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
+
+import pytest
+
 from support.mail import email_config
 
 TWO_LISTS = """
@@ -34,7 +38,7 @@ def test_import_reports_bad_rows_by_line_and_imports_the_rest(project):
 
     result = project.run("subscribers", "import", str(csv))
 
-    assert result.code == 1
+    assert result.code == 2, "bad rows are bad input"
     assert f"{csv}:3: 'not-an-address': An email address must have an @-sign." in result.err
     assert f"{csv}:7: no address" in result.err
     assert f"{csv}:8: unknown status 'sleeping'" in result.err
@@ -60,6 +64,61 @@ def test_import_without_a_header_reads_address_then_name(project):
         ["ada@example.org", "active", "Ada"],
         ["grace@example.org", "active"],
     ]
+
+
+EXCEL_ROWS = (
+    "email{sep}name\r\nada@example.org{sep}Ada Lovelace\r\nrene@example.org{sep}René Ørsted\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("bom", "encoding", "sep"),
+    [
+        (b"", "utf-16", "\t"),  # Excel's "Unicode Text": UTF-16 (BOM included), tabs
+        (codecs.BOM_UTF16_BE, "utf-16-be", "\t"),
+        (b"", "utf-8-sig", ";"),  # Excel's "CSV UTF-8" where the decimal mark is a comma
+    ],
+    ids=["utf-16-le-tabs", "utf-16-be-tabs", "utf-8-bom-semicolons"],
+)
+def test_excel_exports_with_a_byte_order_mark_are_read(project, bom, encoding, sep):
+    project.write_config(email_config("outbox:outbox"))
+    csv = project.root / "excel.csv"
+    csv.write_bytes(bom + EXCEL_ROWS.format(sep=sep).encode(encoding))
+
+    result = project.run("subscribers", "import", str(csv))
+
+    assert result.code == 0, result.err
+    assert "Imported 2 new subscriber(s)" in result.out
+    assert _lines(project.run("subscribers", "list").out) == [
+        ["ada@example.org", "active", "Ada", "Lovelace"],
+        ["rene@example.org", "active", "René", "Ørsted"],
+    ]
+
+
+def test_a_file_that_is_not_utf8_is_refused_by_line_and_nothing_is_imported(project):
+    project.write_config(email_config("outbox:outbox"))
+    csv = project.root / "windows.csv"
+    csv.write_bytes(EXCEL_ROWS.format(sep=",").replace("Ø", "O").encode("cp1252"))
+
+    result = project.run("subscribers", "import", str(csv))
+
+    assert result.code == 2
+    assert f"{csv}:3: byte 0xe9 is not valid UTF-8" in result.err
+    assert "save the file as UTF-8" in result.err and "Nothing was imported" in result.err
+    assert "Traceback" not in result.err
+    assert project.run("subscribers", "list").out == ""
+
+
+def test_utf16_without_a_byte_order_mark_is_refused_not_guessed(project):
+    project.write_config(email_config("outbox:outbox"))
+    csv = project.root / "bare.csv"
+    csv.write_bytes(EXCEL_ROWS.format(sep="\t").encode("utf-16-le"))
+
+    result = project.run("subscribers", "import", str(csv))
+
+    assert result.code == 2
+    assert f"{csv}:1: a NUL byte" in result.err and "save the file as UTF-8" in result.err
+    assert project.run("subscribers", "list").out == ""
 
 
 def test_an_import_never_resubscribes_someone_who_left(project):
@@ -95,13 +154,40 @@ def test_add_remove_and_add_again(project):
     ]
 
 
+def test_an_address_may_come_with_a_display_name(project):
+    project.write_config(email_config("outbox:outbox"))
+    csv = project.root / "names.csv"
+    csv.write_text(
+        'email,name\n"Grace Hopper <grace@example.org>",\n"Ken <ken@example.org>",K. T.\n'
+    )
+
+    bob = project.run("subscribers", "add", "Bob Example <Bob@Example.org>")
+    ada = project.run("subscribers", "add", '"Lovelace, Ada" <ada@example.org>', "--name", "Ada")
+    imported = project.run("subscribers", "import", str(csv))
+
+    assert bob.code == 0, bob.err
+    assert bob.out.strip() == "Added bob@example.org to list 'newsletter'."
+    assert ada.code == 0 and imported.code == 0, ada.err + imported.err
+    assert _lines(project.run("subscribers", "list").out) == [
+        ["bob@example.org", "active", "Bob", "Example"],
+        ["ada@example.org", "active", "Ada"],  # --name wins over the display name
+        ["grace@example.org", "active", "Grace", "Hopper"],
+        ["ken@example.org", "active", "K.", "T."],  # so does a name column
+    ]
+    assert project.run("subscribers", "remove", "Bob <bob@example.org>").code == 0
+
+
 def test_bad_addresses_and_unknown_ones_are_refused(project):
     project.write_config(email_config("outbox:outbox"))
 
     bad = project.run("subscribers", "add", "ada@@example.org")
+    two = project.run("subscribers", "add", "ada@example.org, bob@example.org")
+    unnamed = project.run("subscribers", "add", "Ada <>")
     unknown = project.run("subscribers", "remove", "nobody@example.org")
 
     assert bad.code == 2 and "'ada@@example.org'" in bad.err
+    assert two.code == 2 and unnamed.code == 2
+    assert project.run("subscribers", "list").out == ""
     assert unknown.code == 2
     assert "nobody@example.org is not on list 'newsletter'" in unknown.err
 

@@ -45,6 +45,7 @@ thread = "faq"
 channel = "x"
 thread = "faq"
 api_url = "@X@"
+@X_MORE@
 """
 
 
@@ -69,12 +70,13 @@ class Social:
     x: XServer
     waits: list[float] = field(default_factory=list)
 
-    def configure(self, mastodon: str = "") -> None:
-        """Write the configuration, with extra lines for the Mastodon destination."""
+    def configure(self, mastodon: str = "", x: str = "") -> None:
+        """Write the configuration, with extra lines for the Mastodon and X destinations."""
         self.project.write_config(
             CONFIG.replace("@MASTODON@", self.mastodon.url)
             .replace("@MASTODON_MORE@", mastodon)
             .replace("@X@", self.x.url)
+            .replace("@X_MORE@", x)
         )
 
     def publish(self, story: Path | str, *to: str, retry: RetryPolicy = QUICK) -> dict[str, Any]:

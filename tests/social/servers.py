@@ -213,10 +213,11 @@ class MastodonServer(Service):
         with self.lock:
             return self._make(text, {"in_reply_to_id": in_reply_to_id}, key=None)
 
-    def count(self, text: str) -> int:
-        """Mastodon's count: graphemes, every URL at the reserved width, mentions without domain."""
+    def count(self, text: str, spoiler_text: str = "") -> int:
+        """Mastodon's count: the content warning as written (stripped), then the text with every
+        URL at the reserved width and mentions without domain, in graphemes, both together."""
         text = _URL.sub("x" * self.url_width, _REMOTE_MENTION.sub(r"\1", text))
-        return len(regex.findall(r"\X", text))
+        return len(regex.findall(r"\X", spoiler_text.strip() + text))
 
     def answer(self, request: Received) -> Answer:
         if request.method == "GET" and request.path in ("/api/v1/instance", "/api/v2/instance"):
@@ -255,7 +256,7 @@ class MastodonServer(Service):
             if key in self._by_key:  # Mastodon answers a repeated key with the status it made
                 return 200, _public(self._by_key[key]), {}
             text = request.body.get("status", "")
-            if self.count(text) > self.max_characters:
+            if self.count(text, request.body.get("spoiler_text", "")) > self.max_characters:
                 error = f"Validation failed: Text character limit of {self.max_characters} exceeded"
                 return 422, {"error": error}, {}
             reply_to = request.body.get("in_reply_to_id")

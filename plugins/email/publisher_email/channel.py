@@ -21,7 +21,7 @@ from publisher_email.ratelimit import RateLimit
 from publisher_email.recipients import Recipients
 from publisher_email.render import list_name, render_email
 from publisher_email.sending import Progress, send_all
-from publisher_email.settings import EmailSettings, per_second
+from publisher_email.settings import EmailSettings
 from publisher_email.smtp_pool import SmtpPool, SmtpServer
 from publisher_email.subscribers import Subscribers, normalize_address
 from publisher_email.tokens import SigningKey
@@ -53,10 +53,7 @@ class EmailChannel(Channel):
         recipients = Recipients(destination.state.engine, context.delivery_id, list_)
         done, total = recipients.progress()
         if total == 0:
-            raise DeliveryError(
-                f"list '{list_}' has no active subscribers "
-                f"(add some with: publisher subscribers add ADDRESS --to {destination.name})"
-            )
+            raise DeliveryError(_no_subscribers(destination))
         letter = Letter(part, seed=context.delivery_id)
 
         def envelope_for(address: str) -> Envelope:
@@ -67,7 +64,7 @@ class EmailChannel(Channel):
             )
             return Envelope(letter.sender, address, copy, label=context.edition.id)
 
-        rate = RateLimit(per_second(settings.rate_limit)) if settings.rate_limit else None
+        rate = RateLimit(settings.rate_limit) if settings.rate_limit else None
         progress = Progress(done, total, context.progress)
         send_all(recipients, transport, envelope_for, progress, context.stopping, rate)
         return Sent(context.delivery_id)
@@ -106,27 +103,27 @@ class EmailChannel(Channel):
                 "value (python -c 'import secrets; print(secrets.token_urlsafe(32))') before "
                 "sending through a server on another machine"
             )
-        list_ = list_name(destination)
-        if Subscribers(destination.state.engine, list_).counts()["active"] == 0:
-            raise ConfigError(
-                f"{destination.name}: list '{list_}' has no active subscribers "
-                f"(add some with: publisher subscribers add ADDRESS --to {destination.name})"
-            )
+        if _active(destination) == 0:
+            raise ConfigError(f"{destination.name}: {_no_subscribers(destination)}")
 
     def check(self, destination: Destination) -> str:
+        """The server reached, the list's size, and the demo key if it is in use; an empty
+        list fails here as it fails a publish."""
         settings: EmailSettings = destination.settings
         transport = self._open(destination)
         key = _signing_key(destination, transport)
         reached = transport.check()
+        warning = (
+            f"; warning: {_key_name(settings)} is not set, so unsubscribe links are signed "
+            "with the public demo key (accepted for an outbox or a local SMTP server only)"
+            if key.is_demo
+            else ""
+        )
+        active = _active(destination)
+        if active == 0:
+            raise ConfigError(_no_subscribers(destination) + warning)
         list_ = list_name(destination)
-        active = Subscribers(destination.state.engine, list_).counts()["active"]
-        report = f"from {settings.sender} via {reached}; {active} active on list '{list_}'"
-        if key.is_demo:
-            report += (
-                f"; warning: {_key_name(settings)} is not set, so unsubscribe links are signed "
-                "with the public demo key (accepted for an outbox or a local SMTP server only)"
-            )
-        return report
+        return f"from {settings.sender} via {reached}; {active} active on list '{list_}'{warning}"
 
     def close(self) -> None:
         if self._transport is not None:
@@ -143,6 +140,17 @@ class EmailChannel(Channel):
             else:
                 self._transport = SmtpPool(SmtpServer.parse(url), settings.connections)
         return self._transport
+
+
+def _active(destination: Destination) -> int:
+    return Subscribers(destination.state.engine, list_name(destination)).counts()["active"]
+
+
+def _no_subscribers(destination: Destination) -> str:
+    return (
+        f"list '{list_name(destination)}' has no active subscribers "
+        f"(add some with: publisher subscribers add ADDRESS --to {destination.name})"
+    )
 
 
 def _key_name(settings: EmailSettings) -> str:

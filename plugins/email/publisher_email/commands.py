@@ -12,9 +12,10 @@ from pathlib import Path
 import click
 
 from publisher import Destination, pass_workspace
-from publisher_email.importing import import_rows, read_rows
+from publisher.errors import InputError
+from publisher_email.importing import import_rows, read_rows, read_text
 from publisher_email.render import list_name
-from publisher_email.subscribers import STATUSES, Subscribers, normalize_address
+from publisher_email.subscribers import STATUSES, Subscribers, parse_mailbox
 from publisher_email.tokens import SigningKey
 
 
@@ -49,9 +50,10 @@ def _list(workspace, to: str | None) -> tuple[Destination, Subscribers]:
     return destination, Subscribers(destination.state.engine, list_name(destination))
 
 
-def _address(text: str) -> str:
+def _mailbox(text: str) -> tuple[str, str]:
+    """(address, display name) from ADDRESS, which may be 'Name <address>'."""
     try:
-        return normalize_address(text)
+        return parse_mailbox(text)
     except ValueError as error:
         raise click.BadParameter(f"'{text}': {error}", param_hint="ADDRESS") from None
 
@@ -68,12 +70,12 @@ def subscribers() -> None:
 def import_(workspace, file: Path, to: str | None) -> None:
     """Add the addresses in a CSV file (columns email, name, status; or address first).
 
-    Bad rows are reported by line number and the rest are imported. Addresses
-    already on the list keep their status: an import never re-subscribes anyone.
+    The file is UTF-8, or UTF-16 with a byte order mark. Bad rows are reported
+    by line number (exit code 2) and the rest are imported. Addresses already
+    on the list keep their status: an import never re-subscribes anyone.
     """
     _, into = _list(workspace, to)
-    with file.open(encoding="utf-8-sig", newline="") as handle:
-        report = import_rows(read_rows(handle), into)
+    report = import_rows(read_rows(read_text(file)), into)
     for line, reason in report.refused:
         click.echo(f"{file}:{line}: {reason}", err=True)
     click.echo(
@@ -81,20 +83,22 @@ def import_(workspace, file: Path, to: str | None) -> None:
         f"{report.existing} already there."
     )
     if report.refused:
-        raise click.ClickException(
+        raise InputError(
             f"{len(report.refused)} row(s) refused (listed above); the other rows were imported"
         )
 
 
 @subscribers.command()
 @click.argument("address")
-@click.option("--name", default="", help="The subscriber's name.")
+@click.option("--name", default="", help="The subscriber's name [default: ADDRESS's display name].")
 @_to_option
 @pass_workspace
 def add(workspace, address: str, name: str, to: str | None) -> None:
-    """Subscribe ADDRESS (again, if it had unsubscribed or bounced)."""
+    """Subscribe ADDRESS, such as ada@example.org or 'Ada Lovelace <ada@example.org>'
+    (again, if it had unsubscribed or bounced)."""
     _, into = _list(workspace, to)
-    address = _address(address)
+    address, display_name = _mailbox(address)
+    name = name or display_name
     if into.add(address, name):
         click.echo(f"Added {address} to list '{into.list}'.")
         return
@@ -127,7 +131,7 @@ def remove(
                 param_hint="--token",
             )
     else:
-        address = _address(address)
+        address, _ = _mailbox(address)
     status = "bounced" if bounced else "unsubscribed"
     if not into.set_status(address, status):
         raise click.BadParameter(f"{address} is not on list '{into.list}'", param_hint="ADDRESS")

@@ -10,7 +10,6 @@ twice, and those carry the same Message-ID.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Literal
 
 from sqlalchemy import (
@@ -29,7 +28,8 @@ from sqlalchemy import (
     update,
 )
 
-from publisher_email.subscribers import PAGE, metadata, subscribers
+from publisher_email.storage import metadata, now, pages
+from publisher_email.subscribers import subscribers
 
 Outcome = Literal["sent", "deferred", "failed"]
 SETTLED = ("sent", "failed")
@@ -44,10 +44,6 @@ recipients = Table(
     Column("last_error", Text),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Recipients:
@@ -77,22 +73,9 @@ class Recipients:
     def pending(self) -> Iterator[list[str]]:
         """Addresses still to be sent, a page at a time, in the order subscribers joined."""
         joined, condition = self._unsettled()
-        last = 0
-        while True:
-            query = (
-                select(subscribers.c.id, subscribers.c.address)
-                .select_from(joined)
-                .where(condition, subscribers.c.id > last)
-                .order_by(subscribers.c.id)
-                .limit(PAGE)
-            )
-            with self.engine.begin() as db:
-                rows = db.execute(query).all()
-            if rows:
-                yield [row.address for row in rows]
-            if len(rows) < PAGE:
-                return
-            last = rows[-1].id
+        query = select(subscribers.c.id, subscribers.c.address).select_from(joined).where(condition)
+        for page in pages(self.engine, query, subscribers.c.id):
+            yield [row.address for row in page]
 
     def progress(self) -> tuple[int, int]:
         """(settled, settled + still to send), for the progress bar."""
@@ -120,7 +103,7 @@ class Recipients:
                 db.execute(
                     update(recipients)
                     .where(key, recipients.c.address.in_(known))
-                    .values(status="sending", attempts=recipients.c.attempts + 1, updated_at=_now())
+                    .values(status="sending", attempts=recipients.c.attempts + 1, updated_at=now())
                 )
             fresh = [address for address in addresses if address not in known]
             if fresh:
@@ -132,7 +115,7 @@ class Recipients:
                             "address": address,
                             "status": "sending",
                             "attempts": 1,
-                            "updated_at": _now(),
+                            "updated_at": now(),
                         }
                         for address in fresh
                     ],
@@ -145,7 +128,7 @@ class Recipients:
                 .where(
                     recipients.c.delivery_id == self.delivery_id, recipients.c.address == address
                 )
-                .values(status=outcome, last_error=error, updated_at=_now())
+                .values(status=outcome, last_error=error, updated_at=now())
             )
 
     def with_status(self, status: Outcome, limit: int = 5) -> tuple[int, list[tuple[str, str]]]:

@@ -73,6 +73,7 @@ def render_email(edition: Edition, destination: Destination) -> tuple[Part, tupl
         preheader = " · ".join(story.headline for story in edition.stories)
     else:
         preheader = edition.lead.dek or edition.lead.summary
+    browser_label, browser_url = _web_link(edition, destination)
     values = {
         "subject": subject,
         "preheader": preheader[:150],
@@ -83,7 +84,8 @@ def render_email(edition: Edition, destination: Destination) -> tuple[Part, tupl
         "start": f"{edition.start.astimezone(zone):%d %B}" if edition.start else "",
         "end": f"{edition.end.astimezone(zone):%d %B %Y}" if edition.end else "",
         "unsubscribe_url": unsubscribe,
-        "browser_url": edition.lead.url if edition.kind == "story" else destination.site.url,
+        "browser_url": browser_url,
+        "browser_label": browser_label,
         "postal_address": settings.postal_address,
         "font_family": settings.font_family,
         "font_url": settings.font_url,
@@ -104,6 +106,14 @@ def render_email(edition: Edition, destination: Destination) -> tuple[Part, tupl
         },
     )
     return part, _warnings(part, unsubscribe)
+
+
+def _web_link(edition: Edition, destination: Destination) -> tuple[str, str]:
+    """The footer's (label, URL) on the web: a story's own page; for a digest, which has
+    no page of its own, the site, labelled so that nobody expects this email there."""
+    if edition.kind == "digest":
+        return f"Read on {destination.site.name}", destination.site.url
+    return "View in browser", edition.lead.url
 
 
 def _headers(destination: Destination, subject: str, unsubscribe: str) -> dict[str, str]:

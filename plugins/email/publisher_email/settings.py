@@ -8,7 +8,7 @@ from email.utils import parseaddr
 from typing import Annotated
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from publisher import ChannelSettings, Secret
 from publisher_email.smtp_pool import SmtpServer
@@ -30,11 +30,12 @@ def _mailbox(value: str) -> str:
     return str(Address(display_name=name, addr_spec=checked)) if name else checked
 
 
-def _rate(value: str) -> str:
-    match = _RATE.fullmatch(value)
+def _per_second(value: object) -> float:
+    """'600/min' -> 10.0: the unit is part of the setting, so a bare number is refused."""
+    match = _RATE.fullmatch(value) if isinstance(value, str) else None
     if not match or float(match.group(1)) <= 0:
         raise ValueError(f"'{value}' is not a rate such as 10/s, 600/min or 20000/h")
-    return value
+    return float(match.group(1)) / _PER[match.group(2)]
 
 
 def _unsubscribe_pattern(value: str) -> str:
@@ -70,13 +71,7 @@ def _list_name(value: str) -> str:
 
 Mailbox = Annotated[str, AfterValidator(_mailbox)]
 PlainAddress = Annotated[str, AfterValidator(_mailbox), AfterValidator(lambda v: parseaddr(v)[1])]
-
-
-def per_second(rate: str) -> float:
-    """'600/min' -> 10.0 messages a second."""
-    match = _RATE.fullmatch(rate)
-    assert match is not None  # validated with the settings
-    return float(match.group(1)) / _PER[match.group(2)]
+PerSecond = Annotated[float, BeforeValidator(_per_second)]  # written "10/s", "600/min", "20000/h"
 
 
 class EmailSettings(ChannelSettings):
@@ -86,7 +81,7 @@ class EmailSettings(ChannelSettings):
         default_factory=lambda: Secret.from_env("SMTP_URL"), validate_default=True
     )
     connections: int = Field(default=4, ge=1, le=50)  # SMTP connections open at once
-    rate_limit: Annotated[str, AfterValidator(_rate)] | None = None  # such as "10/s", "600/min"
+    rate_limit: PerSecond | None = None  # copies a second, at most
     # Signs the per-subscriber unsubscribe tokens; see tokens.py for the demo key when unset.
     signing_key: Secret = Field(default_factory=lambda: Secret.from_env(SIGNING_KEY_VARIABLE))
     subscribers: Annotated[str, AfterValidator(_list_name)] | None = None  # default: own name

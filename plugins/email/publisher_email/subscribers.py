@@ -1,15 +1,16 @@
 """Subscribers in the state database: one row per list and address, with a status.
 
 An unsubscribed or bounced address keeps its row, so that a later import can
-never quietly subscribe it again. SQLAlchemy Core with portable types only,
-like the core's own tables: a PostgreSQL state URL works unchanged.
+never quietly subscribe it again.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
+from email.utils import unquote
 from typing import Literal
 
 from email_validator import EmailNotValidError, validate_email
@@ -18,7 +19,6 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Integer,
-    MetaData,
     String,
     Table,
     UniqueConstraint,
@@ -28,11 +28,12 @@ from sqlalchemy import (
     update,
 )
 
+from publisher_email.storage import metadata, now, pages
+
 Status = Literal["active", "unsubscribed", "bounced"]
 STATUSES: tuple[Status, ...] = ("active", "unsubscribed", "bounced")
-PAGE = 500  # rows read per query when streaming a list
-
-metadata = MetaData()
+# 'Name <address>' as mail programs copy it; a quoted name may hold commas.
+_MAILBOX = re.compile(r"(?P<name>[^<>]*?)\s*<(?P<address>[^<>]*)>")
 
 subscribers = Table(
     "email_subscribers",
@@ -63,6 +64,18 @@ def normalize_address(text: str) -> str:
     return (checked.ascii_email or checked.normalized).lower()
 
 
+def parse_mailbox(text: str) -> tuple[str, str]:
+    """(address, display name) from 'Name <address>' or a bare address ('' for no name).
+
+    Addresses are pasted from mail programs with their names; one mailbox only,
+    so a pasted list of several is refused rather than cut to its first.
+    """
+    match = _MAILBOX.fullmatch(text.strip())
+    if match is None:
+        return normalize_address(text), ""
+    return normalize_address(match["address"]), unquote(match["name"].strip())
+
+
 @dataclass(frozen=True)
 class Subscriber:
     id: int
@@ -70,10 +83,6 @@ class Subscriber:
     name: str
     status: Status
     created_at: datetime
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Subscribers:
@@ -107,7 +116,7 @@ class Subscribers:
             for address in known:
                 del fresh[address]
             if fresh:
-                now = _now()
+                stamp = now()
                 db.execute(
                     insert(subscribers),
                     [
@@ -116,8 +125,8 @@ class Subscribers:
                             "address": address,
                             "name": name,
                             "status": status,
-                            "created_at": now,
-                            "updated_at": now,
+                            "created_at": stamp,
+                            "updated_at": stamp,
                         }
                         for address, (name, status) in fresh.items()
                     ],
@@ -135,7 +144,7 @@ class Subscribers:
 
     def set_status(self, address: str, status: Status, name: str | None = None) -> bool:
         """Change an address's status (and name, when given); False when it is not on the list."""
-        values = {"status": status, "updated_at": _now()}
+        values = {"status": status, "updated_at": now()}
         if name:
             values["name"] = name
         with self.engine.begin() as db:
@@ -159,19 +168,11 @@ class Subscribers:
 
     def stream(self, status: Status | None = None) -> Iterator[Subscriber]:
         """Every subscriber in the order they joined, read a page at a time."""
-        last = 0
-        while True:
-            query = select(subscribers).where(
-                subscribers.c.list == self.list, subscribers.c.id > last
-            )
-            if status is not None:
-                query = query.where(subscribers.c.status == status)
-            with self.engine.begin() as db:
-                rows = db.execute(query.order_by(subscribers.c.id).limit(PAGE)).all()
-            yield from (_subscriber(row) for row in rows)
-            if len(rows) < PAGE:
-                return
-            last = rows[-1].id
+        query = select(subscribers).where(subscribers.c.list == self.list)
+        if status is not None:
+            query = query.where(subscribers.c.status == status)
+        for page in pages(self.engine, query, subscribers.c.id):
+            yield from (_subscriber(row) for row in page)
 
 
 def _subscriber(row) -> Subscriber:

@@ -49,11 +49,12 @@ class MastodonChannel(Channel):
         destination = context.destination
         api = self._connect(destination)
         limits = self._limits(destination)
+        length = limits.status_length(part.text, part.extra.get("spoiler_text"))
         found = find_part(
             recent_statuses(api, self._me(api)),
             part.text,
             context.reply_to.id if context.reply_to else None,
-            in_pieces=limits.count(part.text) > limits.max_characters,
+            in_pieces=length > limits.max_characters,
         )
         if found is None:
             return None

@@ -26,6 +26,11 @@ def mastodon_counter(url_width: int) -> Counter:
     return lambda text: with_urls(REMOTE_MENTION.sub(r"\1", text))
 
 
+def warning_length(spoiler_text: str | None) -> int:
+    """A content warning as Mastodon counts it: stripped, in graphemes, a URL at full length."""
+    return graphemes((spoiler_text or "").strip())
+
+
 @dataclass(frozen=True)
 class Limits:
     """An instance's `configuration.statuses`, with Mastodon's own defaults."""
@@ -35,7 +40,28 @@ class Limits:
 
     @property
     def count(self) -> Counter:
+        """The count of a status's text alone; see `status_length` for the whole status."""
         return mastodon_counter(self.characters_reserved_per_url)
+
+    def status_length(self, text: str, spoiler_text: str | None) -> int:
+        """Mastodon counts the content warning and the text together against the limit."""
+        return warning_length(spoiler_text) + self.count(text)
+
+    def room(self, spoiler_text: str | None) -> int:
+        """What the limit leaves for the text of a status that carries this content warning.
+
+        Raises ValueError when that is less than a link takes: every root post has one.
+        """
+        warning = warning_length(spoiler_text)
+        room = self.max_characters - warning
+        if room < self.characters_reserved_per_url:
+            raise ValueError(
+                f"the content warning is {warning} characters long and "
+                f"Mastodon counts it together with the text against the limit of "
+                f"{self.max_characters}: that leaves {max(room, 0)} for the text, less than a link "
+                f"alone takes ({self.characters_reserved_per_url}); shorten the content warning"
+            )
+        return room
 
 
 DEFAULT = Limits()

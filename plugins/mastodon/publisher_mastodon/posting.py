@@ -57,14 +57,19 @@ def _post_in_pieces(api: Mastodon, part: Part, context: DeliveryContext, limits:
     """
     where = f"part {context.number}"
     limit = limits.max_characters
+    warning = part.extra.get("spoiler_text")
     try:
-        pieces = split(part.text, limit, limits.count, numbered=False, at_sentences=True)
+        # Every piece carries the content warning, which Mastodon counts with the text.
+        pieces = split(
+            part.text, limits.room(warning), limits.count, numbered=False, at_sentences=True
+        )
     except ValueError as error:
         raise DeliveryError(f"{where} cannot be split for the instance's limit: {error}") from None
     if len(pieces) < 2:
         raise DeliveryError(
             f"the instance refused {where} as longer than its limit of {limit} characters, "
-            f"though it is {limits.count(part.text)} long as Mastodon counts; "
+            f"though it is {limits.status_length(part.text, warning)} long as Mastodon counts "
+            "(content warning included); "
             "check max_characters and characters_reserved_per_url in the configuration"
         )
     log.warning(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from twitter_text import parse_tweet
 
 from publisher import Destination, Edition, Rendition, Story
-from publisher.social import chain, post_template, thread_posts
+from publisher.social import chain, digest_title, post_template, thread_posts
 from publisher.text import fit
 from publisher_x.settings import XSettings
 
@@ -32,7 +32,7 @@ def render(edition: Edition, destination: Destination) -> Rendition:
         return Rendition(chain([story_post(story), *replies], LIMIT, weighted_length))
     # A digest: the title and lead story first, then one reply per other story.
     lead, *others = edition.stories
-    title = settings.digest_title.format(site=destination.site.name, date=edition.end)
+    title = digest_title(settings.digest_title, destination.site.name, edition.end)
     posts = [story_post(lead, title=title)]
     if settings.thread != "none":
         posts += [story_post(story) for story in others]

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from publisher import ChannelSettings, Secret, Url
-from publisher.social import ThreadMode
+from publisher.social import DigestTitle, ThreadMode
 
 
 def _from_env(name: str) -> Any:
@@ -21,7 +21,7 @@ class XSettings(ChannelSettings):
     api_secret: Secret = _from_env("X_API_SECRET")
     access_token: Secret = _from_env("X_ACCESS_TOKEN")
     access_token_secret: Secret = _from_env("X_ACCESS_TOKEN_SECRET")
-    digest_title: str = "{site}: the week to {date:%d %B %Y}"
+    digest_title: DigestTitle = "{site}: the week to {date:%d %B %Y}"
     # Where requests for https://api.twitter.com go instead, such as a proxy that
     # forwards them or a local server in tests; unset, they go to X itself.
     api_url: Url | None = None
