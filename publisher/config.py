@@ -24,8 +24,8 @@ from sqlalchemy.exc import ArgumentError
 
 from publisher import defaults
 from publisher.channel import ChannelSettings
-from publisher.delivery import RetryPolicy
 from publisher.errors import ConfigError
+from publisher.retry import RetryPolicy
 from publisher.secrets import EnvText, Secret, expand
 from publisher.story import Url
 

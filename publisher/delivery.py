@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable
@@ -31,26 +30,12 @@ from publisher.channel import (
 from publisher.edition import Edition
 from publisher.ledger import AlreadyDone, Ledger, Publication
 from publisher.plugins import Plugins, describe_failure, implementations
+from publisher.retry import RetryPolicy
 from publisher.secrets import scrub
 
 Status = Literal["sent", "skipped", "failed", "stopped", "dry-run"]
 log = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 60.0  # seconds; far below the ledger's STALE_AFTER
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How long one run keeps trying a part before it records a failure and moves on."""
-
-    attempts: int = 5  # tries per part, the first included
-    first_pause: float = 2.0  # seconds; doubled on each retry, with jitter
-    longest_pause: float = 120.0
-    longest_wait: float = 900.0  # a rate limit that resets later than this ends the run
-
-    def pause(self, attempt: int) -> float:
-        """Exponential backoff with jitter, so that many clients do not retry in step."""
-        ceiling = min(self.longest_pause, self.first_pause * 2 ** (attempt - 1))
-        return random.uniform(ceiling / 2, ceiling)
 
 
 @dataclass(frozen=True)
@@ -94,7 +79,7 @@ def deliver(
     destination: Destination,
     rendition: Rendition,
     force: bool = False,
-    policy: RetryPolicy = RetryPolicy(),
+    policy: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
     progress: Callable[[int, int], None] | None = None,
     stop: threading.Event | None = None,
@@ -119,6 +104,7 @@ def deliver(
     delivery_id = f"{edition.id}/{destination.name}/{started.round}"
     sent: list[Sent] = []
     stop = stop or threading.Event()
+    policy = policy or RetryPolicy()
     progress = _with_heartbeat(ledger, started, progress or (lambda done, total: None))
     for number, part in enumerate(rendition.parts, start=1):
         if stop.is_set():

@@ -67,7 +67,7 @@ def load_plugins(extra: Sequence[object] = ()) -> Plugins:
             plugins.manager.register(entry_point.load(), name=entry_point.name)
             plugins.versions[entry_point.name] = version
         except Exception as error:  # a broken plugin must not take the others down
-            plugins.broken.append(BrokenPlugin(entry_point.name, version, _describe(error)))
+            plugins.broken.append(BrokenPlugin(entry_point.name, version, _error_text(error)))
     for name in BUILTINS:
         plugins.manager.register(importlib.import_module(name), name=name)
         plugins.versions[name] = __version__
@@ -100,14 +100,14 @@ def _collect_channels(plugins: Plugins) -> None:
             implementation.function(register=register)
         except Exception as error:
             plugins.broken.append(
-                BrokenPlugin(owner, plugins.versions.pop(owner), _describe(error))
+                BrokenPlugin(owner, plugins.versions.pop(owner), _error_text(error))
             )
             plugins.manager.unregister(name=owner)
             for name in [n for n, o in plugins.channel_owners.items() if o == owner]:
                 del plugins.channels[name], plugins.channel_owners[name]
 
 
-def _describe(error: Exception) -> str:
+def _error_text(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
@@ -127,11 +127,11 @@ def call_each(plugins: Plugins, hook: str, **arguments: object) -> list[object]:
             answers.append(function(**arguments))
         except Exception as error:  # one plugin's bug must not stop every command
             plugins.broken.append(
-                BrokenPlugin(owner, plugins.versions.pop(owner, "unknown"), _describe(error))
+                BrokenPlugin(owner, plugins.versions.pop(owner, "unknown"), _error_text(error))
             )
             plugins.manager.unregister(name=owner)
     return answers
 
 
 def describe_failure(owner: str, hook: str, error: Exception) -> str:
-    return f"plugin {owner} failed in {hook}: {_describe(error)}"
+    return f"plugin {owner} failed in {hook}: {_error_text(error)}"

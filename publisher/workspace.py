@@ -16,7 +16,7 @@ from pathlib import Path
 
 from publisher.channel import Channel, DeliveryError, Destination, Rendition
 from publisher.config import Config, find_config, load_config
-from publisher.delivery import Outcome, RetryPolicy, deliver
+from publisher.delivery import Outcome, deliver
 from publisher.edition import Edition, digest
 from publisher.errors import ConfigError, InputError, StoryError
 from publisher.ledger import Ledger, Unfinished
@@ -28,6 +28,7 @@ from publisher.plugins import (
     implementations,
     load_plugins,
 )
+from publisher.retry import RetryPolicy
 from publisher.secrets import scrub
 from publisher.state import State
 from publisher.story import Story

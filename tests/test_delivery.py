@@ -6,8 +6,8 @@ import signal
 import time
 from pathlib import Path
 
-from publisher.delivery import RetryPolicy
 from publisher.edition import single
+from publisher.retry import RetryPolicy
 from publisher.workspace import Workspace
 from support.project import Project, recorder_config
 

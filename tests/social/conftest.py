@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from publisher.delivery import Outcome, RetryPolicy
+from publisher.delivery import Outcome
 from publisher.edition import single
 from publisher.logs import setup_logging
+from publisher.retry import RetryPolicy
 from publisher.workspace import Workspace
 from social.servers import MastodonServer, XServer
 
