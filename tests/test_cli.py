@@ -6,14 +6,11 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from support.project import EXAMPLES, STORY, Project
+from support.project import EXAMPLES, SITE, STORY, Project, recorder_table
 
-ALL_CHANNELS = """\
-[site]
-name = "Test News"
-url = "https://news.example.org"
-timezone = "Europe/Berlin"
-
+ALL_CHANNELS = (
+    SITE
+    + """
 [destinations.newsletter]
 channel = "email"
 from = "Test News <news@example.org>"
@@ -27,10 +24,9 @@ access_token = "${MASTODON_ACCESS_TOKEN}"
 [destinations.x]
 channel = "x"
 
-[destinations.log]
-channel = "recorder"
-path = "@ROOT@/remote/log.jsonl"
 """
+    + recorder_table()
+)
 
 
 def test_dry_run_json_has_every_destinations_parts(project: Project) -> None:

@@ -21,14 +21,13 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from support.project import SITE
+
 READERS = [f"reader{n}@example.org" for n in range(3)]
 
-EMAIL_CONFIG = """\
-[site]
-name = "Test News"
-url = "https://news.example.org"
-timezone = "Europe/Berlin"
-
+EMAIL_CONFIG = (
+    SITE.replace("{", "{{").replace("}", "}}")
+    + """
 [destinations.newsletter]
 channel = "email"
 from = "Test News <news@example.org>"
@@ -37,6 +36,7 @@ postal_address = "1 Harbour Road\\nPortville"
 unsubscribe_mailto = "leave@news.example.org"
 {extra}
 """
+)
 
 
 @dataclass(frozen=True)
