@@ -20,7 +20,7 @@ from social.servers import MastodonServer
 
 from publisher.scheduler import Scheduler
 from publisher.workspace import Workspace
-from support.mail import READERS, LoopbackController, Mailbox
+from support.mail import READERS, SIGNING_KEY, LoopbackController, Mailbox
 from support.project import SITE, STORY, Project
 
 pytestmark = pytest.mark.slow
@@ -83,6 +83,7 @@ def test_a_killed_scheduler_restarts_and_every_server_has_one_copy(
 ) -> None:
     mailbox, smtp_port, mastodon = servers
     monkeypatch.setenv("MASTODON_ACCESS_TOKEN", mastodon.token)
+    monkeypatch.setenv("EMAIL_SIGNING_KEY", SIGNING_KEY)
     project.write_config(SITE + CONFIG.format(smtp_port=smtp_port, mastodon=mastodon.url))
     now = datetime.now(BERLIN)
     for days in range(1, 6):

@@ -24,6 +24,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from support.project import SITE
 
 READERS = [f"reader{n}@example.org" for n in range(3)]
+# Every SMTP server needs a real signing key (the demo key is for outbox: only); tests use this.
+SIGNING_KEY = "test-signing-key-3f9a2c7e1b5d8046"
 
 EMAIL_CONFIG = (
     SITE.replace("{", "{{").replace("}", "}}")

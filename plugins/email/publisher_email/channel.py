@@ -24,7 +24,7 @@ from publisher_email.sending import Progress, send_all
 from publisher_email.settings import EmailSettings
 from publisher_email.smtp_pool import SmtpPool, SmtpServer
 from publisher_email.subscribers import Subscribers, normalize_address
-from publisher_email.tokens import SigningKey
+from publisher_email.tokens import SigningKey, signing_key
 from publisher_email.transport import OUTBOX, Envelope, Refused, Transport
 
 
@@ -47,8 +47,8 @@ class EmailChannel(Channel):
         """
         destination = context.destination
         settings: EmailSettings = destination.settings
+        key = _signing_key(destination)
         transport = self._open(destination)
-        key = _signing_key(destination, transport)
         list_ = list_name(destination)
         recipients = Recipients(destination.state.engine, context.delivery_id, list_)
         done, total = recipients.progress()
@@ -76,8 +76,8 @@ class EmailChannel(Channel):
             address = normalize_address(to)
         except ValueError as error:
             raise DeliveryError(f"--test-to {to}: {error}") from None
+        key = _signing_key(destination)
         transport = self._open(destination)
-        key = _signing_key(destination, transport)
         letter = Letter(part, seed=f"test/{edition.id}/{destination.name}")
         domain = parseaddr(letter.sender)[1].rpartition("@")[2]
         identifier = make_msgid("test", domain=domain)
@@ -89,20 +89,16 @@ class EmailChannel(Channel):
         return Sent(identifier)
 
     def preflight(self, destination: Destination) -> None:
-        """Before anything is sent anywhere: a usable server URL, a signing key where mail
-        leaves the machine, and someone to send to."""
+        """Before anything is sent anywhere: a usable server URL, a signing key unless copies
+        go to an outbox, and someone to send to."""
         settings: EmailSettings = destination.settings
         try:
             url = settings.smtp.reveal()
-            local = url.startswith(OUTBOX) or SmtpServer.parse(url).local
+            if not url.startswith(OUTBOX):
+                SmtpServer.parse(url)
         except (ConfigError, ValueError) as error:
             raise ConfigError(f"{destination.name}.smtp: {error}") from None
-        if not local and not settings.signing_key.is_set:
-            raise ConfigError(
-                f"{destination.name}: {_key_name(settings)} is not set; set it to a long random "
-                "value (python -c 'import secrets; print(secrets.token_urlsafe(32))') before "
-                "sending through a server on another machine"
-            )
+        _signing_key(destination)
         if _active(destination) == 0:
             raise ConfigError(f"{destination.name}: {_no_subscribers(destination)}")
 
@@ -110,12 +106,11 @@ class EmailChannel(Channel):
         """The server reached, the list's size, and the demo key if it is in use; an empty
         list fails here as it fails a publish."""
         settings: EmailSettings = destination.settings
-        transport = self._open(destination)
-        key = _signing_key(destination, transport)
-        reached = transport.check()
+        key = signing_key(settings)
+        reached = self._open(destination).check()
         warning = (
             f"; warning: {_key_name(settings)} is not set, so unsubscribe links are signed "
-            "with the public demo key (accepted for an outbox or a local SMTP server only)"
+            "with the public demo key (accepted for an outbox only)"
             if key.is_demo
             else ""
         )
@@ -157,14 +152,8 @@ def _key_name(settings: EmailSettings) -> str:
     return ", ".join(settings.signing_key.unset) or "signing_key"
 
 
-def _signing_key(destination: Destination, transport: Transport) -> SigningKey:
-    """The unsubscribe signing key; the public demo key only where nothing leaves the machine."""
-    settings: EmailSettings = destination.settings
-    key = SigningKey(settings.signing_key)
-    if key.is_demo and not transport.local:
-        raise DeliveryError(
-            f"{_key_name(settings)} is not set, so unsubscribe links would be signed with the "
-            f"public demo key; set it to a long random value (python -c 'import secrets; "
-            f"print(secrets.token_urlsafe(32))') before sending through {transport.describe()}"
-        )
-    return key
+def _signing_key(destination: Destination) -> SigningKey:
+    try:
+        return signing_key(destination.settings)
+    except ConfigError as error:
+        raise ConfigError(f"{destination.name}: {error}") from None

@@ -16,7 +16,7 @@ from publisher.errors import InputError
 from publisher_email.importing import import_rows, read_rows, read_text
 from publisher_email.render import list_name
 from publisher_email.subscribers import STATUSES, Subscribers, parse_mailbox
-from publisher_email.tokens import SigningKey
+from publisher_email.tokens import signing_key
 
 
 def _to_option(function):
@@ -124,7 +124,7 @@ def remove(
     if (address is None) == (token is None):
         raise click.UsageError("give either ADDRESS or --token")
     if token is not None:
-        address = SigningKey(destination.settings.signing_key).address(into.list, token)
+        address = signing_key(destination.settings).address(into.list, token)
         if address is None:
             raise click.BadParameter(
                 f"not a token of list '{into.list}' signed with this destination's key",

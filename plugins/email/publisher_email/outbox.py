@@ -18,7 +18,6 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]")
 
 class Outbox:
     connections = 1  # writing files gains nothing from parallel writers
-    local = True
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder

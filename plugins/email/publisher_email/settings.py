@@ -96,3 +96,8 @@ class EmailSettings(ChannelSettings):
     font_family: str = "Helvetica, Arial, sans-serif"
     font_url: str | None = None  # a remote web font, only when configured
     faq_per_story: int = Field(default=2, ge=0)  # in digests
+
+    @property
+    def writes_outbox(self) -> bool:
+        """Copies go to an outbox folder as files: no message leaves this machine."""
+        return self.smtp.is_set and self.smtp.reveal().startswith(OUTBOX)

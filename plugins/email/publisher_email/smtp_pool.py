@@ -9,7 +9,6 @@ also bounds how many copies can be on the wire when a process dies.
 
 from __future__ import annotations
 
-import ipaddress
 import queue
 import smtplib
 import socket
@@ -55,16 +54,6 @@ class SmtpServer:
             password=Secret(unquote(parts.password)) if parts.password else None,
         )
 
-    @property
-    def local(self) -> bool:
-        """A server on this machine (a test server, a local relay)."""
-        if self.host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(self.host).is_loopback
-        except ValueError:
-            return False
-
     def describe(self) -> str:
         """Host and port in words (the URL itself is a secret, masked wherever it appears)."""
         tls = " (implicit TLS)" if self.implicit_tls else ""
@@ -77,7 +66,6 @@ class SmtpPool:
     def __init__(self, server: SmtpServer, size: int) -> None:
         self.server = server
         self.connections = size
-        self.local = server.local
         self._slots = threading.BoundedSemaphore(size)
         self._idle: queue.LifoQueue[smtplib.SMTP] = queue.LifoQueue()
 

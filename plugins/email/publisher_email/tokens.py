@@ -3,9 +3,10 @@
 A token carries the address and an HMAC over the list name and the address,
 so the page behind the link (or `publisher subscribers remove --token`) can
 trust it without a lookup, and nobody can unsubscribe someone else by
-guessing. Without a configured key, tokens are signed with a public demo key:
-good enough for an outbox or a local test server, refused for anything else
-(the channel checks before it sends).
+guessing. Without a configured key, tokens are signed with a public demo key,
+which anyone can use to forge them: good enough for an outbox, where no
+message leaves the machine, and refused for every SMTP server, one on this
+machine included (a local relay forwards to the Internet).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from publisher import Secret
+from publisher import ConfigError, Secret
+from publisher_email.settings import EmailSettings
 
 # Public on purpose: it is in the source, so links signed with it can be forged.
 DEMO_KEY = "publisher-demo-signing-key: set EMAIL_SIGNING_KEY before sending for real"
@@ -59,3 +61,17 @@ class SigningKey:
         except (binascii.Error, UnicodeDecodeError, ValueError):
             return None
         return address if hmac.compare_digest(expected, self._mac(list_name, address)) else None
+
+
+def signing_key(settings: EmailSettings) -> SigningKey:
+    """The key for making and reading a destination's tokens; the demo key for an outbox only."""
+    key = SigningKey(settings.signing_key)
+    if key.is_demo and not settings.writes_outbox:
+        name = ", ".join(settings.signing_key.unset) or "signing_key"
+        raise ConfigError(
+            f"{name} is not set; unsubscribe links signed with the public demo key could be "
+            "forged by anyone, so it serves outbox: destinations only. Make a key with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(32))' and set "
+            f"{name} to it"
+        )
+    return key

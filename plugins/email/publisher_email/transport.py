@@ -32,7 +32,6 @@ class Envelope:
 
 class Transport(Protocol):
     connections: int  # copies that can be on the wire at once
-    local: bool  # nothing leaves this machine: the demo signing key is acceptable
 
     def send(self, envelope: Envelope) -> None:
         """Deliver one copy (thread-safe); raise Refused for this recipient, DeliveryError
