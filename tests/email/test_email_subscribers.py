@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import codecs
+import csv as csv_module
+import re
 
 import pytest
 
 from support.mail import email_config
+from support.postgres import postgres_url  # noqa: F401  (a fixture)
 
 TWO_LISTS = """
 [destinations.alerts]
@@ -225,3 +228,147 @@ def test_destinations_can_share_a_list(project):
 
     assert result.code == 0, result.out + result.err
     assert (project.root / "outbox" / "story-night-market" / "ada@example.org.eml").exists()
+
+
+# Hostile names: control characters, terminal escapes, bidi overrides, too long for the column.
+HOSTILE = "Ada\x1b[2J\x1b]0;owned\x07 \u202eevoL\u202c\x9b31m\x7f Lovelace\tthe\r\nFirst"
+
+
+def test_control_characters_are_stripped_from_names_at_import_and_add(project):
+    project.write_config(email_config("outbox:outbox"))
+    csv = project.root / "hostile.csv"
+    csv.write_text(f'email,name\nada@example.org,"{HOSTILE}"\n', encoding="utf-8")
+
+    imported = project.run("subscribers", "import", str(csv))
+    added = project.run("subscribers", "add", "bob@example.org", "--name", HOSTILE)
+    listing = project.run("subscribers", "list")
+
+    assert imported.code == 0 and added.code == 0, imported.err + added.err
+    assert listing.out.splitlines() == [
+        f"{'ada@example.org':<40} {'active':<12} Ada[2J]0;owned evoL31m Lovelace the First",
+        f"{'bob@example.org':<40} {'active':<12} Ada[2J]0;owned evoL31m Lovelace the First",
+    ]
+    assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in listing.out.replace("\n", ""))
+
+
+def test_names_stored_before_the_cleaning_are_listed_inert(project):
+    from sqlalchemy import create_engine, text
+
+    project.write_config(email_config("outbox:outbox"))
+    project.run("subscribers", "add", "ada@example.org")
+    engine = create_engine(f"sqlite:///{project.root / 'state' / 'publisher.db'}")
+    with engine.begin() as db:  # as an older release stored it
+        db.execute(text("UPDATE email_subscribers SET name = :name"), {"name": HOSTILE})
+    engine.dispose()
+
+    listing = project.run("subscribers", "list")
+
+    assert "\x1b" not in listing.out and "\u202e" not in listing.out
+    assert listing.out.split(None, 2)[2].startswith("Ada[2J]0;owned evoL31m Lovelace")
+
+
+def test_a_name_too_long_for_the_database_is_refused_by_line(project):
+    project.write_config(email_config("outbox:outbox"))
+    csv = project.root / "long.csv"
+    rows = [f"reader{n}@example.org,Reader {n}" for n in range(600)]
+    rows[550] = "long@example.org," + "N" * 250  # on a second page of the import
+    csv.write_text("email,name\n" + "\n".join(rows) + "\n", encoding="utf-8")
+
+    imported = project.run("subscribers", "import", str(csv))
+    added = project.run("subscribers", "add", "longer@example.org", "--name", "N" * 201)
+
+    assert imported.code == 2
+    assert imported.err.splitlines()[0] == (
+        f"{csv}:552: the name is 250 characters long; at most 200 fit"
+    )
+    assert "Imported 599 new subscriber(s)" in imported.out
+    assert added.code == 2 and "the name is 201 characters long; at most 200 fit" in added.err
+    listing = project.run("subscribers", "list").out
+    assert "long@example.org" not in listing and "reader599@example.org" in listing
+
+
+def test_a_long_name_aborts_no_import_on_postgresql(project, request):
+    database = request.getfixturevalue("postgres_url")
+    project.write_config(
+        email_config("outbox:outbox").replace("[site]", f'[site]\nstate = "{database}"')
+        + '\nsubscribers = "long-names"\n'
+    )
+    csv = project.root / "long.csv"
+    rows = [f"pg{n}@example.org,Reader {n}" for n in range(600)]
+    rows[550] = "pglong@example.org," + "N" * 250
+    csv.write_text("email,name\n" + "\n".join(rows) + "\n", encoding="utf-8")
+
+    result = project.run("subscribers", "import", str(csv))
+
+    assert result.code == 2
+    assert f"{csv}:552: the name is 250 characters long; at most 200 fit" in result.err
+    assert "Imported 599 new subscriber(s) into list 'long-names'" in result.out
+
+
+# Export: CSV a spreadsheet opens without running formulas, and that imports back as it was.
+FORMULAS = [
+    ("eq@example.org", '=HYPERLINK("https://evil.example","click")', "active"),
+    ("plus@example.org", "+1 555 0100", "active"),
+    ("minus@example.org", "-2+3", "unsubscribed"),
+    ("at@example.org", "@SUM(A1:A9)", "bounced"),
+    ("quote@example.org", "'=already quoted", "active"),
+    ("apostrophe@example.org", 'O\'Neil, "Shaq"', "active"),
+    ("-dash@example.org", "", "active"),
+]
+
+
+def _fill(project, into: str = "newsletter") -> None:
+    for address, name, status in FORMULAS:
+        added = project.run("subscribers", "add", f"--name={name}", "--to", into, "--", address)
+        assert added.code == 0, added.err
+        if status != "active":
+            flag = ["--bounced"] if status == "bounced" else []
+            removed = project.run("subscribers", "remove", *flag, "--to", into, "--", address)
+            assert removed.code == 0, removed.err
+
+
+def test_export_neutralises_formulas(project):
+    project.write_config(email_config("outbox:outbox"))
+    _fill(project)
+
+    result = project.run("subscribers", "export")
+
+    assert result.code == 0, result.err
+    rows = list(csv_module.reader(result.out.splitlines()))
+    assert rows[0] == ["email", "name", "status", "joined"]
+    assert [row[:3] for row in rows[1:]] == [
+        ["eq@example.org", '\'=HYPERLINK("https://evil.example","click")', "active"],
+        ["plus@example.org", "'+1 555 0100", "active"],
+        ["minus@example.org", "'-2+3", "unsubscribed"],
+        ["at@example.org", "'@SUM(A1:A9)", "bounced"],
+        ["quote@example.org", "''=already quoted", "active"],
+        ["apostrophe@example.org", 'O\'Neil, "Shaq"', "active"],
+        ["'-dash@example.org", "", "active"],
+    ]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d([+]00:00)?", r[3]) for r in rows[1:])
+    assert result.out.startswith('"email","name","status","joined"\n')
+
+    bounced = project.run("subscribers", "export", "--status", "bounced")
+    assert [row[0] for row in csv_module.reader(bounced.out.splitlines())] == [
+        "email",
+        "at@example.org",
+    ]
+
+
+def test_export_then_import_gives_the_same_list(project):
+    project.write_config(email_config("outbox:outbox", TWO_LISTS))
+    _fill(project)
+    exported = project.root / "exports" / "newsletter.csv"
+    exported.parent.mkdir()
+
+    written = project.run("subscribers", "export", "--to", "newsletter", str(exported))
+    imported = project.run("subscribers", "import", "--to", "alerts", str(exported))
+
+    assert written.code == 0, written.err
+    assert written.err.strip() == f"Exported 7 subscriber(s) of list 'newsletter' to {exported}."
+    assert imported.code == 0, imported.err
+    assert "Imported 7 new subscriber(s) into list 'alerts'" in imported.out
+    original = project.run("subscribers", "list", "--to", "newsletter").out
+    copy = project.run("subscribers", "list", "--to", "alerts").out
+    assert copy == original and len(original.splitlines()) == 7
+    assert sorted(p.name for p in exported.parent.iterdir()) == ["newsletter.csv"]

@@ -1,22 +1,36 @@
-"""`publisher subscribers import|add|remove|list`: the subscriber lists of email destinations.
+"""`publisher subscribers import|add|remove|list|export`: the lists of email destinations.
 
 Each email destination sends to one list (its own name unless its
 `subscribers` setting names a shared one); `--to DEST` picks the destination
-when more than one is configured.
+when more than one is configured. Names and addresses come from files and
+people: what is printed shows their control characters escaped, never obeyed.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import sys
+import tempfile
 from pathlib import Path
 
 import click
 
 from publisher import Destination, pass_workspace
 from publisher.errors import InputError
+from publisher_email.exporting import write_csv
 from publisher_email.importing import import_rows, read_rows, read_text
 from publisher_email.render import list_name
-from publisher_email.subscribers import STATUSES, Subscribers, parse_mailbox
+from publisher_email.subscribers import (
+    STATUSES,
+    Subscribers,
+    check_name,
+    clean_name,
+    parse_mailbox,
+)
 from publisher_email.tokens import signing_key
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def _to_option(function):
@@ -50,12 +64,17 @@ def _list(workspace, to: str | None) -> tuple[Destination, Subscribers]:
     return destination, Subscribers(destination.state.engine, list_name(destination))
 
 
+def _shown(text: str) -> str:
+    """Text from a file or a person, with control characters escaped: one inert line."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def _mailbox(text: str) -> tuple[str, str]:
     """(address, display name) from ADDRESS, which may be 'Name <address>'."""
     try:
         return parse_mailbox(text)
     except ValueError as error:
-        raise click.BadParameter(f"'{text}': {error}", param_hint="ADDRESS") from None
+        raise click.BadParameter(_shown(f"'{text}': {error}"), param_hint="ADDRESS") from None
 
 
 @click.group()
@@ -77,7 +96,7 @@ def import_(workspace, file: Path, to: str | None) -> None:
     _, into = _list(workspace, to)
     report = import_rows(read_rows(read_text(file)), into)
     for line, reason in report.refused:
-        click.echo(f"{file}:{line}: {reason}", err=True)
+        click.echo(_shown(f"{file}:{line}: {reason}"), err=True)
     click.echo(
         f"Imported {report.added} new subscriber(s) into list '{into.list}'; "
         f"{report.existing} already there."
@@ -98,7 +117,10 @@ def add(workspace, address: str, name: str, to: str | None) -> None:
     (again, if it had unsubscribed or bounced)."""
     _, into = _list(workspace, to)
     address, display_name = _mailbox(address)
-    name = name or display_name
+    try:
+        name = check_name(name or display_name)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--name") from None
     if into.add(address, name):
         click.echo(f"Added {address} to list '{into.list}'.")
         return
@@ -146,7 +168,8 @@ def list_(workspace, status: str | None, to: str | None) -> None:
     """Print the subscribers of a list, one a line: address, status, name."""
     _, of = _list(workspace, to)
     for subscriber in of.stream(status):
-        click.echo(f"{subscriber.address:<40} {subscriber.status:<12} {subscriber.name}".rstrip())
+        name = clean_name(subscriber.name)  # names stored before names were cleaned, too
+        click.echo(f"{subscriber.address:<40} {subscriber.status:<12} {name}".rstrip())
     counts = of.counts()
     total = sum(counts.values())
     if total == 0:
@@ -158,3 +181,38 @@ def list_(workspace, status: str | None, to: str | None) -> None:
         return
     summary = ", ".join(f"{counts[s]} {s}" for s in STATUSES)
     click.echo(f"{total} on list '{of.list}': {summary}", err=True)
+
+
+@subscribers.command("export")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--status", type=click.Choice(STATUSES), help="Only subscribers with this status.")
+@_to_option
+@pass_workspace
+def export(workspace, file: Path | None, status: str | None, to: str | None) -> None:
+    """Write a list as CSV (email, name, status, joined) to FILE, or to the screen.
+
+    Cells that a spreadsheet would run as a formula (starting with =, +, -, @)
+    get a leading single quote; `publisher subscribers import` removes it, so
+    the file imports back as the same list.
+    """
+    _, of = _list(workspace, to)
+    if file is None:
+        write_csv(of.stream(status), sys.stdout)
+        return
+    count = _write_whole(file, lambda out: write_csv(of.stream(status), out))
+    click.echo(f"Exported {count} subscriber(s) of list '{of.list}' to {file}.", err=True)
+
+
+def _write_whole(path: Path, write) -> int:
+    """Write through a temporary file beside `path`, so that a failed export never leaves
+    half a file (or replaces a good one)."""
+    folder = path.parent if str(path.parent) else Path()
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            count = write(out)
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return count

@@ -6,7 +6,10 @@ column and a name in the second. An address may carry a display name
 ('Ada Lovelace <ada@example.org>'), used when there is no name column. The
 file is UTF-8, or UTF-16 with a byte order mark, separated by commas, tabs or
 semicolons (as Excel writes them). Addresses already on the list are left as
-they are: an import never re-subscribes someone who unsubscribed.
+they are: an import never re-subscribes someone who unsubscribed. A file that
+`publisher subscribers export` wrote reads back as the list it came from (the
+quote it puts before formula-like cells is removed; `joined` is not read).
+Names lose their control characters; one too long to store is refused by line.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from publisher.errors import InputError
+from publisher_email.exporting import restore
 from publisher_email.storage import PAGE
-from publisher_email.subscribers import STATUSES, Subscribers, parse_mailbox
+from publisher_email.subscribers import STATUSES, Subscribers, check_name, parse_mailbox
 
 _ADDRESS_COLUMNS = ("email", "address", "e-mail", "email address", "email_address")
 
@@ -88,7 +92,7 @@ def read_rows(text: str) -> Iterator[Row | tuple[int, str]]:
     first = True
     for cells in reader:
         line = reader.line_num
-        cleaned = [cell.strip() for cell in cells]
+        cleaned = [restore(cell.strip()) for cell in cells]
         if not any(cleaned) or cleaned[0].startswith("#"):
             continue
         if first:
@@ -119,7 +123,11 @@ def _row(line: int, cells: list[str], columns: dict[str, int | None]) -> Row | t
     status = cell("status").lower() or "active"
     if status not in STATUSES:
         return line, f"unknown status '{status}' (use {', '.join(STATUSES)})"
-    return Row(line, address, cell("name") or name, status)
+    try:
+        name = check_name(cell("name") or name)
+    except ValueError as error:
+        return line, str(error)
+    return Row(line, address, name, status)
 
 
 def import_rows(rows: Iterable[Row | tuple[int, str]], into: Subscribers) -> ImportReport:

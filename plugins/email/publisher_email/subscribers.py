@@ -34,6 +34,10 @@ Status = Literal["active", "unsubscribed", "bounced"]
 STATUSES: tuple[Status, ...] = ("active", "unsubscribed", "bounced")
 # 'Name <address>' as mail programs copy it; a quoted name may hold commas.
 _MAILBOX = re.compile(r"(?P<name>[^<>]*?)\s*<(?P<address>[^<>]*)>")
+# Control characters (C0 but white space, DEL, C1) and bidirectional overrides and isolates:
+# in a name they would drive a terminal (`subscribers list`) or reorder what a reader sees.
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+NAME_LENGTH = 200  # the name column's size
 
 subscribers = Table(
     "email_subscribers",
@@ -41,7 +45,7 @@ subscribers = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("list", String(100), nullable=False),
     Column("address", String(320), nullable=False),
-    Column("name", String(200), nullable=False, default=""),
+    Column("name", String(NAME_LENGTH), nullable=False, default=""),
     Column("status", String(20), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
@@ -62,6 +66,20 @@ def normalize_address(text: str) -> str:
     except EmailNotValidError as error:
         raise ValueError(str(error)) from None
     return (checked.ascii_email or checked.normalized).lower()
+
+
+def clean_name(name: str) -> str:
+    """A display name as it is stored and shown: control characters and bidi overrides
+    removed, tabs and line breaks folded to single spaces."""
+    return " ".join(_UNPRINTABLE.sub("", name).split())
+
+
+def check_name(name: str) -> str:
+    """The cleaned name; ValueError when it is longer than the database keeps."""
+    name = clean_name(name)
+    if len(name) > NAME_LENGTH:
+        raise ValueError(f"the name is {len(name)} characters long; at most {NAME_LENGTH} fit")
+    return name
 
 
 def parse_mailbox(text: str) -> tuple[str, str]:
@@ -100,11 +118,13 @@ class Subscribers:
     def add_many(self, rows: list[tuple[str, str, Status]]) -> int:
         """Add (address, name, status) rows in one transaction; returns how many were new.
 
-        Addresses already on the list (or twice in `rows`) are left alone.
+        Addresses already on the list (or twice in `rows`) are left alone. Names are
+        cleaned (`clean_name`); one too long for the column is a ValueError, before
+        anything is written.
         """
         fresh: dict[str, tuple[str, Status]] = {}
         for address, name, status in rows:
-            fresh.setdefault(address, (name, status))
+            fresh.setdefault(address, (check_name(name), status))
         if not fresh:
             return 0
         with self.engine.begin() as db:
@@ -146,7 +166,7 @@ class Subscribers:
         """Change an address's status (and name, when given); False when it is not on the list."""
         values = {"status": status, "updated_at": now()}
         if name:
-            values["name"] = name
+            values["name"] = check_name(name)
         with self.engine.begin() as db:
             result = db.execute(
                 update(subscribers)
