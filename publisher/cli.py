@@ -1,13 +1,20 @@
 """The `publisher` command line: parse arguments, call the core, print the outcome.
 
 Exit codes: 0 done, 1 some deliveries failed (listed), 2 bad input or configuration.
+
+Text from files and the database (story text, names, error messages that quote
+them) is printed as it is, never read as console markup; with
+`--log-format json`, every line on stderr is a JSON object.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -17,7 +24,6 @@ from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -33,23 +39,77 @@ from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
 from publisher import __version__
-from publisher.channel import DeliveryError
+from publisher.channel import DeliveryError, Destination
+from publisher.checks import sample_editions
 from publisher.commands import CommandContext
-from publisher.config import parse_duration
+from publisher.config import CONFIG_PATH, parse_duration
 from publisher.delivery import Outcome
 from publisher.edition import single
 from publisher.errors import InputError, PublisherError
 from publisher.loading import LoadedStory
-from publisher.logs import setup_logging
-from publisher.plugins import Plugins, call_each, load_plugins
+from publisher.logs import event, json_logs, restore_stderr, setup_logging
+from publisher.plugins import Plugins, call_each, describe_failure, load_plugins
 from publisher.preview import renditions_json, write_preview
 from publisher.scaffold import init_project
 from publisher.scheduler import SCHEDULE, STOP, History, JobBook, Scheduler
 from publisher.secrets import scrub
 from publisher.workspace import Workspace
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# No markup: what is printed is shown as it is; emphasis comes from Text styles.
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+# Shown escaped: a line break or a terminal escape in a message must not reach the terminal.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LABEL_STYLE = {"error": "red", "warning": "yellow", "note": "cyan"}
+PROGRESS_EVERY = 2.0  # seconds between progress events in JSON logs
+
+
+def _one_line(text: str) -> str:
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def _say(level: int, text: str, label: str = "", **fields: Any) -> None:
+    """One line on stderr for a person (`label: text`), or a JSON event with JSON logs."""
+    text = _one_line(scrub(text))
+    if json_logs():
+        event(level, text, **fields)
+    elif label:
+        err.print(Text.assemble((label, _LABEL_STYLE[label]), ": ", text))
+    else:
+        err.print(Text(text))
+
+
+class _Context(CommandContext):
+    """The command line's context: it says when the embedded defaults are in use."""
+
+    _looked = False  # at the configuration, to say where the embedded defaults write
+
+    @property
+    def workspace(self) -> Workspace:
+        workspace = super().workspace
+        if not self._looked:
+            self._looked = True
+            if workspace.config.path is None and not workspace.state.exists:
+                _say_defaults(workspace)
+        return workspace
+
+
+def _say_defaults(workspace: Workspace) -> None:
+    """Said until the folder has its state database, so that state/ is never made in a
+    folder without a configuration without saying where (a command run from the wrong
+    folder, say)."""
+    root = workspace.config.root
+    state = workspace.config.state_url.removeprefix("sqlite:///")
+    _say(
+        logging.WARNING,
+        f"no {CONFIG_PATH} in {root} or a folder above it, so the embedded defaults apply "
+        f"here: state in {state}, email (unless SMTP_URL is set) in {root / 'outbox'}/ "
+        "(publisher init writes a configuration)",
+        label="note",
+        event="embedded_defaults",
+        folder=str(root),
+        state=state,
+    )
 
 
 pass_context = click.make_pass_decorator(CommandContext)
@@ -98,17 +158,23 @@ def _published(value: str | None) -> datetime | None:
 @click.version_option(__version__, prog_name="publisher")
 @click.option(
     "--config",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=click.Path(path_type=Path),
     envvar="PUBLISHER_CONFIG",
-    help="Configuration file [default: ./config/publisher.toml, else embedded defaults].",
+    help="Configuration file [default: config/publisher.toml here or in the nearest parent "
+    "folder that has one, else the embedded defaults].",
 )
-@click.option("--log-format", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="json: every line on stderr is a JSON object (errors, warnings, progress).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log what happens, step by step.")
 @click.pass_context
 def cli(context: click.Context, config: Path | None, log_format: str, verbose: bool) -> None:
     """Publish news stories by email, to Mastodon, to X and to any channel a plugin adds."""
     setup_logging(log_format, verbose)
-    context.obj = CommandContext(context.obj, config)
+    context.obj = _Context(context.obj, config)
 
 
 @cli.command()
@@ -127,12 +193,13 @@ def story(context: CommandContext, path: Path, as_json: bool, published: str | N
 
 
 def _story_table(loaded: LoadedStory) -> Table:
-    table = Table(title=loaded.story.headline, show_lines=False, title_justify="left")
+    """Every cell a Text: story text is shown as written, never read as markup."""
+    table = Table(title=Text(loaded.story.headline), show_lines=False, title_justify="left")
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold", max_width=80)
     table.add_column("from", style="dim")
     for name, value in loaded.story.model_dump(mode="json", by_alias=True).items():
-        table.add_row(name, _summarise(value), loaded.origins.get(name, ""))
+        table.add_row(name, Text(_summarise(value)), Text(loaded.origins.get(name, "")))
     return table
 
 
@@ -193,7 +260,7 @@ def publish(
             workspace.render(edition, destination)
         when = _time(at, workspace.config.site.zone)
         job_id = JobBook(workspace).once(loaded.path, when, _names(to), force)
-        out.print(f"Scheduled {job_id} for {when:%Y-%m-%d %H:%M %Z}.")
+        out.print(Text(f"Scheduled {job_id} for {when:%Y-%m-%d %H:%M %Z}."))
         out.print(
             "It runs while `publisher schedule run` is running; `publisher schedule list` shows it."
         )
@@ -230,7 +297,12 @@ def _digest_plan(workspace: Workspace, since: str | None, to: str | None) -> lis
     window = _duration(window_text, "--since")
     plan, idle = workspace.plan_digest(_names(to), datetime.now(workspace.config.site.zone), window)
     for destination in idle:
-        err.print(f"{destination.name}: no new stories in the last {window_text}; nothing to send")
+        _say(
+            logging.INFO,
+            f"{destination.name}: no new stories in the last {window_text}; nothing to send",
+            event="nothing_to_send",
+            destination=destination.name,
+        )
     return plan
 
 
@@ -249,7 +321,13 @@ def _run(workspace: Workspace, plan: list, dry_run: bool, as_json: bool, force: 
         }
         for destination, rendition in renditions.items():
             for warning in rendition.warnings:
-                err.print(f"[yellow]warning[/]: {destination.name}: {warning}")
+                _say(
+                    logging.WARNING,
+                    f"{destination.name}: {warning}",
+                    label="warning",
+                    event="rendition_warning",
+                    destination=destination.name,
+                )
         if as_json:
             click.echo(json.dumps(renditions_json(renditions), indent=2, ensure_ascii=False))
         else:
@@ -271,15 +349,16 @@ def _run(workspace: Workspace, plan: list, dry_run: bool, as_json: bool, force: 
 
 
 def _print_rendition(name: str, channel: str, rendition) -> None:
-    out.rule(f"[bold]{name}[/] ({channel}): {len(rendition.parts)} part(s)", align="left")
+    title = Text.assemble((name, "bold"), f" ({channel}): {len(rendition.parts)} part(s)")
+    out.rule(title, align="left")
     for number, part in enumerate(rendition.parts, start=1):
         count = f"{part.length}/{part.limit}" if part.limit else f"{part.length}"
         reply = f", reply to {part.reply_to + 1}" if part.reply_to is not None else ""
-        out.print(f"[dim]-- part {number} ({count}{reply})[/]")
+        out.print(Text(f"-- part {number} ({count}{reply})", style="dim"))
         subject = part.extra.get("subject")
         if subject:
-            out.print(f"Subject: {subject}")
-        out.print(part.text, markup=False)
+            out.print(Text(f"Subject: {subject}"))
+        out.print(Text(part.text))
 
 
 class _RateColumn(ProgressColumn):
@@ -289,10 +368,31 @@ class _RateColumn(ProgressColumn):
         return Text(f"{task.speed:.0f}/s" if task.speed else "", style="progress.data.speed")
 
 
+def _progress_events(name: str) -> Callable[[int, int], None]:
+    """Progress as JSON log events: the first report, then one every PROGRESS_EVERY seconds,
+    and the last."""
+    last = -PROGRESS_EVERY
+
+    def update(done: int, total: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if done < total and now - last < PROGRESS_EVERY:
+            return
+        last = now
+        message = f"{name}: {done}/{total}"
+        event(logging.INFO, message, event="progress", destination=name, done=done, total=total)
+
+    return update
+
+
 @contextmanager
 def _progress_bars() -> Iterator[Callable[[str], Callable[[int, int], None]]]:
     """A progress bar per destination that reports progress (long email sends); the display
-    starts with the first report, so a run without one prints nothing extra."""
+    starts with the first report, so a run without one prints nothing extra. With JSON
+    logs, events instead of bars."""
+    if json_logs():
+        yield _progress_events
+        return
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -335,7 +435,11 @@ STATUS_STYLE = {
 def _print_outcomes(outcomes: list[Outcome]) -> None:
     for outcome in outcomes:
         style = STATUS_STYLE[outcome.status]
-        out.print(f"{outcome.destination}: [{style}]{outcome.status}[/] {outcome.message}")
+        out.print(
+            Text.assemble(
+                f"{outcome.destination}: ", (outcome.status, style), f" {outcome.message}"
+            )
+        )
 
 
 @cli.command()
@@ -366,7 +470,7 @@ def preview(
         destination: workspace.render(edition, destination) for destination, edition in plan
     }
     index = write_preview(folder, renditions, workspace.templates)
-    out.print(f"Preview of {len(renditions)} destination(s) written; open {index}")
+    out.print(Text(f"Preview of {len(renditions)} destination(s) written; open {index}"))
 
 
 @cli.group()
@@ -382,12 +486,12 @@ def schedule_run(context: CommandContext) -> None:
         signal.signal(signal_number, lambda *_: STOP.set())
     with Scheduler(context.workspace) as scheduler:
         for change in scheduler.reconcile():
-            out.print(f"schedule {change}")
+            out.print(Text(f"schedule {change}"))
         for name in scheduler.resume_unfinished():
-            out.print(f"finishing the digest {name} left undelivered")
+            out.print(Text(f"finishing the digest {name} left undelivered"))
         for entry in scheduler.entries():
             when = f"{entry.next_run:%Y-%m-%d %H:%M %Z}" if entry.next_run else "not scheduled"
-            out.print(f"{entry.id}: next run {when}")
+            out.print(Text(f"{entry.id}: next run {when}"))
         out.print("Scheduler running; stop it with Ctrl+C or SIGTERM.")
         scheduler.run()
     out.print("Scheduler stopped; anything left undelivered goes out at the next start.")
@@ -402,8 +506,8 @@ def schedule_list(context: CommandContext) -> None:
         out.print("Nothing is scheduled: add [schedules.NAME] to the configuration.")
         return
     for entry in entries:
-        out.print(f"[bold]{entry.id}[/]: {escape(entry.what)}")
-        out.print(f"  when:     {entry.when}")
+        out.print(Text.assemble((entry.id, "bold"), f": {entry.what}"))
+        out.print(Text(f"  when:     {entry.when}"))
         out.print(f"  next run: {f'{entry.next_run:%Y-%m-%d %H:%M %Z}' if entry.next_run else '-'}")
         zone = context.workspace.config.site.zone
         last = (
@@ -411,7 +515,7 @@ def schedule_list(context: CommandContext) -> None:
             if entry.last_run
             else "never"
         )
-        out.print(f"  last run: {escape(last)}")
+        out.print(f"  last run: {last}")
 
 
 @schedule.command("cancel")
@@ -422,7 +526,7 @@ def schedule_cancel(context: CommandContext, job_id: str) -> None:
     if job_id.startswith(SCHEDULE):
         raise InputError(f"{job_id} comes from the configuration: remove it there")
     JobBook(context.workspace).cancel(job_id)
-    out.print(f"Cancelled {job_id}.")
+    out.print(Text(f"Cancelled {job_id}."))
 
 
 @cli.command()
@@ -438,11 +542,17 @@ def plugins(context: CommandContext, as_json: bool) -> None:
     for row in rows:
         if row["error"]:
             table.add_row(
-                f"[red]{row['name']}[/]", row["version"], f"[red]failed: {row['error']}[/]", ""
+                Text(row["name"], "red"),
+                Text(row["version"]),
+                Text(f"failed: {row['error']}", "red"),
+                "",
             )
         else:
             table.add_row(
-                row["name"], row["version"], ", ".join(row["hooks"]), ", ".join(row["channels"])
+                Text(row["name"]),
+                Text(row["version"]),
+                Text(", ".join(row["hooks"])),
+                Text(", ".join(row["channels"])),
             )
     out.print(table)
 
@@ -477,27 +587,58 @@ def _plugin_rows(plugins: Plugins) -> list[dict[str, Any]]:
 @cli.command()
 @pass_context
 def check(context: CommandContext) -> None:
-    """Check the configuration and each destination's credentials, without publishing."""
+    """Check the configuration, each destination's templates and credentials, without
+    publishing."""
     workspace = context.workspace
     config = workspace.config
-    out.print(f"configuration: {config.label} (project folder {config.root})")
-    out.print(f"stories: {workspace.stories_dir} ({len(workspace.story_files())} files)")
+    out.print(Text(f"configuration: {config.label} (project folder {config.root})"))
+    out.print(Text(f"stories: {workspace.stories_dir} ({len(workspace.story_files())} files)"))
     problems = 0
     for destination in workspace.destinations():
+        template_problem = _template_problem(workspace, destination)
+        if template_problem:  # a dry run renders too: it fails the same way
+            problems += 1
+            _print_check("failed", "red", destination.name, template_problem)
+            continue
+        dry_run = " (dry_run = true: nothing is sent)" if destination.settings.dry_run else ""
         channel = workspace.channel_for(destination)
         try:
-            account = escape(channel.check(destination))
-            out.print(f"[green]ok[/] {destination.name} ({destination.channel}): {account}")
+            account = channel.check(destination)
+            if dry_run:
+                _print_check("dry run", "cyan", _named(destination), account + dry_run)
+            else:
+                _print_check("ok", "green", _named(destination), account)
         except (PublisherError, DeliveryError) as error:
-            if destination.settings.dry_run:
-                out.print(f"[yellow]dry run[/] {destination.name}: {escape(scrub(str(error)))}")
+            if dry_run:
+                _print_check("dry run", "yellow", _named(destination), str(error) + dry_run)
             else:
                 problems += 1
-                out.print(f"[red]failed[/] {destination.name}: {escape(scrub(str(error)))}")
+                _print_check("failed", "red", destination.name, str(error))
         finally:
             channel.close()
     if problems:
         raise InputError(f"{problems} destination{'s' * (problems != 1)} cannot publish")
+
+
+def _named(destination: Destination) -> str:
+    return f"{destination.name} ({destination.channel})"
+
+
+def _print_check(label: str, style: str, what: str, said: str) -> None:
+    out.print(Text.assemble((label, style), f" {what}: {_one_line(scrub(said))}"))
+
+
+def _template_problem(workspace: Workspace, destination: Destination) -> str | None:
+    """Why the destination's templates cannot render a sample story and digest, or None."""
+    try:
+        for edition in sample_editions(destination):
+            workspace.render(edition, destination)
+    except PublisherError as error:
+        return str(error)
+    except Exception as error:  # a bug in the channel's render, not in a template
+        owner = workspace.plugins.channel_owners.get(destination.channel, destination.channel)
+        return describe_failure(owner, "render", error)
+    return None
 
 
 @cli.command()
@@ -516,7 +657,7 @@ def status(context: CommandContext, limit: int) -> None:
             if run
             else "never run"
         )
-        out.print(f"schedule {name}: last run {escape(said)}")
+        out.print(f"schedule {name}: last run {said}")
     rows = workspace.ledger.recent(limit)
     if not rows:
         out.print("Nothing has been published yet.")
@@ -525,16 +666,16 @@ def status(context: CommandContext, limit: int) -> None:
     for row in rows:
         table.add_row(
             f"{row['started_at'].astimezone(zone):%Y-%m-%d %H:%M}",
-            row["edition_id"],
-            row["destination"],
-            row["status"],
+            Text(row["edition_id"]),
+            Text(row["destination"]),
+            Text(row["status"]),
             f"{row['sent']}/{row['parts']}",
         )
     out.print(table)
     for row in rows:
         if row["error"] and row["status"] != "done":
             message = f"{row['destination']}: {row['edition_id']}: {row['error']}"
-            out.print(f"[red]failed[/] {escape(message)}")
+            out.print(Text.assemble(("failed", "red"), f" {message}"))
 
 
 @cli.command()
@@ -542,7 +683,9 @@ def status(context: CommandContext, limit: int) -> None:
 def init(folder: Path) -> None:
     """Write a working config/ and templates/ (and an empty stories/) into FOLDER."""
     written = init_project(folder)
-    out.print(f"Wrote {len(written)} files into {folder}/ (config/publisher.toml, templates/).")
+    out.print(
+        Text(f"Wrote {len(written)} files into {folder}/ (config/publisher.toml, templates/).")
+    )
     out.print("Next: put a story into stories/, then run: publisher publish --story ID --dry-run")
 
 
@@ -551,25 +694,43 @@ def main(argv: list[str] | None = None) -> int:
     plugins = load_plugins()
     call_each(plugins, "publisher_register_commands", cli=cli)
     try:
+        return _run_cli(argv, plugins)
+    finally:
+        restore_stderr()
+
+
+def _run_cli(argv: list[str] | None, plugins: Plugins) -> int:
+    try:
         result = cli.main(args=argv, prog_name="publisher", obj=plugins, standalone_mode=False)
     except click.exceptions.Abort:
-        err.print("aborted")
+        _say(logging.ERROR, "aborted", event="aborted")
         return 130
     except click.ClickException as error:
-        error.show()
+        if not json_logs():
+            error.show()
+        else:
+            _error(error.format_message(), error.exit_code)
         return error.exit_code
     except PublisherError as error:
-        err.print(f"[red]error[/]: {escape(scrub(str(error)))}")
-        return error.exit_code
+        return _error(str(error), error.exit_code)
     except SQLAlchemyError as error:
-        reason = scrub(str(error.orig if getattr(error, "orig", None) else error).splitlines()[0])
-        err.print(f"[red]error[/]: the state database failed: {escape(reason)}")
-        return 1
+        reason = str(error.orig if getattr(error, "orig", None) else error).splitlines()[0]
+        return _error(f"the state database failed: {reason}", 1)
     except OSError as error:  # a folder that cannot be written, a file that cannot be read
         where = f"{error.filename}: " if error.filename else ""
-        err.print(f"[red]error[/]: {escape(scrub(where + (error.strerror or str(error))))}")
-        return 2
+        return _error(where + (error.strerror or str(error)), 2)
+    except Exception:
+        if not json_logs():
+            raise  # a bug: its traceback, as Python shows it
+        logging.getLogger("publisher").exception("unexpected error (a bug: please report it)")
+        return 1
     return result if isinstance(result, int) else 0
+
+
+def _error(message: str, exit_code: int) -> int:
+    """The one `error:` line a failed command ends with; returns its exit code."""
+    _say(logging.ERROR, message, label="error", event="error", exit_code=exit_code)
+    return exit_code
 
 
 if __name__ == "__main__":

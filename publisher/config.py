@@ -1,5 +1,7 @@
 """Configuration: `config/publisher.toml`, validated, with `${VAR}` environment references.
 
+The file is `--config` (or PUBLISHER_CONFIG), else `config/publisher.toml` in
+the current folder or the nearest parent that has one, as git finds `.git`.
 Relative paths are read from the project folder: the folder that holds
 `config/` (or the configuration file's own folder when it lives elsewhere).
 With no configuration file at all, the embedded defaults apply, rooted in the
@@ -28,8 +30,11 @@ from publisher.errors import ConfigError
 from publisher.retry import RetryPolicy
 from publisher.secrets import EnvText, Secret, expand
 from publisher.story import Url
+from publisher.textfiles import read_utf8
 
 CONFIG_PATH = Path("config/publisher.toml")
+# Destination names become folder names (previews, outboxes) and log fields.
+_DESTINATION_NAME = re.compile(r"[A-Za-z0-9_-]+")
 _DURATION = re.compile(r"(\d+)\s*([wdhms])")
 _UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 
@@ -58,7 +63,7 @@ def _story_url(pattern: str) -> str:
     """A URL pattern with `{site}` and `{id}` and nothing else between braces."""
     try:
         pattern.replace("{site}", "").format(id="")
-    except (KeyError, IndexError, ValueError):
+    except (KeyError, IndexError, ValueError, AttributeError, TypeError):
         raise ValueError(
             f"'{pattern}' may use only {{site}} and {{id}}, as in '{{site}}/stories/{{id}}'"
         ) from None
@@ -175,13 +180,31 @@ class Config:
 
 
 def find_config(explicit: Path | None, cwd: Path) -> Path | None:
-    """The configuration file to use: --config, else ./config/publisher.toml, else none."""
+    """The configuration file to use: --config; else config/publisher.toml in `cwd` or the
+    nearest parent that has one; else None, for the embedded defaults rooted in `cwd`.
+
+    The embedded defaults' own file (this repository's config/publisher.toml) is
+    not a project's: found on the way up (from a demo/ folder in the
+    repository, say), it means the defaults, rooted where the user is.
+    """
     if explicit is not None:
+        if explicit.is_dir():
+            raise ConfigError(
+                f"{explicit}: is a folder; --config takes the configuration file itself, "
+                f"such as {explicit / CONFIG_PATH}"
+            )
         if not explicit.is_file():
             raise ConfigError(f"{explicit}: no such configuration file")
         return explicit
-    local = cwd / CONFIG_PATH
-    return local if local.is_file() else None
+    embedded = defaults.config_file().resolve()
+    here = cwd.absolute()
+    for folder in (here, *here.parents):
+        candidate = folder / CONFIG_PATH
+        if candidate.is_dir():
+            raise ConfigError(f"{candidate}: is a folder, where the configuration file should be")
+        if candidate.is_file():
+            return None if candidate.resolve() == embedded else candidate
+    return None
 
 
 def load_config(path: Path | None, channels: Mapping[str, type], cwd: Path | None = None) -> Config:
@@ -190,7 +213,7 @@ def load_config(path: Path | None, channels: Mapping[str, type], cwd: Path | Non
     source = path or defaults.config_file()
     label = str(path) if path else "embedded defaults"
     try:
-        raw = tomllib.loads(source.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_utf8(source))
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{label}: invalid TOML: {error}") from None
     except OSError as error:
@@ -203,7 +226,7 @@ def load_config(path: Path | None, channels: Mapping[str, type], cwd: Path | Non
     site = _validate(SiteSettings, raw.get("site", {}), label, "site")
     delivery = _validate(DeliverySettings, raw.get("delivery", {}), label, "delivery")
     destinations = {
-        name: _destination(name, settings, channels, label)
+        _destination_name(name, label): _destination(name, settings, channels, label)
         for name, settings in _table(raw, "destinations", label).items()
     }
     schedules = {
@@ -217,7 +240,7 @@ def load_config(path: Path | None, channels: Mapping[str, type], cwd: Path | Non
                     f"{label}: schedules.{name}.to: unknown destination '{target}' "
                     f"(known: {', '.join(destinations) or 'none'})"
                 )
-    root = _project_root(path) if path else cwd
+    root = _project_root(path) if path else cwd.absolute()
     return Config(path, root, site, delivery, destinations, schedules)
 
 
@@ -231,6 +254,15 @@ def _table(raw: dict, name: str, label: str) -> dict[str, Any]:
     if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
         raise ConfigError(f"{label}: [{name}] must hold one table per entry, as [{name}.NAME]")
     return table
+
+
+def _destination_name(name: str, label: str) -> str:
+    if not _DESTINATION_NAME.fullmatch(name):
+        raise ConfigError(
+            f"{label}: [destinations.{name}]: a destination name is letters, digits, "
+            "'-' and '_' only (it names folders and log lines)"
+        )
+    return name
 
 
 def _destination(

@@ -81,6 +81,8 @@ class State:
         except (SQLAlchemyError, OSError) as error:
             reason = str(getattr(error, "orig", None) or error).splitlines()[0]
             raise ConfigError(f"state database {_shown(self.url)}: {reason}") from None
+        except ImportError as error:  # the URL names a database driver that is not installed
+            raise ConfigError(f"state database {_shown(self.url)}: {_no_driver(error)}") from None
         return engine
 
     @property
@@ -107,6 +109,32 @@ class State:
                     key=key, value=json.dumps(value), updated_at=datetime.now(UTC)
                 )
             )
+
+
+# Database drivers SQLAlchemy imports, and the package that provides each.
+_DRIVER_PACKAGES = {
+    "psycopg": "'psycopg[binary]'",
+    "psycopg2": "psycopg2-binary",
+    "pg8000": "pg8000",
+    "asyncpg": "asyncpg",
+    "pymysql": "PyMySQL",
+    "MySQLdb": "mysqlclient",
+    "mysql": "mysql-connector-python",
+    "oracledb": "oracledb",
+    "pyodbc": "pyodbc",
+}
+
+
+def _no_driver(error: ImportError) -> str:
+    module = (error.name or "").partition(".")[0]
+    package = _DRIVER_PACKAGES.get(module, module or "the driver the URL names")
+    advice = f"the database driver {module or '?'} is not installed: pip install {package}"
+    if module == "psycopg2":  # what postgresql:// means to SQLAlchemy
+        advice += (
+            ", or write postgresql+psycopg:// to use psycopg "
+            "(pip install 'publisher[postgres]' installs it)"
+        )
+    return advice
 
 
 def _shown(url: str) -> str:

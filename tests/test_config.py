@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from support.project import STORY, Project, recorder_config
+from support.project import SITE, STORY, Project, recorder_config
 
 TOKEN = "tok-8f3a9c1d2e7b"
 
@@ -217,3 +217,225 @@ def test_init_writes_a_working_project(tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)
     assert main(["init", "site"]) == 2
     assert "already exists; init only writes into an empty project" in capsys.readouterr().err
+
+
+# Settings that used to slip through: each is one line naming the file, exit code 2.
+
+
+def _one_error(result) -> str:
+    assert result.code == 2, result.out + result.err
+    assert len(result.err.splitlines()) == 1, result.err
+    assert "Traceback" not in result.err
+    return result.err.strip()
+
+
+def test_a_configuration_that_is_not_utf8_names_the_line_of_the_bad_byte(project: Project) -> None:
+    project.config.write_bytes(b'[site]\nname = "Caf\xe9 News"\n')  # Latin-1, as an editor saved it
+
+    error = _one_error(project.run("status"))
+
+    assert error == (
+        f"error: {project.config}:2: byte 0xe9 is not valid UTF-8; save the file as UTF-8"
+    )
+
+
+def test_a_byte_order_mark_is_fine(project: Project) -> None:
+    project.config.write_bytes(b"\xef\xbb\xbf" + recorder_config().encode())
+
+    assert project.run("publish", "--story", "night-market", "--dry-run").code == 0
+
+
+def test_a_missing_database_driver_names_the_package_to_install(project: Project) -> None:
+    pytest.importorskip("sqlalchemy")
+    if __import__("importlib.util").util.find_spec("psycopg2") is not None:
+        pytest.skip("psycopg2 is installed here, so its absence cannot be shown")
+    url = "postgresql+psycopg2://news@127.0.0.1:9/x"
+    project.write_config(recorder_config().replace("[site]", f'[site]\nstate = "{url}"'))
+
+    error = _one_error(project.run("publish", "--story", "night-market"))
+
+    assert error == (
+        f"error: state database {url}: the database driver psycopg2 is not installed: "
+        "pip install psycopg2-binary, or write postgresql+psycopg:// to use psycopg "
+        "(pip install 'publisher[postgres]' installs it)"
+    )
+    assert project.posts() == []
+
+
+PATTERNS = """
+[destinations.newsletter]
+channel = "email"
+from = "News <news@example.org>"
+smtp = "outbox:outbox"
+{email}
+
+[destinations.fediverse]
+channel = "mastodon"
+instance = "https://mastodon.example"
+access_token = "${{MASTODON_ACCESS_TOKEN}}"
+{mastodon}
+
+[destinations.x]
+channel = "x"
+{x}
+"""
+
+
+@pytest.mark.parametrize(
+    ("table", "setting", "message"),
+    [
+        (
+            "email",
+            'subject = "{headline} ({author})"',
+            "destinations.newsletter.subject: unknown placeholder {author}; use {headline}, "
+            "{site}, {date}, {count}",
+        ),
+        (
+            "email",
+            'subject = "{headline.upper.x}"',
+            "destinations.newsletter.subject: not a valid pattern",
+        ),
+        (
+            "email",
+            'digest_subject = "{site}: {lead}"',
+            "destinations.newsletter.digest_subject: unknown placeholder {lead}",
+        ),
+        (
+            "email",
+            'digest_subject = "{date:%d %B} {0}"',
+            "destinations.newsletter.digest_subject: a placeholder without a name",
+        ),
+        (
+            "email",
+            'unsubscribe_url = "{site}/bye?t={token}&u={user}"',
+            "destinations.newsletter.unsubscribe_url: unknown placeholder {user}; use {site}, "
+            "{token}, {list}",
+        ),
+        (
+            "email",
+            'unsubscribe_url = "{site}/bye?t={token}&x={token.nope}"',
+            "destinations.newsletter.unsubscribe_url: not a valid pattern",
+        ),
+        (
+            "mastodon",
+            'digest_title = "{site}: week {week}"',
+            "destinations.fediverse.digest_title: unknown placeholder {week}",
+        ),
+        (
+            "x",
+            'digest_title = "{site:>{width}}"',
+            "destinations.x.digest_title: unknown placeholder {width}",
+        ),
+        ("site", 'story_url = "{site}/{id.nope}"', "site.story_url: '{site}/{id.nope}' may use"),
+    ],
+)
+def test_unknown_placeholders_are_refused_when_the_configuration_loads(
+    project: Project, table: str, setting: str, message: str
+) -> None:
+    tables = {"email": "", "mastodon": "", "x": "", table: setting}
+    site = SITE.replace("[site]", f"[site]\n{tables.pop('site', '')}")
+    project.write_config(site + PATTERNS.format(**tables))
+
+    error = _one_error(project.run("status"))  # a command that renders nothing
+
+    assert error.startswith(f"error: {project.config}: {message}")
+
+
+def test_a_folder_at_the_configuration_path_is_refused(project: Project, monkeypatch) -> None:
+    from publisher.cli import main
+
+    folder = project.root / "settings"
+    folder.mkdir()
+    given = project.capsys
+    given.readouterr()
+    assert main(["--config", str(folder), "status"]) == 2
+    monkeypatch.setenv("PUBLISHER_CONFIG", str(folder))
+    assert main(["status"]) == 2
+    monkeypatch.delenv("PUBLISHER_CONFIG")
+    elsewhere = project.root / "elsewhere"
+    (elsewhere / "config" / "publisher.toml").mkdir(parents=True)
+    monkeypatch.chdir(elsewhere)
+    assert main(["status"]) == 2
+
+    lines = given.readouterr().err.splitlines()
+    hint = f"--config takes the configuration file itself, such as {folder}/config/publisher.toml"
+    assert lines == [
+        f"error: {folder}: is a folder; {hint}",
+        f"error: {folder}: is a folder; {hint}",
+        f"error: {elsewhere}/config/publisher.toml: is a folder, where the configuration "
+        "file should be",
+    ]
+    assert not (elsewhere / "state").exists()
+
+
+@pytest.mark.parametrize("name", ["../../x", "news letter", "x.y", "ünï", "a\\nb"])
+def test_destination_names_are_letters_digits_dashes_and_underscores(
+    project: Project, tmp_path, name: str
+) -> None:
+    project.write_config(
+        SITE + f'[destinations."{name}"]\nchannel = "recorder"\npath = "@ROOT@/remote/x.jsonl"\n'
+    )
+    out = tmp_path / "previews" / "one" / "out"
+
+    error = _one_error(project.run("preview", "--story", "night-market", "--out", str(out)))
+
+    assert error == (  # a line break in the name is shown escaped, as \\n
+        f"error: {project.config}: [destinations.{name}]: a destination name is letters, "
+        "digits, '-' and '_' only (it names folders and log lines)"
+    )
+    assert not (tmp_path / "previews").exists() and not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (
+            'from = "Evil\\r\\nBcc: victim@example.net <news@example.org>"',
+            "destinations.newsletter.from: must be one line, without line breaks or control "
+            "characters",
+        ),
+        (
+            'from = "Evil Bcc: victim@example.net <news@example.org>"',
+            "destinations.newsletter.from: 'Evil Bcc: victim@example.net <news@example.org>' "
+            "holds 2 addresses; give one",
+        ),
+        (
+            'from = "news@example.org, victim@example.net"',
+            "destinations.newsletter.from: 'news@example.org, victim@example.net' holds 2 "
+            "addresses",
+        ),
+        (
+            'from = "News <news@example.org>"\nreply_to = "Desk <desk@example.org>\\nBcc: x@y.z"',
+            "destinations.newsletter.reply_to: must be one line",
+        ),
+        (
+            'from = "News <news@example.org>"\nreply_to = "Brief, The <desk@example.org>"',
+            "destinations.newsletter.reply_to: 'Brief, The <desk@example.org>' holds 2 addresses; "
+            "give one, such as 'News <news@example.org>' (put a name with a comma in double "
+            "quotes)",
+        ),
+    ],
+)
+def test_sender_addresses_are_one_address_on_one_line(
+    project: Project, setting: str, message: str
+) -> None:
+    project.write_config(
+        SITE
+        + f'\n[destinations.newsletter]\nchannel = "email"\nsmtp = "outbox:outbox"\n{setting}\n'
+    )
+
+    error = _one_error(project.run("publish", "--story", "night-market"))
+
+    assert error.startswith(f"error: {project.config}: {message}")
+    assert not (project.root / "outbox").exists()
+
+
+def test_a_quoted_name_with_a_comma_is_one_address(project: Project) -> None:
+    project.write_config(
+        SITE + '\n[destinations.newsletter]\nchannel = "email"\nsmtp = "outbox:outbox"\n'
+        'from = "\\"Brief, The\\" <news@example.org>"\n'
+    )
+    result = project.run("publish", "--story", "night-market", "--dry-run", "--json")
+    assert result.code == 0, result.err
+    headers = json.loads(result.out)["destinations"]["newsletter"]["parts"][0]["headers"]
+    assert headers["From"] == '"Brief, The" <news@example.org>'

@@ -15,7 +15,7 @@ from urllib.parse import quote, urlsplit
 
 from mjml import mjml2html
 
-from publisher import Destination, Edition, Part, clean_line
+from publisher import ConfigError, Destination, Edition, Part, clean_line
 from publisher_email.settings import EmailSettings
 
 # Gmail clips messages whose HTML passes about 102 KB.
@@ -93,7 +93,11 @@ def render_email(edition: Edition, destination: Destination) -> tuple[Part, tupl
     }
     template = "email/digest" if edition.kind == "digest" else "email/story"
     mjml = destination.templates.render(f"{template}.mjml", **values)
-    html = mjml2html(mjml, disable_comments=True, fonts={})
+    try:
+        html = mjml2html(mjml, disable_comments=True, fonts={})
+    except ValueError as error:  # the template's output is not MJML
+        where = destination.templates.filename(f"{template}.mjml")
+        raise ConfigError(f"{where}: the template does not make valid MJML ({error})") from None
     text = _BLANK_RUNS.sub("\n\n", destination.templates.render(f"{template}.txt", **values))
     part = Part(
         text=text,

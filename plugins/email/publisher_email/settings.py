@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from email.headerregistry import Address
-from email.utils import parseaddr
+from email.utils import getaddresses, parseaddr
 from typing import Annotated
 
 from email_validator import EmailNotValidError, validate_email
@@ -18,10 +19,30 @@ SIGNING_KEY_VARIABLE = "EMAIL_SIGNING_KEY"
 _RATE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*")
 _PER = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
 _UNSUBSCRIBE_KEYS = {"site": "https://news.example.org", "token": "t", "list": "l"}
+# What a subject pattern is given (render.subject_for): sample values to try it on.
+_SUBJECT_KEYS = {
+    "headline": "Headline",
+    "site": "Site",
+    "date": datetime(2026, 1, 1, tzinfo=UTC),
+    "count": 2,
+}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _mailbox(value: str) -> str:
-    """'Name <addr@example.org>' or a bare address, checked without DNS."""
+    """'Name <addr@example.org>' or a bare address, checked without DNS.
+
+    It becomes a header: a line break, or a second address that a lenient
+    parser would pick instead of the first, is refused rather than repaired.
+    """
+    if _CONTROL.search(value):
+        raise ValueError("must be one line, without line breaks or control characters")
+    found = getaddresses([value])
+    if len(found) != 1:
+        raise ValueError(
+            f"'{value}' holds {len(found)} addresses; give one, such as "
+            "'News <news@example.org>' (put a name with a comma in double quotes)"
+        )
     name, address = parseaddr(value)
     try:
         checked = validate_email(address, check_deliverability=False).normalized
@@ -38,16 +59,32 @@ def _per_second(value: object) -> float:
     return float(match.group(1)) / _PER[match.group(2)]
 
 
+def _try_pattern(pattern: str, sample: dict[str, object]) -> None:
+    """Fill a pattern with sample values, so that a bad placeholder is named when the
+    configuration loads rather than when the first message is rendered."""
+    allowed = ", ".join(f"{{{key}}}" for key in sample)
+    try:
+        pattern.format(**sample)
+    except KeyError as error:
+        raise ValueError(f"unknown placeholder {{{error.args[0]}}}; use {allowed}") from None
+    except IndexError:
+        raise ValueError(f"a placeholder without a name; use {allowed}") from None
+    except (ValueError, AttributeError, TypeError) as error:
+        raise ValueError(f"not a valid pattern ({error}); use {allowed}") from None
+
+
+def _subject_pattern(value: str) -> str:
+    _try_pattern(value, _SUBJECT_KEYS)
+    return value
+
+
 def _unsubscribe_pattern(value: str) -> str:
     """A URL pattern with {token}; it becomes a header, so one line and known keys only."""
     if "{token}" not in value:
         raise ValueError("must contain {token}, the subscriber's signed token")
     if any(c.isspace() for c in value):
         raise ValueError("must be one URL without spaces or line breaks")
-    try:
-        value.format(**_UNSUBSCRIBE_KEYS)
-    except (KeyError, IndexError, ValueError) as error:
-        raise ValueError(f"may use only {{site}}, {{token}} and {{list}} ({error})") from None
+    _try_pattern(value, _UNSUBSCRIBE_KEYS)
     return value
 
 
@@ -70,6 +107,7 @@ def _list_name(value: str) -> str:
 
 
 Mailbox = Annotated[str, AfterValidator(_mailbox)]
+SubjectPattern = Annotated[str, AfterValidator(_subject_pattern)]
 PlainAddress = Annotated[str, AfterValidator(_mailbox), AfterValidator(lambda v: parseaddr(v)[1])]
 PerSecond = Annotated[float, BeforeValidator(_per_second)]  # written "10/s", "600/min", "20000/h"
 
@@ -82,12 +120,12 @@ class EmailSettings(ChannelSettings):
     )
     connections: int = Field(default=4, ge=1, le=50)  # SMTP connections open at once
     rate_limit: PerSecond | None = None  # copies a second, at most
-    # Signs the per-subscriber unsubscribe tokens; see tokens.py for the demo key when unset.
+    # Signs the per-subscriber unsubscribe tokens; unset, the public demo key (outbox: only).
     signing_key: Secret = Field(default_factory=lambda: Secret.from_env(SIGNING_KEY_VARIABLE))
     subscribers: Annotated[str, AfterValidator(_list_name)] | None = None  # default: own name
     reply_to: Mailbox | None = None
-    subject: str = "{headline}"
-    digest_subject: str = "{site}, {date:%d %B %Y}: {headline}"
+    subject: SubjectPattern = "{headline}"
+    digest_subject: SubjectPattern = "{site}, {date:%d %B %Y}: {headline}"
     unsubscribe_url: Annotated[str, AfterValidator(_unsubscribe_pattern)] = (
         "{site}/unsubscribe?token={token}"
     )
