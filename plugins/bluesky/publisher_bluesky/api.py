@@ -62,30 +62,30 @@ def retry_after(error: BaseException) -> float | None:
 
 
 @contextmanager
-def translated_errors(where: str = "Bluesky") -> Iterator[None]:
+def translated_errors() -> Iterator[None]:
     """Turn the SDK's exceptions into those the core retries, waits on or stops at."""
     try:
         yield
     except exceptions.AtProtocolError as error:
-        raise translated(error, where) from error
+        raise translated(error) from error
     except httpx.TransportError as error:  # the SDK passes on a connection dropped mid-answer
-        raise TemporaryFailure(f"the connection to {where} failed: {error!r}") from error
+        raise TemporaryFailure(f"the connection to Bluesky failed: {error!r}") from error
 
 
-def translated(error: exceptions.AtProtocolError, where: str = "Bluesky") -> DeliveryError:
+def translated(error: exceptions.AtProtocolError) -> DeliveryError:
     code = status(error)
     if code == 429:
-        return RateLimited(f"{where}'s rate limit is reached", retry_after=retry_after(error))
+        return RateLimited("Bluesky's rate limit is reached", retry_after=retry_after(error))
     if session_refused(error):
         return AuthenticationFailed(
-            f"{where} refused the session ({describe(error)}); "
+            f"Bluesky refused the session ({describe(error)}); "
             "check the handle and BLUESKY_APP_PASSWORD (an app password, under Settings > "
             "Privacy and security > App passwords)"
         )
     if isinstance(error, exceptions.NetworkError) and code not in (409, 413):
-        return TemporaryFailure(f"the connection to {where} failed: {describe(error)}")
+        return TemporaryFailure(f"the connection to Bluesky failed: {describe(error)}")
     if code is not None and code >= 500:
-        return TemporaryFailure(f"{where} failed: {describe(error)}")
+        return TemporaryFailure(f"Bluesky failed: {describe(error)}")
     if isinstance(error, exceptions.RequestErrorBase):
-        return DeliveryError(f"{where} refused the request: {describe(error)}")
-    return DeliveryError(f"{where} answered in a way the atproto SDK did not understand: {error}")
+        return DeliveryError(f"Bluesky refused the request: {describe(error)}")
+    return DeliveryError(f"Bluesky answered in a way the atproto SDK did not understand: {error}")

@@ -8,7 +8,7 @@ tells the root it answers.
 
 from __future__ import annotations
 
-from atproto import AtUri, Client, models
+from atproto import AtUri, Client, exceptions, models
 
 from publisher import DeliveryContext, DeliveryError, Part, Sent
 from publisher_bluesky import rkeys
@@ -79,7 +79,7 @@ class Thread:
             def get(client: Client) -> models.AppBskyFeedPost.GetRecordResponse | None:
                 try:
                     return client.app.bsky.feed.post.get(at.host, at.rkey)
-                except Exception as error:
+                except exceptions.BadRequestError as error:
                     if is_not_found(error):
                         return None
                     raise

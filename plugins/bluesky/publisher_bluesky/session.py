@@ -71,7 +71,12 @@ class Account:
             if stored:
                 self._stored = stored
                 # Importing a session makes no request; a refused one is renewed by `call`.
-                self.client.login(session_string=stored, fetch_bsky_profile=False)
+                try:
+                    self.client.login(session_string=stored, fetch_bsky_profile=False)
+                    self._expired()  # reads the token's expiry: a token that cannot be read fails
+                except (ValueError, exceptions.AtProtocolError):
+                    self.session = None  # not a session this SDK can use: log in afresh
+                    self._login()
             else:
                 self._login()
         assert self.session is not None
@@ -80,6 +85,8 @@ class Account:
     def _login(self) -> None:
         """createSession with the app password: the one request Bluesky limits most."""
         password = self.settings.app_password.reveal()
+        # At the configured service; the answer names the PDS that serves the account.
+        self.client.update_base_url(self.settings.service)
         with translated_errors():
             try:
                 self.client.login(self.settings.handle, password, fetch_bsky_profile=False)
