@@ -70,7 +70,9 @@ def test_a_long_url_is_shown_short_its_facet_keeps_it_whole_and_it_counts_as_sho
     assert all(LONG_URL not in part["text"] for part in parts)
 
 
-def test_the_root_carries_the_story_card_and_replies_do_not(tmp_path: Path) -> None:
+def test_the_root_carries_the_story_card_and_replies_do_not(
+    tmp_path: Path, no_network: None
+) -> None:
     story = make_story(image={"url": "https://news.example.org/ferry.jpg", "alt": "A ferry"})
     root, *replies = render(tmp_path, single(story))
     assert root["card"] == {
