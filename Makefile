@@ -5,13 +5,13 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := . plugins/email plugins/mastodon plugins/x
+PACKAGES := . plugins/email plugins/mastodon plugins/x plugins/bluesky
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint format bench clean
 
 $(STAMP): pyproject.toml plugins/*/pyproject.toml
-	@echo "Setting up $(VENV): Publisher, its email, Mastodon and X plugins, and test tools..."
+	@echo "Setting up $(VENV): Publisher, its email, Mastodon, X and Bluesky plugins, and test tools..."
 	@$(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -qq --upgrade pip
 	@$(BIN)/python -m pip install -qq $(foreach p,$(PACKAGES),-e $(p)) -e '.[test]'

@@ -16,7 +16,14 @@ def _isolated(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.syspath_prepend(str(SUPPORT_PLUGINS))
     paths = [str(SUPPORT_PLUGINS), *filter(None, [os.environ.get("PYTHONPATH")])]
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
-    for name in ("PUBLISHER_CONFIG", "PUBLISHER_LOAD_PLUGINS", "SMTP_URL", "MASTODON_ACCESS_TOKEN"):
+    for name in (
+        "PUBLISHER_CONFIG",
+        "PUBLISHER_LOAD_PLUGINS",
+        "SMTP_URL",
+        "MASTODON_ACCESS_TOKEN",
+        "BLUESKY_HANDLE",
+        "BLUESKY_APP_PASSWORD",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -123,7 +123,7 @@ def test_unknown_channel_in_configuration(project: Project) -> None:
     assert result.code == 2
     assert result.err.strip().splitlines() == [
         f"error: {project.config}: destinations.social.channel: unknown channel 'myspace' "
-        "(known: email, mastodon, recorder, x)"
+        "(known: bluesky, email, mastodon, recorder, x)"
     ]
     assert not (project.root / "state").exists()
 

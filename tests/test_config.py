@@ -213,7 +213,7 @@ def test_init_writes_a_working_project(tmp_path, monkeypatch, capsys) -> None:
     capsys.readouterr()
     assert main(["publish", "--story", "night-market", "--dry-run", "--json"]) == 0
     rendered = json.loads(capsys.readouterr().out)
-    assert set(rendered["destinations"]) == {"newsletter", "fediverse", "x"}
+    assert set(rendered["destinations"]) == {"newsletter", "fediverse", "x", "bluesky"}
     monkeypatch.chdir(tmp_path)
     assert main(["init", "site"]) == 2
     assert "already exists; init only writes into an empty project" in capsys.readouterr().err

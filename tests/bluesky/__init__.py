@@ -1,0 +1,1 @@
+"""Tests of the Bluesky channel against a local PDS."""

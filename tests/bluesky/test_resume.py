@@ -1,0 +1,62 @@
+"""A run killed while the PDS holds a createRecord resumes the thread with nothing posted twice.
+
+The publishing run is a real process. The local PDS holds one create open
+(after making the record, or before), the test kills the process with
+SIGKILL while it waits, and a second run finishes the thread.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bluesky.conftest import CREATE, GET, SESSION, Sky
+
+pytestmark = pytest.mark.slow
+
+HELD_PART = 3
+
+
+def kill_while_held(sky: Sky, story: Path) -> None:
+    """Start `publish`, wait until the PDS holds its request, then kill -9 the process."""
+    process = sky.project.spawn("publish", "--story", str(story), "--to", "bluesky")
+    try:
+        held = False
+        for _ in range(600):  # up to a minute, in tenths of a second
+            held = sky.server.holding.wait(0.1)
+            if held or process.poll() is not None:
+                break
+        assert held, f"the run ended without reaching the server: {process.communicate()}"
+    finally:
+        process.kill()
+        process.communicate(timeout=30)
+    assert process.returncode == -9
+    sky.server.released.set()  # the held request is dropped, unanswered
+
+
+@pytest.mark.parametrize("made", [True, False], ids=["post-made", "post-not-made"])
+def test_a_thread_killed_mid_create_resumes_without_a_duplicate(
+    sky: Sky, sample: Path, made: bool
+) -> None:
+    planned = sky.parts(sample)
+    held = planned[HELD_PART - 1]["text"]
+    server = sky.server
+    server.fail("POST", "/xrpc/" + CREATE, hold=True, after=made, skip=HELD_PART - 1)
+    kill_while_held(sky, sample)
+    assert len(server.records) == HELD_PART - (not made)
+
+    result = sky.project.run("publish", "--story", str(sample), "--to", "bluesky")
+    assert result.code == 0, result.out + result.err
+    assert f"bluesky: sent {len(planned)} parts" in result.out
+
+    assert server.texts() == [part["text"] for part in planned]
+    assert server.is_thread()
+    creates = [r for r in server.calls(CREATE) if r.body["record"]["text"] == held]
+    assert len(creates) == 1 + (not made)
+    assert len({create.body["rkey"] for create in creates}) == 1  # the key chosen before the kill
+    # One look for the part in flight under that key; without it, one more for its parent.
+    looks = server.calls(GET)
+    assert looks[0].query["rkey"] == creates[0].body["rkey"]
+    assert len(looks) == 1 + (not made)
+    assert len(server.calls(SESSION)) == 1  # the killed run's session was kept and reused
