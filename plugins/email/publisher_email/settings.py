@@ -18,6 +18,8 @@ SIGNING_KEY_VARIABLE = "EMAIL_SIGNING_KEY"
 _RATE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*")
 _PER = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
 _UNSUBSCRIBE_KEYS = {"site": "https://news.example.org", "token": "t", "list": "l"}
+_ARCHIVE_KEYS = {"site": "https://news.example.org", "edition": "e", "list": "l"}
+_HOURS = re.compile(r"\s*(\d+)\s*(h|d)\s*")
 
 
 def _mailbox(value: str) -> str:
@@ -38,17 +40,34 @@ def _per_second(value: object) -> float:
     return float(match.group(1)) / _PER[match.group(2)]
 
 
-def _unsubscribe_pattern(value: str) -> str:
-    """A URL pattern with {token}; it becomes a header, so one line and known keys only."""
-    if "{token}" not in value:
-        raise ValueError("must contain {token}, the subscriber's signed token")
+def _url_pattern(value: str, keys: dict[str, str], required: str) -> str:
+    """A URL pattern with {required}; one line (it may become a header), known keys only."""
+    if f"{{{required}}}" not in value:
+        raise ValueError(f"must contain {{{required}}}")
     if any(c.isspace() for c in value):
         raise ValueError("must be one URL without spaces or line breaks")
     try:
-        value.format(**_UNSUBSCRIBE_KEYS)
+        value.format(**keys)
     except (KeyError, IndexError, ValueError) as error:
-        raise ValueError(f"may use only {{site}}, {{token}} and {{list}} ({error})") from None
+        names = ", ".join(f"{{{key}}}" for key in keys)
+        raise ValueError(f"may use only {names} ({error})") from None
     return value
+
+
+def _unsubscribe_pattern(value: str) -> str:
+    return _url_pattern(value, _UNSUBSCRIBE_KEYS, "token")
+
+
+def _archive_pattern(value: str) -> str:
+    return _url_pattern(value, _ARCHIVE_KEYS, "edition") if value else value
+
+
+def _hours(value: object) -> float:
+    """'48h' or '2d' -> 48.0."""
+    match = _HOURS.fullmatch(value) if isinstance(value, str) else None
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"'{value}' is not a duration such as 48h or 2d")
+    return int(match.group(1)) * (24 if match.group(2) == "d" else 1)
 
 
 def _smtp_url(url: Secret) -> Secret:
@@ -92,6 +111,18 @@ class EmailSettings(ChannelSettings):
         "{site}/unsubscribe?token={token}"
     )
     unsubscribe_mailto: PlainAddress | None = None
+    # `publisher serve`: the sign-up form, its confirmation links, the archive.
+    signup: bool = True  # offer this list on the sign-up form
+    title: str = ""  # the list's name on the form when a site has several [default: its name]
+    confirm_url: Annotated[str, AfterValidator(_unsubscribe_pattern)] = (
+        "{site}/confirm?token={token}"
+    )
+    confirm_within: Annotated[float, BeforeValidator(_hours)] = 48.0  # hours; written "48h"
+    record_ip: bool = True  # keep the client address with each consent record
+    archive: bool = True  # show this list's editions in the archive and its feed
+    # Where `publisher serve` shows an edition, such as "{site}/archive/{edition}": the
+    # digest's "View in browser" link then points there (off when empty).
+    archive_url: Annotated[str, AfterValidator(_archive_pattern)] = ""
     postal_address: str = ""
     font_family: str = "Helvetica, Arial, sans-serif"
     font_url: str | None = None  # a remote web font, only when configured
