@@ -9,7 +9,7 @@ from __future__ import annotations
 from publisher.hookspecs import hookimpl
 
 
-@hookimpl(trylast=True)
+@hookimpl(tryfirst=True)  # the core's pages first: no plugin can take them over
 def publisher_register_routes(register):
     from publisher.web import home
 

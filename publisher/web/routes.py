@@ -100,7 +100,7 @@ def _checked(
         path=path,
         endpoint=endpoint,
         methods=chosen,
-        name=name or getattr(endpoint, "__name__", path),
+        name=name or (path if chosen == ("GET",) else f"{path} {' '.join(chosen)}"),
         title=title,
         csrf=csrf and "POST" in chosen,
         owner=owner,

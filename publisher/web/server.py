@@ -18,8 +18,21 @@ def serve(
 ) -> None:
     """Serve until SIGINT or SIGTERM; requests in progress are finished first."""
     workspace.state.engine  # noqa: B018 - a state database that cannot be opened stops us here
-    config = uvicorn.Config(
-        create_app(workspace, plugins),
+    app = create_app(workspace, plugins)
+    uvicorn.Server(settings(app, host, port, root_path, forwarded_allow_ips)).run()
+
+
+def settings(
+    app,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    root_path: str = "",
+    forwarded_allow_ips: str = "127.0.0.1",
+) -> uvicorn.Config:
+    """uvicorn's settings for the pages: proxy headers from trusted proxies only, no access
+    log of its own, no Server header."""
+    return uvicorn.Config(
+        app,
         host=host,
         port=port,
         root_path=root_path,
@@ -29,5 +42,5 @@ def serve(
         log_config=None,  # the command line's logging: text or JSON, secrets masked
         server_header=False,
         timeout_graceful_shutdown=10,
+        lifespan="off",
     )
-    uvicorn.Server(config).run()

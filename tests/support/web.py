@@ -25,6 +25,7 @@ import uvicorn
 
 from publisher.plugins import load_plugins
 from publisher.web.app import create_app
+from publisher.web.server import settings
 from publisher.workspace import Workspace
 
 
@@ -42,15 +43,7 @@ class LiveServer:
     def start(self, config: Path, plugins: list | None = None) -> LiveServer:
         loaded = load_plugins(extra=plugins or ())
         workspace = Workspace.open(config, plugins=loaded)
-        settings = uvicorn.Config(
-            create_app(workspace, loaded),
-            log_config=None,
-            access_log=False,
-            lifespan="off",
-            proxy_headers=True,
-            forwarded_allow_ips="127.0.0.1",
-        )
-        self._server = uvicorn.Server(settings)
+        self._server = uvicorn.Server(settings(create_app(workspace, loaded)))
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
         )

@@ -68,16 +68,15 @@ class SigningKey:
     def open(self, purpose: Purpose, list_name: str, token: str) -> str | None:
         """The id in a token this key sealed for `purpose` and `list_name`, else None."""
         token = token.strip()
-        if len(token) != 2 * _PART or "." in token:
+        if len(token) != 2 * _PART or not token.isascii():
             return None
-        token_id, mac = token[:_PART], token[_PART:]
-        try:
-            given = _unb64(mac)
-            _unb64(token_id)
-        except (binascii.Error, ValueError):
-            return None
-        expected = self._digest(f"{purpose}\x1f{list_name}\x1f{token_id}")
-        return token_id if hmac.compare_digest(given, expected) else None
+        token_id = token[:_PART]
+        # Compared as text: base64 has several spellings of the same bytes, tokens have one.
+        return (
+            token_id
+            if hmac.compare_digest(token, self.seal(purpose, list_name, token_id))
+            else None
+        )
 
     # Address tokens, in links sent before opaque tokens --------------------------------
 
