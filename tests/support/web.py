@@ -146,3 +146,10 @@ def link_in(message: EmailMessage, path: str) -> str:
     found = re.search(rf"https?://\S*{re.escape(path)}\S*", text)
     assert found, f"no {path} link in:\n{text}"
     return found.group(0)
+
+
+def spawn_serve(project, port: int, *options: str) -> subprocess.Popen:
+    """`publisher serve` of `project` as a real process on 127.0.0.1:`port`, once it answers."""
+    process = project.spawn("serve", "--port", str(port), *options)
+    wait_for(f"http://127.0.0.1:{port}/healthz", process)
+    return process
