@@ -28,10 +28,13 @@ class Site:
     def url(self) -> str:
         return self.server.url
 
-    def configure(self, extra: str = "") -> None:
-        """(Re)write the configuration: the site at the server's URL, mail to the SMTP server."""
-        text = email_config(self.smtp, extra)
-        self.project.write_config(text.replace("https://news.example.org", self.url))
+    def configure(self, extra: str = "", state: str | None = None) -> None:
+        """(Re)write the configuration: the site at the server's URL, mail to the SMTP server,
+        the state in `state` (a database URL) when given."""
+        text = email_config(self.smtp, extra).replace("https://news.example.org", self.url)
+        if state is not None:
+            text = text.replace('timezone = "', f'state = "{state}"\ntimezone = "', 1)
+        self.project.write_config(text)
 
     def start(self, plugins: list | None = None) -> Site:
         self.server.start(self.project.config, plugins)
@@ -52,13 +55,16 @@ def smtp() -> Iterator[tuple[Mailbox, str]]:
     controller.stop()
 
 
+ARCHIVE_URL = 'archive_url = "{site}/archive/{edition}"'
+
+
 @pytest.fixture
 def site(project: Project, smtp) -> Iterator[Site]:
     """Configured (archive_url set), with READERS subscribed; not yet started."""
     mailbox, url = smtp
     server = LiveServer()
     built = Site(project, server, mailbox, url)
-    built.configure('archive_url = "{site}/archive/{edition}"')
+    built.configure(ARCHIVE_URL)
     for address in READERS:
         assert project.run("subscribers", "add", address).code == 0
     yield built

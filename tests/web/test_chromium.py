@@ -78,8 +78,12 @@ def _photograph(driver, folder: Path, name: str) -> None:
         height = driver.execute_script("return document.documentElement.scrollHeight")
         driver.execute_cdp_cmd(
             "Emulation.setDeviceMetricsOverride",
-            {"width": width, "height": max(height, 600), "deviceScaleFactor": 1,
-             "mobile": width < 600},
+            {
+                "width": width,
+                "height": max(height, 600),
+                "deviceScaleFactor": 1,
+                "mobile": width < 600,
+            },
         )
         scroll = driver.execute_script("return document.documentElement.scrollWidth")
         assert scroll <= width, f"{name} is wider than {width} pixels ({scroll})"
@@ -147,10 +151,12 @@ def test_a_reader_signs_up_confirms_receives_and_leaves_in_chromium(
         browser.get(f"{url}/unsubscribe?token=not-a-token")
         _photograph(browser, screenshots, "9-invalid-link")
     finally:
-        out, err = stop(server)
+        _, err = stop(server)
     assert "Traceback" not in err, err
 
     listed = _cli(project, "subscribers", "list")
-    assert re.search(rf"^{re.escape(READER)}\s+unsubscribed\s+Margaret Hamilton$", listed.stdout, re.M)
+    assert re.search(
+        rf"^{re.escape(READER)}\s+unsubscribed\s+Margaret Hamilton$", listed.stdout, re.M
+    )
     print(f"\nscreenshots: {screenshots}")
     assert len(list(screenshots.glob("*.png"))) == 9 * len(WIDTHS)
