@@ -566,6 +566,7 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     out.print(f"Serving {escape(workspace.config.site.name)} on http://{shown}:{port}{root_path}/")
     out.print("Stop with Ctrl+C or SIGTERM.")
+    sys.stdout.flush()  # before uvicorn takes over: a journal shows it at once
     run_server(workspace, context.plugins, host, port, root_path, forwarded_allow_ips)
 
 
