@@ -679,6 +679,39 @@ def status(context: CommandContext, limit: int) -> None:
 
 
 @cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--root-path",
+    default="",
+    metavar="PATH",
+    help="The path the reverse proxy serves these pages under, such as /newsletter.",
+)
+@click.option(
+    "--forwarded-allow-ips",
+    default="127.0.0.1",
+    show_default=True,
+    metavar="IPS",
+    help="Proxies trusted for X-Forwarded-For and -Proto (comma-separated, or *).",
+)
+@pass_context
+def serve(
+    context: CommandContext, host: str, port: int, root_path: str, forwarded_allow_ips: str
+) -> None:
+    """Serve the subscriber pages, the archive and its feed (stop with Ctrl+C or SIGTERM)."""
+    if root_path and (not root_path.startswith("/") or root_path.endswith("/")):
+        raise InputError(f"--root-path: '{root_path}' must start with / and not end with one")
+    from publisher.web.server import serve as run_server  # Starlette and uvicorn: only here
+
+    workspace = context.workspace
+    shown = f"[{host}]" if ":" in host else host
+    out.print(Text(f"Serving {workspace.config.site.name} on http://{shown}:{port}{root_path}/"))
+    out.print("Stop with Ctrl+C or SIGTERM.")
+    sys.stdout.flush()  # before uvicorn takes over: a journal shows it at once
+    run_server(workspace, context.plugins, host, port, root_path, forwarded_allow_ips)
+
+
+@cli.command()
 @click.argument("folder", type=click.Path(path_type=Path, file_okay=False), default=".")
 def init(folder: Path) -> None:
     """Write a working config/ and templates/ (and an empty stories/) into FOLDER."""

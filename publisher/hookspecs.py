@@ -36,3 +36,8 @@ def publisher_template_dirs():
 @hookspec
 def publisher_register_commands(cli):
     """Add commands to the `publisher` command line (a click group)."""
+
+
+@hookspec
+def publisher_register_routes(register):
+    """Call `register(path, endpoint, ...)` for each page this plugin adds to `publisher serve`."""

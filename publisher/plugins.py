@@ -24,6 +24,7 @@ BUILTINS = (
     "publisher.loaders.markdown_story",
     "publisher.loaders.json_story",
     "publisher.loaders.text_export",
+    "publisher.web.core",
 )
 
 

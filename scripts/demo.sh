@@ -59,4 +59,10 @@ $(find "$demo/outbox" -name '*.eml' | sort | sed 's/^/    /')
   Dry-run social posts, part by part:                  $demo/preview/fediverse/ and $demo/preview/x/
   The state database (ledger, subscribers, schedules): $demo/state/publisher.db
   Try: cd demo && ../.venv/bin/publisher publish --story tokyo-library-night --dry-run
+
+  The archive, the sign-up form and the unsubscribe pages (Ctrl+C stops it):
+    cd demo && ../.venv/bin/publisher serve
+  then open http://127.0.0.1:8000/archive and http://127.0.0.1:8000/subscribe. The unsubscribe
+  link of any .eml above works there too: replace https://brief.example.org with
+  http://127.0.0.1:8000, open it, press the button, then run publisher subscribers list.
 TXT

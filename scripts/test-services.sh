@@ -21,6 +21,22 @@ if ! command -v chromium >/dev/null 2>&1; then
     fi
 fi
 
+# Debian's chromium-driver: Selenium drives the subscriber pages in chromium through it (the
+# tests point Selenium at /usr/bin/chromedriver; nothing downloads a driver).
+if ! [ -x /usr/bin/chromedriver ] && command -v chromium >/dev/null 2>&1; then
+    if can_install; then
+        echo "test-services: installing chromium-driver (for the subscriber pages tests)" >&2
+        if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+            --no-install-recommends chromium-driver >/dev/null; }; then
+            echo "test-services: chromium-driver could not be installed; those tests will be" \
+                "skipped" >&2
+        fi
+    else
+        echo "test-services: chromium-driver is missing and cannot be installed here (needs" \
+            "root and apt-get); the subscriber pages tests in chromium will be skipped" >&2
+    fi
+fi
+
 # PostgreSQL, for the ledger tests that run against a real server.
 if [ -f scripts/install-postgres.sh ]; then
     bash scripts/install-postgres.sh

@@ -122,7 +122,7 @@ def test_load_plugins_variable_restricts_loading(project: Project, monkeypatch) 
     monkeypatch.setenv("PUBLISHER_LOAD_PLUGINS", "recorder, x")
     assert {name for name in plugin_rows(project) if "." not in name} == {"recorder", "x"}
     monkeypatch.setenv("PUBLISHER_LOAD_PLUGINS", "")
-    assert all(name.startswith("publisher.loaders.") for name in plugin_rows(project))
+    assert all(name.startswith("publisher.") for name in plugin_rows(project))
 
 
 class _Mute(Channel):
@@ -259,6 +259,58 @@ def test_publisher_register_commands_adds_a_working_command(project: Project) ->
     assert result.code == 0, result.err
     assert result.out == "Hello Ada, from Test News.\n"
     assert "hello" in project.run("--help").out
+
+
+def test_publisher_register_routes_adds_a_page_to_publisher_serve(project: Project) -> None:
+    class Greeter:
+        @hookimpl
+        def publisher_register_routes(self, register):
+            def hello(request, web):
+                name = request.query_params.get("name", "reader")
+                return web.page(request, "pages/error.html", title="Hello", message=f"Hi {name}")
+
+            register("/hello", hello, title="Say hello")
+
+    from support.web import LiveServer
+
+    server = LiveServer().start(project.config, plugins=[Greeter()])
+    try:
+        with server.client() as browser:
+            page = browser.get("/hello", params={"name": "<Ada>"})
+            home = browser.get("/")
+    finally:
+        server.stop()
+    assert page.status_code == 200
+    assert "Hi &lt;Ada&gt;" in page.text and "<title>Hello · Test News</title>" in page.text
+    assert page.headers["x-frame-options"] == "DENY"
+    assert '<a href="/hello">Say hello</a>' in home.text
+
+
+@pytest.mark.parametrize(
+    ("path", "endpoint", "options", "error"),
+    [
+        ("hello", lambda: None, {}, "ValueError: register(): 'hello' is not a path"),
+        ("/hello", "not callable", {}, "TypeError: register(): the endpoint of /hello is not"),
+        ("/hello", lambda session: None, {}, "asks for session; endpoints may take request, web"),
+        ("/hello", lambda: None, {"methods": ["DELETE"]}, "methods must be GET and/or POST"),
+        ("/healthz", lambda: None, {}, "/healthz is already served by publisher.web.core"),
+    ],
+)
+def test_publisher_register_routes_checks_what_it_is_given(path, endpoint, options, error) -> None:
+    from publisher.web.routes import collect_routes
+
+    class Careless:
+        @hookimpl
+        def publisher_register_routes(self, register):
+            register("/fine", lambda: None)
+            register(path, endpoint, **options)
+
+    plugins = load_plugins(extra=[Careless()])
+    routes = collect_routes(plugins)
+    [broken] = [b for b in plugins.broken if b.name.startswith("Careless")]
+    assert error in broken.error
+    assert "/fine" not in {route.path for route in routes}, "a failed plugin leaves no page"
+    assert {"/healthz", "/unsubscribe", "/archive"} <= {route.path for route in routes}
 
 
 def test_every_hook_has_a_test() -> None:

@@ -87,6 +87,6 @@ def test_the_demo_key_still_signs_for_an_outbox(project, no_key):
     assert result.code == 0, result.err
     [path] = (project.root / "outbox").glob("*/*.eml")
     message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-    token = SigningKey(Secret("")).token("newsletter", READERS[0])
-    assert f"token={token}>" in message["List-Unsubscribe"]
+    token = message["List-Unsubscribe"].split("token=")[1].split(">")[0]
+    assert SigningKey(Secret("")).open("unsubscribe", "newsletter", token) is not None
     assert DEMO_KEY not in path.read_text()

@@ -1,4 +1,5 @@
-"""Email newsletter channel for Publisher: MJML templates, subscribers, SMTP delivery."""
+"""Email newsletter channel for Publisher: MJML templates, subscribers, SMTP delivery,
+and the pages behind its links (`publisher serve`)."""
 
 from publisher import hookimpl
 from publisher_email.channel import EmailChannel
@@ -15,3 +16,34 @@ def publisher_register_commands(cli):
     from publisher_email.commands import subscribers
 
     cli.add_command(subscribers)
+
+
+@hookimpl
+def publisher_register_routes(register):
+    # Imported here: Starlette loads only when `publisher serve` asks for the pages.
+    from publisher_email import archive_pages, pages, signup_pages
+
+    register("/subscribe", signup_pages.form, name="subscribe", title="Subscribe")
+    register("/subscribe", signup_pages.send, methods=["POST"], name="subscribe-send")
+    register("/confirm", signup_pages.confirm_page, name="confirm")
+    register("/confirm", signup_pages.confirm, methods=["POST"], name="confirm-send")
+    register("/unsubscribe", pages.unsubscribe_page, name="unsubscribe")
+    # RFC 8058: mailbox providers POST with neither cookie nor CSRF token; the signed
+    # token in the link is what authorises the change (and the way back).
+    register(
+        "/unsubscribe", pages.unsubscribe, methods=["POST"], name="unsubscribe-send", csrf=False
+    )
+    register("/resubscribe", pages.resubscribe, methods=["POST"], name="resubscribe", csrf=False)
+    register("/archive", archive_pages.index, name="archive", title="Archive")
+    register("/archive/{edition}", archive_pages.edition, name="edition")
+    register("/feed.atom", archive_pages.feed, name="feed")
+
+
+@hookimpl
+def publisher_published(edition, destination, receipt):
+    """A finished email delivery: its edition joins the archive."""
+    if destination.channel == "email":
+        from publisher_email.archive import Archive
+        from publisher_email.render import list_name
+
+        Archive(destination.state.engine).published(list_name(destination), edition.id)

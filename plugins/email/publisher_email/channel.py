@@ -15,16 +15,17 @@ from publisher import (
     Rendition,
     Sent,
 )
+from publisher_email.archive import Archive
+from publisher_email.connect import open_transport
 from publisher_email.letter import Letter, message_id
-from publisher_email.outbox import Outbox
 from publisher_email.ratelimit import RateLimit
-from publisher_email.recipients import Recipients
+from publisher_email.recipients import Recipient, Recipients
 from publisher_email.render import list_name, render_email
 from publisher_email.sending import Progress, send_all
 from publisher_email.settings import EmailSettings
-from publisher_email.smtp_pool import SmtpPool, SmtpServer
+from publisher_email.smtp_pool import SmtpServer
 from publisher_email.subscribers import Subscribers, normalize_address
-from publisher_email.tokens import SigningKey, signing_key
+from publisher_email.tokens import SigningKey, new_id, signing_key
 from publisher_email.transport import OUTBOX, Envelope, Refused, Transport
 
 
@@ -50,17 +51,23 @@ class EmailChannel(Channel):
         key = _signing_key(destination)
         transport = self._open(destination)
         list_ = list_name(destination)
-        recipients = Recipients(destination.state.engine, context.delivery_id, list_)
+        engine = destination.state.engine
+        Subscribers(engine, list_).ensure_tokens()
+        recipients = Recipients(engine, context.delivery_id, list_)
         done, total = recipients.progress()
         if total == 0:
             raise DeliveryError(_no_subscribers(destination))
+        Archive(engine).record(list_, context.edition, part)
         letter = Letter(part, seed=context.delivery_id)
 
-        def envelope_for(address: str) -> Envelope:
+        def envelope_for(address: Recipient) -> Envelope:
+            token = (
+                key.seal("unsubscribe", list_, address.token)
+                if getattr(address, "token", None)
+                else key.token(list_, address)  # a row that had no token id yet: the old kind
+            )
             copy = letter.copy(
-                address,
-                message_id(context.delivery_id, address, letter.sender),
-                key.token(list_, address),
+                address, message_id(context.delivery_id, address, letter.sender), token
             )
             return Envelope(letter.sender, address, copy, label=context.edition.id)
 
@@ -81,7 +88,10 @@ class EmailChannel(Channel):
         letter = Letter(part, seed=f"test/{edition.id}/{destination.name}")
         domain = parseaddr(letter.sender)[1].rpartition("@")[2]
         identifier = make_msgid("test", domain=domain)
-        copy = letter.copy(address, identifier, key.token(list_name(destination), address))
+        list_ = list_name(destination)
+        # A subscriber's own link; anyone else's matches nobody.
+        token_id = Subscribers(destination.state.engine, list_).token_of(address) or new_id()
+        copy = letter.copy(address, identifier, key.seal("unsubscribe", list_, token_id))
         try:
             transport.send(Envelope(letter.sender, address, copy, label=f"{edition.id}-test"))
         except Refused as refusal:
@@ -128,12 +138,7 @@ class EmailChannel(Channel):
     def _open(self, destination: Destination) -> Transport:
         """The transport the `smtp` setting names, opened once per run."""
         if self._transport is None:
-            settings: EmailSettings = destination.settings
-            url = settings.smtp.reveal()
-            if url.startswith(OUTBOX):
-                self._transport = Outbox(destination.root / url.removeprefix(OUTBOX))
-            else:
-                self._transport = SmtpPool(SmtpServer.parse(url), settings.connections)
+            self._transport = open_transport(destination)
         return self._transport
 
 

@@ -12,15 +12,19 @@ import os
 import re
 import sys
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
 
 from publisher import Destination, pass_workspace
 from publisher.errors import InputError
+from publisher_email.consent import records
 from publisher_email.exporting import write_csv
 from publisher_email.importing import import_rows, read_rows, read_text
+from publisher_email.links import unsubscribe_holder
 from publisher_email.render import list_name
+from publisher_email.signups import Signups
 from publisher_email.subscribers import (
     STATUSES,
     Subscribers,
@@ -146,18 +150,62 @@ def remove(
     if (address is None) == (token is None):
         raise click.UsageError("give either ADDRESS or --token")
     if token is not None:
-        address = signing_key(destination.settings).address(into.list, token)
-        if address is None:
+        signing_key(destination.settings)  # the demo key reads no token outside an outbox
+        holder = unsubscribe_holder(destination, token)
+        if holder is None:
             raise click.BadParameter(
                 f"not a token of list '{into.list}' signed with this destination's key",
                 param_hint="--token",
             )
+        if holder.address is None:
+            raise click.BadParameter(
+                f"the token's subscriber is no longer on list '{into.list}'", param_hint="--token"
+            )
+        address = holder.address
     else:
         address, _ = _mailbox(address)
     status = "bounced" if bounced else "unsubscribed"
     if not into.set_status(address, status):
         raise click.BadParameter(f"{address} is not on list '{into.list}'", param_hint="ADDRESS")
     click.echo(f"{address} is now {status} on list '{into.list}'.")
+
+
+@subscribers.command()
+@click.argument("address")
+@_to_option
+@pass_workspace
+def show(workspace, address: str, to: str | None) -> None:
+    """Show ADDRESS: its status and the record of its consent (when and where it signed up,
+    confirmed and left)."""
+    _, of = _list(workspace, to)
+    address, _ = _mailbox(address)
+    zone = workspace.config.site.zone
+    known = of.get(address)
+    waiting = Signups(of.engine, of.list, timedelta(hours=1)).waiting(address)
+    if known is None and waiting is None:
+        raise click.BadParameter(f"{address} is not on list '{of.list}'", param_hint="ADDRESS")
+    click.echo(f"{address} on list '{of.list}'")
+    if known is not None:
+        click.echo(f"  status:   {known.status} (since {_when(known.updated_at, zone)})")
+        click.echo(f"  name:     {known.name or '-'}")
+        click.echo(f"  added:    {_when(known.created_at, zone)}")
+    if waiting is not None:
+        click.echo(f"  waiting:  confirmation mailed {_when(waiting, zone)}, not yet used")
+    events = records(of.engine, of.list, address)
+    if not events:
+        click.echo("  consent:  none recorded (added with subscribers add or import)")
+        return
+    click.echo("  consent:")
+    for event in events:
+        where = f" on {event.page}" if event.page else ""
+        client = f" from {event.client}" if event.client else ""
+        how = f" ({event.detail})" if event.detail else ""
+        click.echo(f"    {_when(event.at, zone)}  {event.event}{how}{where}{client}")
+
+
+def _when(moment: datetime, zone) -> str:
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M:%S %Z}"
 
 
 @subscribers.command("list")

@@ -46,6 +46,18 @@ recipients = Table(
 )
 
 
+class Recipient(str):
+    """An address that carries its subscriber's link token id, so that a send never looks
+    it up one recipient at a time."""
+
+    token: str | None
+
+    def __new__(cls, address: str, token: str | None = None) -> Recipient:
+        recipient = super().__new__(cls, address)
+        recipient.token = token
+        return recipient
+
+
 class Recipients:
     """The recipients of one delivery, drawn from the active subscribers of one list."""
 
@@ -70,12 +82,16 @@ class Recipients:
             or_(recipients.c.status.is_(None), recipients.c.status.not_in(SETTLED)),
         )
 
-    def pending(self) -> Iterator[list[str]]:
+    def pending(self) -> Iterator[list[Recipient]]:
         """Addresses still to be sent, a page at a time, in the order subscribers joined."""
         joined, condition = self._unsettled()
-        query = select(subscribers.c.id, subscribers.c.address).select_from(joined).where(condition)
+        query = (
+            select(subscribers.c.id, subscribers.c.address, subscribers.c.token)
+            .select_from(joined)
+            .where(condition)
+        )
         for page in pages(self.engine, query, subscribers.c.id):
-            yield [row.address for row in page]
+            yield [Recipient(row.address, row.token) for row in page]
 
     def progress(self) -> tuple[int, int]:
         """(settled, settled + still to send), for the progress bar."""

@@ -52,6 +52,15 @@ def list_id(destination: Destination) -> str:
     return formataddr((clean_line(destination.site.name), f"{label}.{host}"))
 
 
+def confirm_url(destination: Destination, token: str) -> str:
+    """The link in a sign-up's confirmation email."""
+    settings: EmailSettings = destination.settings
+    url = settings.confirm_url.format(
+        site=destination.site.url.rstrip("/"), token=token, list=list_name(destination)
+    )
+    return quote(url, safe=_URL_SAFE)
+
+
 def unsubscribe_url(destination: Destination) -> str:
     """The unsubscribe link with the token left as a placeholder; non-ASCII percent-encoded."""
     settings: EmailSettings = destination.settings
@@ -113,8 +122,17 @@ def render_email(edition: Edition, destination: Destination) -> tuple[Part, tupl
 
 
 def _web_link(edition: Edition, destination: Destination) -> tuple[str, str]:
-    """The footer's (label, URL) on the web: a story's own page; for a digest, which has
-    no page of its own, the site, labelled so that nobody expects this email there."""
+    """The footer's (label, URL) on the web: a story's own page; for a digest, its page in
+    the archive of `publisher serve` when `archive_url` says where that is, else the site,
+    labelled so that nobody expects this email there."""
+    settings: EmailSettings = destination.settings
+    if edition.kind == "digest" and settings.archive_url:
+        url = settings.archive_url.format(
+            site=destination.site.url.rstrip("/"),
+            edition=quote(edition.id, safe=""),
+            list=list_name(destination),
+        )
+        return "View in browser", quote(url, safe=_URL_SAFE)
     if edition.kind == "digest":
         return f"Read on {destination.site.name}", destination.site.url
     return "View in browser", edition.lead.url

@@ -27,6 +27,8 @@ _SUBJECT_KEYS = {
     "count": 2,
 }
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_ARCHIVE_KEYS = {"site": "https://news.example.org", "edition": "e", "list": "l"}
+_HOURS = re.compile(r"\s*(\d+)\s*(h|d)\s*")
 
 
 def _mailbox(value: str) -> str:
@@ -78,14 +80,30 @@ def _subject_pattern(value: str) -> str:
     return value
 
 
-def _unsubscribe_pattern(value: str) -> str:
-    """A URL pattern with {token}; it becomes a header, so one line and known keys only."""
-    if "{token}" not in value:
-        raise ValueError("must contain {token}, the subscriber's signed token")
+def _url_pattern(value: str, keys: dict[str, object], required: str) -> str:
+    """A URL pattern with {required}; one line (it may become a header), known keys only."""
+    if f"{{{required}}}" not in value:
+        raise ValueError(f"must contain {{{required}}}")
     if any(c.isspace() for c in value):
         raise ValueError("must be one URL without spaces or line breaks")
-    _try_pattern(value, _UNSUBSCRIBE_KEYS)
+    _try_pattern(value, keys)
     return value
+
+
+def _unsubscribe_pattern(value: str) -> str:
+    return _url_pattern(value, _UNSUBSCRIBE_KEYS, "token")
+
+
+def _archive_pattern(value: str) -> str:
+    return _url_pattern(value, _ARCHIVE_KEYS, "edition") if value else value
+
+
+def _hours(value: object) -> float:
+    """'48h' or '2d' -> 48.0."""
+    match = _HOURS.fullmatch(value) if isinstance(value, str) else None
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"'{value}' is not a duration such as 48h or 2d")
+    return int(match.group(1)) * (24 if match.group(2) == "d" else 1)
 
 
 def _smtp_url(url: Secret) -> Secret:
@@ -130,6 +148,18 @@ class EmailSettings(ChannelSettings):
         "{site}/unsubscribe?token={token}"
     )
     unsubscribe_mailto: PlainAddress | None = None
+    # `publisher serve`: the sign-up form, its confirmation links, the archive.
+    signup: bool = True  # offer this list on the sign-up form
+    title: str = ""  # the list's name on the form when a site has several [default: its name]
+    confirm_url: Annotated[str, AfterValidator(_unsubscribe_pattern)] = (
+        "{site}/confirm?token={token}"
+    )
+    confirm_within: Annotated[float, BeforeValidator(_hours)] = 48.0  # hours; written "48h"
+    record_ip: bool = True  # keep the client address with each consent record
+    archive: bool = True  # show this list's editions in the archive and its feed
+    # Where `publisher serve` shows an edition, such as "{site}/archive/{edition}": the
+    # digest's "View in browser" link then points there (off when empty).
+    archive_url: Annotated[str, AfterValidator(_archive_pattern)] = ""
     postal_address: str = ""
     font_family: str = "Helvetica, Arial, sans-serif"
     font_url: str | None = None  # a remote web font, only when configured

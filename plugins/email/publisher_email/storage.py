@@ -21,6 +21,11 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything stored here is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def pages(engine: Engine, query: Select, key: Column) -> Iterator[list[Row]]:
     """The rows of `query` a page at a time, in order of the integer column `key`.
 

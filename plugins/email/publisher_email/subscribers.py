@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 
 from publisher_email.storage import metadata, now, pages
+from publisher_email.tokens import new_id
 
 Status = Literal["active", "unsubscribed", "bounced"]
 STATUSES: tuple[Status, ...] = ("active", "unsubscribed", "bounced")
@@ -49,6 +50,9 @@ subscribers = Table(
     Column("status", String(20), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The random id in the subscriber's opaque link tokens (tokens.py); rows made before
+    # it existed get one before their next send.
+    Column("token", String(32), unique=True),
     UniqueConstraint("list", "address", name="email_subscribers_list_address"),
 )
 
@@ -101,6 +105,8 @@ class Subscriber:
     name: str
     status: Status
     created_at: datetime
+    updated_at: datetime
+    token: str | None
 
 
 class Subscribers:
@@ -147,6 +153,7 @@ class Subscribers:
                             "status": status,
                             "created_at": stamp,
                             "updated_at": stamp,
+                            "token": new_id(),
                         }
                         for address, (name, status) in fresh.items()
                     ],
@@ -161,6 +168,43 @@ class Subscribers:
                 )
             ).first()
         return _subscriber(row) if row else None
+
+    def by_token(self, token_id: str) -> Subscriber | None:
+        """The subscriber whose links carry `token_id`."""
+        with self.engine.begin() as db:
+            row = db.execute(
+                select(subscribers).where(
+                    subscribers.c.list == self.list, subscribers.c.token == token_id
+                )
+            ).first()
+        return _subscriber(row) if row else None
+
+    def token_of(self, address: str) -> str | None:
+        """The token id of `address` (given one now if its row predates them); None when the
+        address is not on the list."""
+        subscriber = self.get(address)
+        if subscriber is None or subscriber.token:
+            return subscriber.token if subscriber else None
+        self.ensure_tokens()
+        known = self.get(address)
+        return known.token if known else None
+
+    def ensure_tokens(self) -> int:
+        """Give every row of the list without a token id one; returns how many were given."""
+        query = select(subscribers.c.id).where(
+            subscribers.c.list == self.list, subscribers.c.token.is_(None)
+        )
+        given = 0
+        for page in pages(self.engine, query, subscribers.c.id):
+            with self.engine.begin() as db:
+                for row in page:
+                    db.execute(
+                        update(subscribers)
+                        .where(subscribers.c.id == row.id, subscribers.c.token.is_(None))
+                        .values(token=new_id())
+                    )
+            given += len(page)
+        return given
 
     def set_status(self, address: str, status: Status, name: str | None = None) -> bool:
         """Change an address's status (and name, when given); False when it is not on the list."""
@@ -196,4 +240,6 @@ class Subscribers:
 
 
 def _subscriber(row) -> Subscriber:
-    return Subscriber(row.id, row.address, row.name, row.status, row.created_at)
+    return Subscriber(
+        row.id, row.address, row.name, row.status, row.created_at, row.updated_at, row.token
+    )

@@ -1,12 +1,15 @@
-"""Signed per-subscriber tokens for unsubscribe links.
+"""Signed tokens for the links in each subscriber's copy.
 
-A token carries the address and an HMAC over the list name and the address,
-so the page behind the link (or `publisher subscribers remove --token`) can
-trust it without a lookup, and nobody can unsubscribe someone else by
-guessing. Without a configured key, tokens are signed with a public demo key,
-which anyone can use to forge them: good enough for an outbox, where no
-message leaves the machine, and refused for every SMTP server, one on this
-machine included (a local relay forwards to the Internet).
+New links carry an opaque token: a random id (kept in the subscriber's row)
+and an HMAC over the link's purpose, the list and that id. Nothing in the URL
+says who it belongs to, and nobody can make one without the key. Links sent
+before opaque tokens, `ADDRESS.MAC` (the address in URL-safe base64 and an
+HMAC over the list and the address), keep working.
+
+Without a configured key, tokens are signed with a public demo key, which
+anyone can use to forge them: good enough for an outbox, where no message
+leaves the machine, and refused for every SMTP server, one on this machine
+included (a local relay forwards to the Internet).
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ import base64
 import binascii
 import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass
+from typing import Literal
 
 from publisher import ConfigError, Secret
 from publisher_email.settings import EmailSettings
@@ -23,6 +28,10 @@ from publisher_email.settings import EmailSettings
 # Public on purpose: it is in the source, so links signed with it can be forged.
 DEMO_KEY = "publisher-demo-signing-key: set EMAIL_SIGNING_KEY before sending for real"
 _MAC_BYTES = 16
+_ID_BYTES = 16
+_PART = 22  # characters of 16 bytes in unpadded URL-safe base64
+
+Purpose = Literal["unsubscribe", "confirm"]
 
 
 def _b64(data: bytes) -> str:
@@ -31,6 +40,11 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def new_id() -> str:
+    """A fresh random token id, as stored in the database."""
+    return _b64(secrets.token_bytes(_ID_BYTES))
 
 
 @dataclass(frozen=True)
@@ -43,24 +57,49 @@ class SigningKey:
     def is_demo(self) -> bool:
         return not self.secret.is_set
 
-    def _mac(self, list_name: str, address: str) -> bytes:
+    def _digest(self, message: str) -> bytes:
         key = (DEMO_KEY if self.is_demo else self.secret.reveal()).encode()
-        message = f"{list_name}\x1f{address}".encode()
-        return hmac.new(key, message, hashlib.sha256).digest()[:_MAC_BYTES]
+        return hmac.new(key, message.encode(), hashlib.sha256).digest()[:_MAC_BYTES]
+
+    # Opaque tokens ---------------------------------------------------------------------
+
+    def seal(self, purpose: Purpose, list_name: str, token_id: str) -> str:
+        """The id and its MAC, 44 URL-safe characters with no dot: fits a query string as is."""
+        return token_id + _b64(self._digest(f"{purpose}\x1f{list_name}\x1f{token_id}"))
+
+    def open(self, purpose: Purpose, list_name: str, token: str) -> str | None:
+        """The id in a token this key sealed for `purpose` and `list_name`, else None."""
+        token = token.strip()
+        if len(token) != 2 * _PART or not token.isascii():
+            return None
+        token_id = token[:_PART]
+        # Compared as text: base64 has several spellings of the same bytes, tokens have one.
+        return (
+            token_id
+            if hmac.compare_digest(token, self.seal(purpose, list_name, token_id))
+            else None
+        )
+
+    # Address tokens, in links sent before opaque tokens --------------------------------
 
     def token(self, list_name: str, address: str) -> str:
-        """`ADDRESS.MAC`, both URL-safe base64: fits in a query string as it is."""
-        return f"{_b64(address.encode())}.{_b64(self._mac(list_name, address))}"
+        """`ADDRESS.MAC`, both URL-safe base64 (the format of earlier links)."""
+        mac = self._digest(f"{list_name}\x1f{address}")
+        return f"{_b64(address.encode())}.{_b64(mac)}"
 
     def address(self, list_name: str, token: str) -> str | None:
-        """The address a token was made for, or None when it was not signed with this key."""
-        encoded, _, mac = token.strip().partition(".")
+        """The address an `ADDRESS.MAC` token was made for, or None when it was not signed
+        with this key."""
+        encoded, dot, mac = token.strip().partition(".")
+        if not dot or len(token) > 1000:
+            return None
         try:
             address = _unb64(encoded).decode()
             expected = _unb64(mac)
         except (binascii.Error, UnicodeDecodeError, ValueError):
             return None
-        return address if hmac.compare_digest(expected, self._mac(list_name, address)) else None
+        actual = self._digest(f"{list_name}\x1f{address}")
+        return address if hmac.compare_digest(expected, actual) else None
 
 
 def signing_key(settings: EmailSettings) -> SigningKey:

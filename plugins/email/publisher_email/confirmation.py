@@ -1,0 +1,53 @@
+"""The confirmation email of a sign-up, sent through the list's own transport."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+
+from publisher import Destination, clean_line
+from publisher_email.connect import open_transport
+from publisher_email.links import link_token
+from publisher_email.render import confirm_url
+from publisher_email.transport import Envelope
+
+
+def list_title(destination: Destination, several: bool) -> str:
+    """How a list is named to readers: its `title`, else the site's name (or, among several
+    lists, the list's own name)."""
+    title = destination.settings.title
+    if title:
+        return title
+    name = destination.settings.subscribers or destination.name
+    return name.replace("-", " ").replace("_", " ").capitalize() if several else ""
+
+
+def send_confirmation(destination: Destination, address: str, token_id: str, title: str) -> None:
+    """Mail the link that confirms a sign-up; raises what the transport raises."""
+    settings = destination.settings
+    site = destination.site
+    link = confirm_url(destination, link_token(destination, "confirm", token_id))
+    body = destination.templates.render(
+        "email/confirm.txt",
+        site=site,
+        link=link,
+        hours=round(settings.confirm_within),
+        title=title,
+        postal_address=settings.postal_address,
+    )
+    sender = parseaddr(settings.sender)[1]
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = settings.sender
+    message["To"] = address
+    message["Subject"] = clean_line(f"Confirm your subscription to {title or site.name}")
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = make_msgid("confirm", domain=sender.rpartition("@")[2] or None)
+    message["Auto-Submitted"] = "auto-replied"  # an answer to the form: no auto-replies back
+    message.set_content(body)
+    transport = open_transport(destination, connections=1)
+    try:
+        transport.send(Envelope(sender, address, message.as_bytes(), label="confirmations"))
+    finally:
+        transport.close()

@@ -1,0 +1,78 @@
+"""`/archive`, `/archive/{edition}` and `/feed.atom`: the editions that went out, as sent."""
+
+from __future__ import annotations
+
+import re
+
+import feedparser
+
+from support.mail import READERS
+from support.web import links
+
+
+def _send_digest(site) -> str:
+    result = site.project.run("digest", "--since", "3650d", "--to", "newsletter")
+    assert result.code == 0, result.out + result.err
+    [edition] = {m["Subject"] for m in site.mailbox.to(READERS[0])}
+    return edition
+
+
+def test_the_digest_links_to_its_archive_page_which_shows_it_without_reader_links(live):
+    subject = _send_digest(live)
+    [message] = live.mailbox.to(READERS[0])
+    html = message.get_body(("html",)).get_content()
+    web_link = re.search(r'href="([^"]+)"[^>]*>View in browser<', html).group(1)
+    assert re.fullmatch(rf"{live.url}/archive/digest-\d{{4}}-\d\d-\d\d-[0-9a-f]{{8}}", web_link)
+    personal = re.search(r"token=([A-Za-z0-9_-]+)", html).group(1)
+
+    with live.server.client() as browser:
+        index = browser.get("/archive")
+        page = browser.get(web_link)
+
+    assert index.status_code == 200 and subject in index.text
+    assert page.status_code == 200
+    assert "Harbour Opens a Night Market" in page.text
+    assert personal not in page.text and "token=" not in page.text
+    assert "%%unsubscribe_token%%" not in page.text
+    assert "/subscribe" in links(page.text)
+    policy = page.headers["content-security-policy"]
+    assert "script-src" not in policy and "default-src 'none'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "<script" not in page.text.lower()
+
+
+def test_the_feed_is_valid_atom_with_every_edition_newest_first(live):
+    _send_digest(live)
+    result = live.project.run("publish", "--story", "night-market", "--to", "newsletter")
+    assert result.code == 0, result.err
+
+    with live.server.client() as reader:
+        answer = reader.get("/feed.atom")
+
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/atom+xml")
+    feed = feedparser.parse(answer.content)
+    assert feed.bozo == 0, feed.get("bozo_exception")
+    assert feed.version == "atom10"
+    assert feed.feed.title == "Test News"
+    assert [entry.title for entry in feed.entries] == [
+        "Harbour Opens a Night Market",
+        live.mailbox.to(READERS[0])[0]["Subject"],
+    ]
+    for entry in feed.entries:
+        assert entry.id.startswith("tag:127.0.0.1,")
+        assert entry.link.startswith(f"{live.url}/archive/")
+        assert entry.published_parsed and entry.updated_parsed
+    with live.server.client() as reader:
+        for entry in feed.entries:
+            assert reader.get(entry.link).status_code == 200
+
+
+def test_an_unsent_or_unknown_edition_is_not_in_the_archive(live):
+    with live.server.client() as browser:
+        empty = browser.get("/archive")
+        missing = browser.get("/archive/story-night-market")
+        feed = feedparser.parse(browser.get("/feed.atom").content)
+    assert "Nothing has been sent yet" in empty.text
+    assert missing.status_code == 404 and "Edition not found" in missing.text
+    assert feed.bozo == 0 and feed.entries == []

@@ -1,0 +1,98 @@
+"""What every page answers with: security headers, size limits, no redirects, plain errors."""
+
+from __future__ import annotations
+
+import http.client
+
+import pytest
+
+from publisher import hookimpl
+
+PAGES = ["/", "/subscribe", "/archive", "/feed.atom", "/style.css", "/healthz", "/nowhere"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_carries_the_security_headers(live, path):
+    with live.server.client() as browser:
+        answer = browser.get(path)
+    headers = answer.headers
+    policy = headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy
+    assert "script-src" not in policy, "default-src 'none': no script at all"
+    assert "default-src 'none'" in policy
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+    assert "server" not in headers
+
+
+def test_healthz_answers_for_the_proxy(live):
+    with live.server.client() as proxy:
+        answer = proxy.get("/healthz")
+    assert (answer.status_code, answer.text) == (200, "ok\n")
+
+
+def test_a_body_over_the_limit_is_refused(live):
+    with live.server.client() as browser:
+        page = browser.get("/subscribe")
+        token = page.cookies.get("publisher_csrf")
+        large = browser.post("/subscribe", data={"csrf_token": token, "email": "a" * 70_000})
+    assert large.status_code == 413
+    assert "Too much data" in large.text
+
+
+def test_a_declared_length_over_the_limit_is_refused_before_reading(live):
+    host, port = live.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    connection.putrequest("POST", "/unsubscribe?token=x")
+    connection.putheader("Content-Type", "application/x-www-form-urlencoded")
+    connection.putheader("Content-Length", str(10 * 1024 * 1024))
+    connection.endheaders()
+    answer = connection.getresponse()
+    assert answer.status == 413
+    connection.close()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "//evil.example/",
+        "/archive/",
+        "/subscribe/",
+        "/subscribe?next=https://evil.example/",
+        "/unsubscribe?token=x&redirect=https://evil.example/",
+        "/confirm?token=x&return_to=//evil.example",
+        "/%2F%2Fevil.example",
+    ],
+)
+def test_nothing_redirects_anywhere(live, path):
+    with live.server.client() as browser:
+        for answer in (browser.get(path), browser.post(path, data={"a": "b"})):
+            assert answer.status_code < 300 or answer.status_code >= 400
+            assert "location" not in answer.headers
+
+
+def test_a_failing_page_shows_a_plain_error_never_a_traceback(site):
+    class Broken:
+        @hookimpl
+        def publisher_register_routes(self, register):
+            def explode():
+                raise RuntimeError("secret internals at /srv/app.py line 12")
+
+            register("/explode", explode)
+
+    site.start(plugins=[Broken()])
+    with site.server.client() as browser:
+        answer = browser.get("/explode")
+    assert answer.status_code == 500
+    assert "Something went wrong" in answer.text
+    assert "secret internals" not in answer.text and "Traceback" not in answer.text
+    assert answer.headers["x-frame-options"] == "DENY"
+
+
+def test_a_form_that_is_not_url_encoded_is_not_a_form_of_ours(live):
+    with live.server.client() as browser:
+        browser.get("/subscribe")
+        answer = browser.post("/subscribe", files={"email": ("a.txt", b"ada@example.net")})
+    assert answer.status_code == 403
+    assert live.mailbox.count() == 0
