@@ -36,3 +36,8 @@ def publisher_template_dirs():
 @hookspec
 def publisher_register_commands(cli):
     """Add commands to the `publisher` command line (a click group)."""
+
+
+@hookspec
+def publisher_migrations():
+    """Return (name, folder): the Alembic script folder of this plugin's tables, or None."""

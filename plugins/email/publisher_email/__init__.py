@@ -1,5 +1,7 @@
 """Email newsletter channel for Publisher: MJML templates, subscribers, SMTP delivery."""
 
+from pathlib import Path
+
 from publisher import hookimpl
 from publisher_email.channel import EmailChannel
 
@@ -15,3 +17,9 @@ def publisher_register_commands(cli):
     from publisher_email.commands import subscribers
 
     cli.add_command(subscribers)
+
+
+@hookimpl
+def publisher_migrations():
+    # Subscribers and recipients live in the state database; their schema moves by migration.
+    return ("email", Path(__file__).with_name("migrations"))

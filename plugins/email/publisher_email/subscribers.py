@@ -91,7 +91,6 @@ class Subscribers:
     def __init__(self, engine: Engine, list_name: str) -> None:
         self.engine = engine
         self.list = list_name
-        metadata.create_all(engine)
 
     def add(self, address: str, name: str = "", status: Status = "active") -> bool:
         """Add one address; False (and no change) when it is already on the list."""
