@@ -16,6 +16,8 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from publisher.edition import single
+from publisher.migrate import plugin_histories
+from publisher.plugins import load_plugins
 from publisher.state import State
 from publisher.testing import hard_stories, make_destination
 from publisher.text import split
@@ -112,7 +114,7 @@ def bench_thread_split(_: Path) -> None:
 def bench_recipient_ledger(folder: Path) -> None:
     """Marking and settling recipients: per-recipient commits (safe) vs. one commit per page."""
     count = 500
-    state = State(f"sqlite:///{folder / 'state.db'}")
+    state = State(f"sqlite:///{folder / 'state.db'}", plugin_histories(load_plugins()))
     subscribers = Subscribers(state.engine, "bench")
     for n in range(count):
         subscribers.add(f"reader{n}@example.org", "")

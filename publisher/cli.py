@@ -529,6 +529,34 @@ def schedule_cancel(context: CommandContext, job_id: str) -> None:
     out.print(Text(f"Cancelled {job_id}."))
 
 
+@cli.group()
+def db() -> None:
+    """The state database's schema: where each migration history stands; upgrade it."""
+
+
+@db.command("current")
+@pass_context
+def db_current(context: CommandContext) -> None:
+    """Each history's revision in the state database (the core's, and each plugin's)."""
+    for position in context.workspace.state.positions():
+        out.print(Text(f"{position.history}: {position.describe()}"))
+
+
+@db.command("upgrade")
+@pass_context
+def db_upgrade(context: CommandContext) -> None:
+    """Upgrade every history to its head, as any command does on first use of the database."""
+    state = context.workspace.state
+    changed = {change.history: change for change in state.upgrade()}
+    for position in state.positions():
+        change = changed.get(position.history)
+        if change:
+            said = f"{', '.join(change.before) or 'none'} → {', '.join(change.after)} (upgraded)"
+        else:
+            said = position.describe()
+        out.print(Text(f"{position.history}: {said}"))
+
+
 @cli.command()
 @click.option("--json", "as_json", is_flag=True)
 @pass_context

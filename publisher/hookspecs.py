@@ -41,3 +41,8 @@ def publisher_register_commands(cli):
 @hookspec
 def publisher_register_routes(register):
     """Call `register(path, endpoint, ...)` for each page this plugin adds to `publisher serve`."""
+
+
+@hookspec
+def publisher_migrations():
+    """Return (name, folder): the Alembic script folder of this plugin's tables, or None."""

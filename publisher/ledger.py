@@ -157,7 +157,6 @@ class Ledger:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine)
 
     @contextmanager
     def _transaction(self) -> Iterator:

@@ -77,7 +77,6 @@ class History:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine)
 
     def record(self, job: str, started: datetime, outcome: str, message: str) -> None:
         with self.engine.begin() as db:

@@ -2,13 +2,16 @@
 
 SQLite by default, PostgreSQL by URL. Plugins reach it through
 `destination.state`: its `engine` for tables of their own (the email plugin's
-subscribers), and a small JSON cache for values worth keeping between runs
-(a Mastodon instance's character limit).
+subscribers, made by its migrations), and a small JSON cache for values worth
+keeping between runs (a Mastodon instance's character limit). Every table is
+made and changed by migrations (`publisher.migrate`), run on first use.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -29,11 +32,14 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from publisher import migrate
 from publisher.errors import ConfigError
+from publisher.migrate import CORE, Change, History, Position
 from publisher.secrets import remember
 
 metadata = MetaData()
 
+# Made by the core's migrations (publisher/migrations); here for the queries.
 _cache = Table(
     "cache",
     metadata,
@@ -61,10 +67,16 @@ def connect(url: str) -> Engine:
 
 
 class State:
-    """The state database, connected on first use; reading a cache never creates it."""
+    """The state database, connected and upgraded on first use; reading a cache never creates it.
 
-    def __init__(self, url: str) -> None:
+    `histories` are the migration histories whose tables this process uses: the
+    core's, and those of the plugins loaded (`publisher.migrate.plugin_histories`).
+    """
+
+    def __init__(self, url: str, histories: Sequence[History] = (CORE,)) -> None:
         self.url = url
+        self.histories = tuple(histories)
+        self.upgraded: list[Change] = []  # what making the engine changed, for `db upgrade`
         try:
             password = make_url(url).password
         except ArgumentError:
@@ -74,16 +86,48 @@ class State:
 
     @cached_property
     def engine(self) -> Engine:
-        """The engine, with our tables made; a database that cannot be used is a ConfigError."""
-        try:
+        """The engine, every history at its head; a database that cannot be used: ConfigError."""
+        with self._reported():
             engine = connect(self.url)
-            metadata.create_all(engine)
+            try:
+                self.upgraded = migrate.upgrade(engine, self.histories)
+            except BaseException:
+                engine.dispose()
+                raise
+        return engine
+
+    def upgrade(self) -> list[Change]:
+        """Bring every history to its head now, as the first use would; what that changed."""
+        _ = self.engine  # made, and upgraded, on first use
+        return self.upgraded
+
+    def positions(self) -> list[Position]:
+        """Where each history stands, without upgrading (nor creating) the database."""
+        with self._reported():
+            if "engine" in self.__dict__:
+                with self.engine.connect() as connection:
+                    return migrate.positions(connection, self.histories)
+            if not self.exists:
+                return migrate.positions(None, self.histories)
+            engine = connect(self.url)
+            try:
+                with engine.connect() as connection:
+                    return migrate.positions(connection, self.histories)
+            finally:
+                engine.dispose()
+
+    @contextmanager
+    def _reported(self) -> Iterator[None]:
+        """Errors as one line naming the database (its password masked)."""
+        try:
+            yield
+        except ConfigError as error:
+            raise ConfigError(f"state database {_shown(self.url)}: {error}") from None
         except (SQLAlchemyError, OSError) as error:
             reason = str(getattr(error, "orig", None) or error).splitlines()[0]
             raise ConfigError(f"state database {_shown(self.url)}: {reason}") from None
         except ImportError as error:  # the URL names a database driver that is not installed
             raise ConfigError(f"state database {_shown(self.url)}: {_no_driver(error)}") from None
-        return engine
 
     @property
     def exists(self) -> bool:

@@ -22,6 +22,8 @@ import pytest
 from publisher.channel import Channel, Destination
 from publisher.config import SiteSettings
 from publisher.edition import Edition, digest, single
+from publisher.migrate import plugin_histories
+from publisher.plugins import load_plugins
 from publisher.state import State
 from publisher.story import Story
 from publisher.templates import Templates
@@ -130,13 +132,17 @@ def make_destination(
     name: str = "test",
     templates: Path | None = None,
 ) -> Destination:
-    """A destination for `channel_class` with a throw-away state database."""
+    """A destination for `channel_class` with a throw-away state database.
+
+    Its tables are those of the core and of every installed plugin, made by
+    their migrations on first use, as in a real run.
+    """
     return Destination(
         name=name,
         settings=channel_class.settings_model.model_validate(dict(settings)),
         site=SiteSettings(name="Test News", url="https://news.example.org"),
         templates=Templates([templates] if templates else []),
-        state=State(f"sqlite:///{tmp_path / 'state.db'}"),
+        state=State(f"sqlite:///{tmp_path / 'state.db'}", plugin_histories(load_plugins())),
     )
 
 

@@ -21,6 +21,7 @@ from publisher.edition import Edition, digest
 from publisher.errors import ConfigError, InputError, StoryError
 from publisher.ledger import Ledger, Unfinished
 from publisher.loading import LoadedStory, StoryDefaults, build_story
+from publisher.migrate import plugin_histories
 from publisher.plugins import (
     Plugins,
     call_each,
@@ -71,7 +72,7 @@ class Workspace:
 
     @cached_property
     def state(self) -> State:
-        return State(self.config.state_url)
+        return State(self.config.state_url, plugin_histories(self.plugins))
 
     @cached_property
     def ledger(self) -> Ledger:

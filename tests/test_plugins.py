@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from publisher import Channel, ConfigError, Part, Rendition, hookimpl, hookspecs
 from publisher.edition import single
@@ -311,6 +312,112 @@ def test_publisher_register_routes_checks_what_it_is_given(path, endpoint, optio
     assert error in broken.error
     assert "/fine" not in {route.path for route in routes}, "a failed plugin leaves no page"
     assert {"/healthz", "/unsubscribe", "/archive"} <= {route.path for route in routes}
+
+
+NOTES = {
+    "n1_notes.py": '''"""A table of the plugin's own."""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "n1"
+down_revision = None
+
+
+def upgrade():
+    op.create_table(
+        "notes",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("text", sa.Text, nullable=False),
+    )
+''',
+    "n2_author.py": '''"""Who wrote each note."""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "n2"
+down_revision = "n1"
+
+
+def upgrade():
+    op.add_column("notes", sa.Column("author", sa.String(100)))
+''',
+}
+
+
+def test_publisher_migrations_gives_a_plugin_its_own_history(
+    project: Project, tmp_path: Path
+) -> None:
+    folder = tmp_path / "notes_migrations"
+    (folder / "versions").mkdir(parents=True)
+    (folder / "versions" / "n1_notes.py").write_text(NOTES["n1_notes.py"])
+
+    class Notes:
+        @hookimpl
+        def publisher_migrations(self):
+            return ("notes", folder)
+
+    state = _workspace_with(project, Notes()).state
+    with state.engine.begin() as db:
+        db.execute(text("INSERT INTO notes (text) VALUES ('kept')"))
+    state.engine.dispose()
+    (folder / "versions" / "n2_author.py").write_text(NOTES["n2_author.py"])
+
+    state = _workspace_with(project, Notes()).state
+    assert [(c.history, c.before, c.after) for c in state.upgrade()] == [
+        ("notes", ("n1",), ("n2",))
+    ]
+    with state.engine.begin() as db:
+        assert db.execute(text("SELECT text, author FROM notes")).all() == [("kept", None)]
+    state.engine.dispose()
+    current = project.run("db", "current")
+    core, email, notes = current.out.splitlines()
+    assert re.fullmatch(r"core: \S+ \(head\)", core) and re.fullmatch(r"email: \S+ \(head\)", email)
+    assert notes == "notes: n2 (no installed plugin declares this history)"
+
+
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [
+        ("notes", "publisher_migrations() must return (name, folder), not 'notes'"),
+        (("Notes", "."), "publisher_migrations() gave the name 'Notes': use lower-case"),
+        (("core", "."), "publisher_migrations() gave the name 'core', which another history"),
+        (("notes", "nowhere"), "publisher_migrations() gave the folder nowhere, which has no"),
+    ],
+)
+def test_publisher_migrations_checks_what_it_is_given(project: Project, answer, error) -> None:
+    class Careless:
+        @hookimpl
+        def publisher_migrations(self):
+            return answer
+
+    workspace = _workspace_with(project, Careless())
+    with pytest.raises(ConfigError) as refused:
+        workspace.state.engine  # noqa: B018
+    assert str(refused.value).startswith("plugin Careless")
+    assert error in str(refused.value)
+    assert not (project.root / "state").exists(), "nothing made"
+
+
+def test_publisher_migrations_with_a_broken_revision_file_stops_in_one_line(
+    project: Project, tmp_path: Path
+) -> None:
+    folder = tmp_path / "notes_migrations"
+    (folder / "versions").mkdir(parents=True)
+    (folder / "versions" / "n1_notes.py").write_text("revision = 'n1'\ndef upgrade(:\n")
+
+    class Notes:
+        @hookimpl
+        def publisher_migrations(self):
+            return ("notes", folder)
+
+    with pytest.raises(ConfigError) as refused:
+        _workspace_with(project, Notes()).state.engine  # noqa: B018
+    message = str(refused.value)
+    assert message.startswith("state database sqlite:///")
+    assert f": the notes migrations in {folder}: " in message
+    assert "\n" not in message
 
 
 def test_every_hook_has_a_test() -> None:

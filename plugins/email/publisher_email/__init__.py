@@ -1,6 +1,8 @@
 """Email newsletter channel for Publisher: MJML templates, subscribers, SMTP delivery,
 and the pages behind its links (`publisher serve`)."""
 
+from pathlib import Path
+
 from publisher import hookimpl
 from publisher_email.channel import EmailChannel
 
@@ -47,3 +49,9 @@ def publisher_published(edition, destination, receipt):
         from publisher_email.render import list_name
 
         Archive(destination.state.engine).published(list_name(destination), edition.id)
+
+
+@hookimpl
+def publisher_migrations():
+    # Subscribers and recipients live in the state database; their schema moves by migration.
+    return ("email", Path(__file__).with_name("migrations"))

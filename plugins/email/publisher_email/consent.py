@@ -10,7 +10,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import Column, Connection, DateTime, Engine, Integer, String, Table, Text, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    select,
+)
 
 from publisher_email.storage import aware, metadata
 
@@ -20,13 +31,14 @@ consent = Table(
     "email_consent",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("list", String(100), nullable=False, index=True),
-    Column("address", String(320), nullable=False, index=True),
+    Column("list", String(100), nullable=False),
+    Column("address", String(320), nullable=False),
     Column("event", String(20), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("page", Text),  # the page the request came from, as the form gave it
     Column("client", String(64)),  # the client's address, unless record_ip = false
     Column("detail", Text),  # how: "one-click" (a mailbox provider's POST), "page", ...
+    Index("email_consent_list_address", "list", "address"),
 )
 
 

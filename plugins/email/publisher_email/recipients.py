@@ -65,7 +65,6 @@ class Recipients:
         self.engine = engine
         self.delivery_id = delivery_id
         self.list = list_name
-        metadata.create_all(engine)
 
     def _unsettled(self):
         """Active subscribers of the list with no settled copy of this delivery."""

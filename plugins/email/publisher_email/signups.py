@@ -44,13 +44,14 @@ signups = Table(
     Column("list", String(100), nullable=False),
     Column("address", String(320), nullable=False),
     Column("name", String(200), nullable=False, default=""),
-    Column("token", String(32), nullable=False, unique=True),  # the id in the mailed link
+    Column("token", String(32), nullable=False),  # the id in the mailed link
     Column("requested_at", DateTime(timezone=True), nullable=False),
     Column("mailed_at", DateTime(timezone=True)),  # None: the mailing failed, try again
     Column("page", Text),
     Column("client", String(64)),
     Column("confirmed_at", DateTime(timezone=True)),
     UniqueConstraint("list", "address", name="email_signups_list_address"),
+    UniqueConstraint("token", name="email_signups_token"),
 )
 
 

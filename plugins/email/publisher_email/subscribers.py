@@ -18,6 +18,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Engine,
+    Index,
     Integer,
     String,
     Table,
@@ -52,8 +53,9 @@ subscribers = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     # The random id in the subscriber's opaque link tokens (tokens.py); rows made before
     # it existed get one before their next send.
-    Column("token", String(32), unique=True),
+    Column("token", String(32)),
     UniqueConstraint("list", "address", name="email_subscribers_list_address"),
+    Index("email_subscribers_token", "token", unique=True),
 )
 
 
@@ -115,7 +117,6 @@ class Subscribers:
     def __init__(self, engine: Engine, list_name: str) -> None:
         self.engine = engine
         self.list = list_name
-        metadata.create_all(engine)
 
     def add(self, address: str, name: str = "", status: Status = "active") -> bool:
         """Add one address; False (and no change) when it is already on the list."""
