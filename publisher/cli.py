@@ -597,7 +597,9 @@ def status(context: CommandContext, limit: int) -> None:
     for row in rows:
         if row["error"] or row["status"] == "interrupted":
             label, style = NOTE_STYLE.get(row["status"], (row["status"], "red"))
-            reason = row["error"] or "the run delivering it is gone; running it again resumes it"
+            reason = (
+                row["error"] or "the run that was delivering it is gone; the next run finishes it"
+            )
             message = f"{row['destination']}: {row['edition_id']}: {reason}"
             out.print(f"[{style}]{label}[/] {escape(message)}")
 

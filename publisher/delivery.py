@@ -119,7 +119,7 @@ def deliver(
     for number, part in enumerate(rendition.parts, start=1):
         if stop.is_set():
             ledger.finish(started, "stopped")
-            message = f"stopped before part {number} of {total}"
+            message = f"before part {number} of {total}; the next run sends the rest"
             return Outcome(destination.name, "stopped", message, done=False)
         digest = content_hash(part.as_json())
         claim = ledger.claim(started, number, digest)

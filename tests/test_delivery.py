@@ -138,6 +138,9 @@ def test_a_killed_run_resumes_at_the_part_in_flight(project: Project) -> None:
             process.kill()
         process.communicate()
     assert len(project.posts()) == 2
+    status = project.run("status").out  # the process is gone: nothing is delivering it
+    assert "interrupted" in status and "running" not in status
+    assert "the run that was delivering it is gone" in status
 
     project.write_config(recorder_config())
     resumed = project.run("publish", "--story", STORY)

@@ -16,11 +16,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert
 
 from publisher.ledger import Ledger, publications
 from publisher.state import State
+from support.databases import fresh_postgres
 from support.postgres import postgres_url  # noqa: F401  (a fixture)
 from support.race import take_over
 
@@ -33,18 +33,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A state database URL with nothing in it, for this test alone."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'state' / 'publisher.db'}"
-    server = make_url(request.getfixturevalue("postgres_url"))
-    name = f"race_{os_safe(request.node.name)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as db:
-        db.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        db.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return server.set(database=name).render_as_string(hide_password=False)
-
-
-def os_safe(name: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in name).lower()[:40]
+    return fresh_postgres(request.getfixturevalue("postgres_url"), f"race_{request.node.name}")
 
 
 def leave_unfinished(url: str, editions: list[str]) -> None:
