@@ -158,8 +158,8 @@ def run_unfinished(config: str | None, root: str, publications: list[list[str]])
         outcomes = workspace.publish(plan, stop=STOP) if plan else []
         status, message = _summary(outcomes)
         if problems:
-            status = "failed" if status != "stopped" else status
             message = "; ".join([*problems, message] if outcomes else problems)
+            status = "stopped" if status == "stopped" else "failed"
         record(status, message)
 
 
@@ -430,18 +430,19 @@ class Scheduler:
         """
         said = []
         now = datetime.now(self.zone)
-        taken: set[tuple[str, str]] = set()  # (kind, edition or destination) already queued
+        one_off_editions: set[str | None] = set()
         for job in self.jobs.get_jobs():
             if job.id.startswith(ONCE) and job.next_run_time is None:
                 # Never --force again: that would start yet another round of it.
                 self.jobs.modify_job(
                     job.id, next_run_time=now, kwargs={**job.kwargs, "force": False}
                 )
-                taken.add(("story", self._edition_of(job)))
+                one_off_editions.add(self._edition_of(job))
                 said.append(f"finishing the one-off job {job.id}")
+        scheduled_destinations: set[str] = set()
         for name, schedule in self.workspace.config.schedules.items():
             destinations = self.workspace.destinations(schedule.to or None)
-            taken.update(("digest", d.name) for d in destinations)
+            scheduled_destinations.update(d.name for d in destinations)
             if any(self.workspace.ledger.unfinished(d.name) for d in destinations):
                 self.jobs.add_job(
                     "publisher.scheduler:run_schedule",
@@ -456,8 +457,10 @@ class Scheduler:
         left = [
             [unfinished.edition_id, unfinished.destination]
             for unfinished in self.workspace.ledger.all_unfinished()
-            if (unfinished.kind, unfinished.edition_id) not in taken
-            and (unfinished.kind, unfinished.destination) not in taken
+            if not (unfinished.kind == "story" and unfinished.edition_id in one_off_editions)
+            and not (
+                unfinished.kind == "digest" and unfinished.destination in scheduled_destinations
+            )
         ]
         if left:
             self.jobs.add_job(
