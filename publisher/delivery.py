@@ -142,13 +142,13 @@ def deliver(
             result = _send(channel, part, context, policy, sleep or stop.wait)
         except PartlyDelivered as partly:  # it went out, though not to everyone: go on
             note = scrub(str(partly))
-            lease.check()
             ledger.settle(started, number, partly.sent, note)
+            lease.check()
             sent.append(partly.sent)
             refusals.append(f"part {number} of {total}: {note}")
             continue
         except Exception as error:  # any channel failure is recorded, never lost
-            lease.check()
+            lease.check()  # unless another run holds it now: the record is that run's to keep
             message = scrub(str(error) or type(error).__name__)
             if stop.is_set():
                 ledger.fail(started, number, message, status="stopped")
@@ -161,8 +161,8 @@ def deliver(
             return Outcome(
                 destination.name, "failed", f"part {number} of {total}: {message}", done=False
             )
+        ledger.settle(started, number, result)  # what went out is recorded, whoever holds it
         lease.check()
-        ledger.settle(started, number, result)
         sent.append(result)
     ledger.finish(started, "done")
     receipt = Receipt(edition.id, destination.name, tuple(sent))

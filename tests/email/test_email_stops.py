@@ -39,7 +39,7 @@ def newsletter(project, smtp_server, monkeypatch):
     csv = project.root / "readers.csv"
     csv.write_text("email\n" + "\n".join(ADDRESSES) + "\n", encoding="utf-8")
     assert project.run("subscribers", "import", str(csv)).code == 0
-    smtp_server.mailbox.hold = 0.01
+    smtp_server.mailbox.hold = 0.05
     return project
 
 

@@ -70,7 +70,7 @@ def _waiting_for_locks(engine) -> int:
 def test_two_runs_resuming_one_send_deliver_each_copy_once(newsletter_on_postgres, smtp_server):
     project, url = newsletter_on_postgres
     mailbox = smtp_server.mailbox
-    mailbox.hold = 0.01
+    mailbox.hold = 0.05
     publish = ("publish", "--story", "night-market", "--to", "newsletter")
     first = project.spawn(*publish)
     wait_for(lambda: mailbox.count() >= READERS // 3, "the first send", [first])
