@@ -2,9 +2,9 @@
 
 A publication is one edition going to one destination. `--force` starts a new
 round of it; history is kept. Each part goes `sending` before the channel is
-called and `sent` (with its remote id), `failed` or `stopped` after, so a run
-that dies leaves an exact record of where to resume and which part may be in
-flight.
+called and `sent` (with its remote id; `partial` when some recipients refused
+it), `failed` or `stopped` after, so a run that dies leaves an exact record
+of where to resume and which part may be in flight.
 
 Exactly one run delivers a publication at a time: it takes the publication
 over with a conditional update (only if nobody changed it since it was read),
@@ -74,7 +74,7 @@ deliveries = Table(
     Column("round", Integer, primary_key=True),
     Column("part", Integer, primary_key=True),
     Column("content_hash", String(64), nullable=False),
-    Column("status", String(20), nullable=False),  # sending, sent, failed, stopped
+    Column("status", String(20), nullable=False),  # sending, sent, partial, failed, stopped
     Column("remote_id", String(200)),
     Column("remote_url", Text),
     Column("attempts", Integer, nullable=False, default=0),
@@ -85,6 +85,8 @@ deliveries = Table(
 
 # A run that stopped renewing its claim this long ago is presumed dead (on another host).
 STALE_AFTER = timedelta(minutes=15)
+# A part that went out: to everyone, or to some while others refused it for good.
+WENT_OUT = ("sent", "partial")
 
 
 class Busy(PublisherError):
@@ -326,7 +328,7 @@ class Ledger:
                     )
                 )
                 return Claim(sent=None, in_flight=False, attempt=1)
-            if row.status == "sent":
+            if row.status in WENT_OUT:
                 return Claim(
                     Sent(row.remote_id, row.remote_url), in_flight=False, attempt=row.attempts
                 )
@@ -347,11 +349,11 @@ class Ledger:
     def settle(
         self, publication: Publication, number: int, sent: Sent, note: str | None = None
     ) -> None:
-        """Part `number` went out; `note` says what did not (recipients who refused it)."""
+        """Part `number` went out; `note` says to whom it did not (recipients who refused it)."""
         self._set_part(
             publication,
             number,
-            status="sent",
+            status="partial" if note else "sent",
             remote_id=sent.id,
             remote_url=sent.url,
             last_error=note,
@@ -460,12 +462,16 @@ class Ledger:
             deliveries.c.round == publications.c.round,
         )
         sent_parts = (
-            select(func.count()).where(*part_of_it, deliveries.c.status == "sent").scalar_subquery()
+            select(func.count())
+            .where(*part_of_it, deliveries.c.status.in_(WENT_OUT))
+            .scalar_subquery()
         )
+        # A part sent after failing keeps its old error: only these statuses explain themselves.
+        said = ("failed", "stopped", "partial")
         last_error = (
             select(deliveries.c.last_error)
-            .where(*part_of_it, deliveries.c.last_error.is_not(None))
-            .order_by((deliveries.c.status == "sent").asc(), deliveries.c.part)
+            .where(*part_of_it, deliveries.c.status.in_(said), deliveries.c.last_error.is_not(None))
+            .order_by((deliveries.c.status == "partial").asc(), deliveries.c.part)
             .limit(1)
             .scalar_subquery()
         )

@@ -329,6 +329,7 @@ def _stop(process, how: int = signal.SIGTERM) -> tuple[str, str]:
         process.kill()
 
 
+@pytest.mark.slow
 def test_a_one_off_job_killed_midway_stays_listed_until_the_next_start_finishes_it(
     project: Project,
 ) -> None:
@@ -366,6 +367,7 @@ def test_a_one_off_job_killed_midway_stays_listed_until_the_next_start_finishes_
     assert [post["reply_to"] for post in posts] == [None, "1", "2"]
 
 
+@pytest.mark.slow
 def test_a_stopped_publish_is_finished_by_the_next_start_of_the_scheduler(
     project: Project,
 ) -> None:
@@ -392,6 +394,7 @@ def test_a_stopped_publish_is_finished_by_the_next_start_of_the_scheduler(
     assert " done " in project.run("status").out
 
 
+@pytest.mark.slow
 def test_status_and_schedule_list_tell_the_same_last_run(project: Project) -> None:
     """The schedule's last run was the one that finished a digest it had left."""
     (project.root / "stories" / "night-market.md").unlink()
