@@ -235,6 +235,8 @@ def _send(
     """One part, retried in this run for rate limits and passing failures, within bounds."""
     where = f"{context.destination.name}: part {context.number}"
     for attempt in range(1, policy.attempts + 1):
+        if attempt > 1 and context.stopping():  # a stop does not wait for, or make, a retry
+            raise DeliveryError(str(failure)) from failure
         try:
             if context.in_flight:
                 found = channel.recover(part, context)
@@ -254,9 +256,7 @@ def _send(
             failure = error
             # The request may have arrived: the next attempt looks for it before resending.
             context = replace(context, in_flight=True)
-        if context.stopping():  # a stop does not wait for a retry
-            raise DeliveryError(str(failure)) from failure
-        if attempt < policy.attempts:
+        if attempt < policy.attempts and not context.stopping():
             log.warning(
                 "%s: %s; retrying in %.0fs (attempt %d of %d)",
                 where,
