@@ -235,8 +235,6 @@ def _send(
     """One part, retried in this run for rate limits and passing failures, within bounds."""
     where = f"{context.destination.name}: part {context.number}"
     for attempt in range(1, policy.attempts + 1):
-        if attempt > 1 and context.stopping():  # a stop does not wait for, or make, a retry
-            raise DeliveryError(str(failure)) from failure
         try:
             if context.in_flight:
                 found = channel.recover(part, context)
@@ -266,5 +264,7 @@ def _send(
                 policy.attempts,
             )
             sleep(wait)
+        if context.stopping():  # a stop neither waits for nor makes another attempt
+            raise DeliveryError(str(failure)) from failure
         context = replace(context, attempt=context.attempt + 1)
     raise DeliveryError(f"{failure} (gave up after {policy.attempts} attempts)") from failure
