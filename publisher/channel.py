@@ -107,9 +107,9 @@ class DeliveryContext:
     destination and this round (a `--force` run is a new round), for channels
     that keep records of their own, such as one row per email recipient.
     `progress(done, total)` drives the progress bar of a long part, and a long
-    part checks `stopping()` as it goes: when it turns true (the scheduler is
-    shutting down) it stops at a safe point and raises `DeliveryError`; the
-    next run finishes it.
+    part checks `stopping()` as it goes: when it turns true (SIGTERM or Ctrl+C,
+    or another run took the publication over) it finishes what is on the wire,
+    stops and raises `DeliveryError`; the next run finishes it.
     """
 
     edition: Edition
@@ -142,6 +142,20 @@ class TemporaryFailure(DeliveryError):
     The request may have reached the server, so the retry is made with
     `in_flight` set and `recover` is asked first.
     """
+
+
+class PartlyDelivered(DeliveryError):
+    """The part reached some of its recipients, and others refused it for good.
+
+    `sent` is the part's remote reference, as `deliver` would return it. The
+    core records the part as sent (a rerun never sends it again to those who
+    have it) with this message beside it, and reports the run as failed.
+    Raise plain `DeliveryError` when nobody received it.
+    """
+
+    def __init__(self, message: str, sent: Sent) -> None:
+        super().__init__(message)
+        self.sent = sent
 
 
 class AuthenticationFailed(DeliveryError):

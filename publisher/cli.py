@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 import logging
 import re
+import shlex
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -51,7 +53,7 @@ from publisher.logs import event, json_logs, restore_stderr, setup_logging
 from publisher.plugins import Plugins, call_each, describe_failure, load_plugins
 from publisher.preview import renditions_json, write_preview
 from publisher.scaffold import init_project
-from publisher.scheduler import SCHEDULE, STOP, History, JobBook, Scheduler
+from publisher.scheduler import SCHEDULE, STOP, Entry, JobBook, Scheduler
 from publisher.secrets import scrub
 from publisher.workspace import Workspace
 
@@ -245,7 +247,7 @@ def publish(
     published: str | None,
     test_to: str | None,
     at: str | None,
-) -> None:
+) -> int | None:
     """Publish one story now (or --at a time) to every destination, or those given with --to."""
     workspace = context.workspace
     loaded = workspace.find_story(story_ref, _published(published))
@@ -264,10 +266,10 @@ def publish(
         out.print(
             "It runs while `publisher schedule run` is running; `publisher schedule list` shows it."
         )
-        return
+        return None
     if test_to is None:
-        _run(workspace, plan, dry_run, as_json, force)
-        return
+        again = _command(context, "publish", "--story", story_ref, *(("--to", to) if to else ()))
+        return _run(workspace, plan, dry_run, as_json, force, again)
     if dry_run or as_json:
         raise InputError("--test-to sends a real copy: leave out --dry-run and --json")
     outcomes = workspace.send_tests(plan, test_to)
@@ -275,6 +277,7 @@ def publish(
     failed = [outcome.destination for outcome in outcomes if outcome.status == "failed"]
     if failed:
         raise PublisherError(f"the test copy failed: {', '.join(failed)}")
+    return None
 
 
 @cli.command()
@@ -285,11 +288,13 @@ def publish(
 @pass_context
 def digest(
     context: CommandContext, since: str | None, to: str | None, dry_run: bool, as_json: bool
-) -> None:
+) -> int | None:
     """Send a digest of recent stories; a story goes to each destination in one digest only."""
     plan = _digest_plan(context.workspace, since, to)
     if plan or as_json:
-        _run(context.workspace, plan, dry_run, as_json, force=False)
+        again = _command(context, "digest", *(("--to", to) if to else ()))
+        return _run(context.workspace, plan, dry_run, as_json, force=False, again=again)
+    return None
 
 
 def _digest_plan(workspace: Workspace, since: str | None, to: str | None) -> list:
@@ -313,8 +318,20 @@ def _duration(text: str, option: str):
         raise InputError(f"{option}: {error}") from None
 
 
-def _run(workspace: Workspace, plan: list, dry_run: bool, as_json: bool, force: bool) -> None:
-    """Render every destination (any bad input stops here), then deliver unless --dry-run."""
+def _command(context: CommandContext, *args: str) -> str:
+    """The command line that runs `args` again, for the person who stopped a run."""
+    config = ("--config", str(context.config_path)) if context.config_path else ()
+    return shlex.join(["publisher", *config, *args])
+
+
+def _run(
+    workspace: Workspace, plan: list, dry_run: bool, as_json: bool, force: bool, again: str
+) -> int | None:
+    """Render every destination (any bad input stops here), then deliver unless --dry-run.
+
+    SIGINT or SIGTERM stops the delivery at the next safe point; the exit
+    code is then 130 or 143, and one line says how to send the rest.
+    """
     if dry_run:
         renditions = {
             destination: workspace.render(edition, destination) for destination, edition in plan
@@ -333,19 +350,67 @@ def _run(workspace: Workspace, plan: list, dry_run: bool, as_json: bool, force: 
         else:
             for destination, rendition in renditions.items():
                 _print_rendition(destination.name, destination.channel, rendition)
-        return
+        return None
     if as_json:
         raise InputError("--json goes with --dry-run (a real run prints a summary)")
-    with _progress_bars() as progress:
-        outcomes = workspace.publish(plan, force=force, progress=progress)
+    with _stop_on_signals() as stop, _progress_bars() as progress:
+        outcomes = workspace.publish(plan, force=force, progress=progress, stop=stop)
     _print_outcomes(outcomes)
+    stopped = [outcome.destination for outcome in outcomes if outcome.status == "stopped"]
+    if stop.signal is not None and stopped:
+        name = signal.Signals(stop.signal).name
+        _say(
+            logging.WARNING,
+            f"stopped by {name}: {', '.join(stopped)} left unfinished; to send the rest, run "
+            f"`{again}` (or let `publisher schedule run` finish it when it starts)",
+            label="warning",
+            event="stopped",
+            command=again,
+        )
+        return 128 + stop.signal
     failed = [outcome for outcome in outcomes if outcome.status == "failed"]
     if failed:
+        hint = (
+            " (run it again to resume where it stopped)"
+            if any(not outcome.done for outcome in failed)
+            else " (see above; publisher status keeps the details)"
+        )
         raise PublisherError(
             f"{len(failed)} destination{'s' * (len(failed) != 1)} failed: "
             + ", ".join(outcome.destination for outcome in failed)
-            + " (run it again to resume where it stopped)"
+            + hint
         )
+    return None
+
+
+class _Stop(threading.Event):
+    """Set by the first SIGINT or SIGTERM; remembers which."""
+
+    signal: int | None = None
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[_Stop]:
+    """Turn the first SIGINT or SIGTERM into a stop at the next safe point (what is on the
+    wire is finished and recorded); a second one acts as it normally would."""
+    stop = _Stop()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop  # signals reach the main thread only
+        return
+    numbers = (signal.SIGINT, signal.SIGTERM)
+
+    def handle(number: int, _frame: object) -> None:
+        stop.signal = number
+        stop.set()
+        for each in numbers:
+            signal.signal(each, previous[each])
+
+    previous = {number: signal.signal(number, handle) for number in numbers}
+    try:
+        yield stop
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _print_rendition(name: str, channel: str, rendition) -> None:
@@ -487,8 +552,8 @@ def schedule_run(context: CommandContext) -> None:
     with Scheduler(context.workspace) as scheduler:
         for change in scheduler.reconcile():
             out.print(Text(f"schedule {change}"))
-        for name in scheduler.resume_unfinished():
-            out.print(Text(f"finishing the digest {name} left undelivered"))
+        for said in scheduler.resume_unfinished():
+            out.print(Text(said))
         for entry in scheduler.entries():
             when = f"{entry.next_run:%Y-%m-%d %H:%M %Z}" if entry.next_run else "not scheduled"
             out.print(Text(f"{entry.id}: next run {when}"))
@@ -505,17 +570,23 @@ def schedule_list(context: CommandContext) -> None:
     if not entries:
         out.print("Nothing is scheduled: add [schedules.NAME] to the configuration.")
         return
+    zone = context.workspace.config.site.zone
     for entry in entries:
         out.print(Text.assemble((entry.id, "bold"), f": {entry.what}"))
         out.print(Text(f"  when:     {entry.when}"))
-        out.print(f"  next run: {f'{entry.next_run:%Y-%m-%d %H:%M %Z}' if entry.next_run else '-'}")
-        zone = context.workspace.config.site.zone
-        last = (
-            f"{entry.last_run.astimezone(zone):%Y-%m-%d %H:%M %Z}: {entry.outcome}"
-            if entry.last_run
-            else "never"
-        )
-        out.print(f"  last run: {last}")
+        upcoming = f"{entry.next_run:%Y-%m-%d %H:%M %Z}" if entry.next_run else "-"
+        out.print(Text(f"  next run: {UNFINISHED_NOTE if entry.unfinished else upcoming}"))
+        out.print(Text(f"  last run: {_last_run(entry, zone)}"))
+
+
+UNFINISHED_NOTE = "unfinished; the next start of `publisher schedule run` finishes it"
+
+
+def _last_run(entry: Entry, zone: ZoneInfo) -> str:
+    """When a job last ran and how it went, as `schedule list` and `status` both say it."""
+    if entry.last_run is None:
+        return "never"
+    return f"{entry.last_run.astimezone(zone):%Y-%m-%d %H:%M %Z}: {entry.outcome}"
 
 
 @schedule.command("cancel")
@@ -676,16 +747,12 @@ def status(context: CommandContext, limit: int) -> None:
     """Show recent deliveries (what went where, what failed) and each schedule's last run."""
     workspace = context.workspace
     zone = workspace.config.site.zone
-    last_runs = History(workspace.state.engine).last()
-    for name in workspace.config.schedules:
-        run = last_runs.get(f"{SCHEDULE}{name}")
-        said = (
-            f"{run['started_at'].astimezone(zone):%Y-%m-%d %H:%M %Z}: "
-            f"{run['outcome']}: {run['message']}"
-            if run
-            else "never run"
-        )
-        out.print(f"schedule {name}: last run {said}")
+    for entry in JobBook(workspace).entries():
+        last = _last_run(entry, zone)
+        if entry.id.startswith(SCHEDULE):
+            out.print(Text(f"schedule {entry.id.removeprefix(SCHEDULE)}: last run {last}"))
+        elif entry.unfinished:
+            out.print(Text(f"job {entry.id}: {UNFINISHED_NOTE}; last run {last}"))
     rows = workspace.ledger.recent(limit)
     if not rows:
         out.print("Nothing has been published yet.")
@@ -701,9 +768,20 @@ def status(context: CommandContext, limit: int) -> None:
         )
     out.print(table)
     for row in rows:
-        if row["error"] and row["status"] != "done":
-            message = f"{row['destination']}: {row['edition_id']}: {row['error']}"
-            out.print(Text.assemble(("failed", "red"), f" {message}"))
+        if row["error"] or row["status"] == "interrupted":
+            label, style = NOTE_STYLE.get(row["status"], (row["status"], "red"))
+            reason = (
+                row["error"] or "the run that was delivering it is gone; the next run finishes it"
+            )
+            message = f"{row['destination']}: {row['edition_id']}: {reason}"
+            out.print(Text.assemble((label, style), f" {message}"))
+
+
+NOTE_STYLE = {
+    "done": ("partly delivered", "yellow"),  # a part went out, but not to everyone
+    "stopped": ("stopped", "yellow"),
+    "interrupted": ("interrupted", "yellow"),
+}
 
 
 @cli.command()

@@ -22,13 +22,14 @@ from publisher.channel import (
     DeliveryError,
     Destination,
     Part,
+    PartlyDelivered,
     RateLimited,
     Rendition,
     Sent,
     TemporaryFailure,
 )
 from publisher.edition import Edition
-from publisher.ledger import AlreadyDone, Ledger, Publication
+from publisher.ledger import AlreadyDone, Busy, Ledger, Publication
 from publisher.plugins import Plugins, describe_failure, implementations
 from publisher.retry import RetryPolicy
 from publisher.secrets import scrub
@@ -59,6 +60,7 @@ class Outcome:
     status: Status
     message: str
     receipt: Receipt | None = None
+    done: bool = True  # False when the publication is left for a later run to finish
 
 
 def content_hash(rendition_part: dict) -> str:
@@ -80,11 +82,17 @@ def deliver(
     rendition: Rendition,
     force: bool = False,
     policy: RetryPolicy | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
     progress: Callable[[int, int], None] | None = None,
     stop: threading.Event | None = None,
 ) -> Outcome:
-    """Deliver a rendition part by part through the ledger; never raises for a channel failure."""
+    """Deliver a rendition part by part through the ledger; never raises for a channel failure.
+
+    Setting `stop` (a signal) ends the run at the next safe point: the part
+    under way finishes what is on the wire, and the publication is recorded
+    as stopped for the next run to finish. Raises Busy when another run holds
+    the publication, or takes it over meanwhile.
+    """
     started = ledger.begin(
         edition.id,
         destination.name,
@@ -103,14 +111,16 @@ def deliver(
     total = len(rendition.parts)
     delivery_id = f"{edition.id}/{destination.name}/{started.round}"
     sent: list[Sent] = []
+    refusals: list[str] = []
     stop = stop or threading.Event()
     policy = policy or RetryPolicy()
-    progress = _with_heartbeat(ledger, started, progress or (lambda done, total: None))
+    lease = _Lease(ledger, started)
+    progress = lease.renewing(progress or (lambda done, total: None))
     for number, part in enumerate(rendition.parts, start=1):
         if stop.is_set():
             ledger.finish(started, "stopped")
-            message = f"stopped before part {number} of {total}; the next run sends the rest"
-            return Outcome(destination.name, "stopped", message)
+            message = f"before part {number} of {total}; the next run sends the rest"
+            return Outcome(destination.name, "stopped", message, done=False)
         digest = content_hash(part.as_json())
         claim = ledger.claim(started, number, digest)
         if claim.sent is not None:
@@ -125,40 +135,82 @@ def deliver(
             delivery_id=delivery_id,
             in_flight=claim.in_flight,
             attempt=claim.attempt,
-            stopping=stop.is_set,
+            stopping=lambda: stop.is_set() or lease.lost(),
             progress=progress,
         )
         try:
-            result = _send(channel, part, context, policy, sleep)
+            result = _send(channel, part, context, policy, sleep or stop.wait)
+        except PartlyDelivered as partly:  # it went out, though not to everyone: go on
+            note = scrub(str(partly))
+            ledger.settle(started, number, partly.sent, note)
+            lease.check()
+            sent.append(partly.sent)
+            refusals.append(f"part {number} of {total}: {note}")
+            continue
         except Exception as error:  # any channel failure is recorded, never lost
+            lease.check()  # unless another run holds it now: the record is that run's to keep
             message = scrub(str(error) or type(error).__name__)
+            if stop.is_set():
+                ledger.fail(started, number, message, status="stopped")
+                ledger.finish(started, "stopped")
+                return Outcome(
+                    destination.name, "stopped", f"part {number} of {total}: {message}", done=False
+                )
             ledger.fail(started, number, message)
             ledger.finish(started, "failed")
-            return Outcome(destination.name, "failed", f"part {number} of {total}: {message}")
-        ledger.settle(started, number, result)
+            return Outcome(
+                destination.name, "failed", f"part {number} of {total}: {message}", done=False
+            )
+        ledger.settle(started, number, result)  # what went out is recorded, whoever holds it
+        lease.check()
         sent.append(result)
     ledger.finish(started, "done")
     receipt = Receipt(edition.id, destination.name, tuple(sent))
     _announce(plugins, edition, destination, receipt)
+    if refusals:
+        return Outcome(destination.name, "failed", "; ".join(refusals), receipt)
     where = f": {receipt.url}" if receipt.url else ""
     return Outcome(destination.name, "sent", f"{total} part{'s' * (total != 1)}{where}", receipt)
 
 
-def _with_heartbeat(
-    ledger: Ledger, publication: Publication, progress: Callable[[int, int], None]
-) -> Callable[[int, int], None]:
-    """Progress that also renews the run's claim, at most once a minute, so that a run on
-    another machine never takes a long send for a dead one and sends it twice."""
-    last = time.monotonic()
+class _Lease:
+    """This run's hold on its publication, renewed at most once a minute as a long part goes
+    on, so that a run on another machine never takes a long send for a dead one.
 
-    def report(done: int, total: int) -> None:
-        nonlocal last
-        if time.monotonic() - last > HEARTBEAT_EVERY:
-            ledger.heartbeat(publication)
-            last = time.monotonic()
-        progress(done, total)
+    A run that finds it no longer holds the publication (it stalled for longer
+    than the ledger's STALE_AFTER, and another run took over) stops at once.
+    """
 
-    return report
+    def __init__(self, ledger: Ledger, publication: Publication) -> None:
+        self.ledger = ledger
+        self.publication = publication
+        self._renewed = time.monotonic()
+        self._lost = False
+        self._lock = threading.Lock()
+
+    def lost(self) -> bool:
+        """Renew the hold if it is due; whether another run has taken the publication."""
+        with self._lock:
+            if not self._lost and time.monotonic() - self._renewed > HEARTBEAT_EVERY:
+                self._lost = not self.ledger.heartbeat(self.publication)
+                self._renewed = time.monotonic()
+            return self._lost
+
+    def check(self) -> None:
+        """Raise Busy if another run took the publication over while this one was sending."""
+        if self.lost():
+            owner = self.publication.owner
+            raise Busy(
+                f"{self.publication.destination}: {self.publication.edition_id} was taken over "
+                f"by another run while this one ({owner}) was stalled; this run stopped"
+            )
+
+    def renewing(self, progress: Callable[[int, int], None]) -> Callable[[int, int], None]:
+        def report(done: int, total: int) -> None:
+            self.lost()
+            progress(done, total)
+
+        return report
 
 
 def _announce(
@@ -202,7 +254,7 @@ def _send(
             failure = error
             # The request may have arrived: the next attempt looks for it before resending.
             context = replace(context, in_flight=True)
-        if attempt < policy.attempts:
+        if attempt < policy.attempts and not context.stopping():
             log.warning(
                 "%s: %s; retrying in %.0fs (attempt %d of %d)",
                 where,
@@ -212,5 +264,7 @@ def _send(
                 policy.attempts,
             )
             sleep(wait)
+        if context.stopping():  # a stop neither waits for nor makes another attempt
+            raise DeliveryError(str(failure)) from failure
         context = replace(context, attempt=context.attempt + 1)
     raise DeliveryError(f"{failure} (gave up after {policy.attempts} attempts)") from failure

@@ -2,8 +2,13 @@
 
 A publication is one edition going to one destination. `--force` starts a new
 round of it; history is kept. Each part goes `sending` before the channel is
-called and `sent` (with its remote id) or `failed` after, so a run that dies
-leaves an exact record of where to resume and which part may be in flight.
+called and `sent` (with its remote id; `partial` when some recipients refused
+it), `failed` or `stopped` after, so a run that dies leaves an exact record
+of where to resume and which part may be in flight.
+
+Exactly one run delivers a publication at a time: it takes the publication
+over with a conditional update (only if nobody changed it since it was read),
+names itself as the owner, and every later step checks that it still is.
 
 SQLAlchemy Core and portable types only: a PostgreSQL URL works unchanged.
 """
@@ -16,7 +21,7 @@ import socket
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
@@ -25,6 +30,7 @@ from sqlalchemy import (
     Engine,
     Integer,
     MetaData,
+    Row,
     String,
     Table,
     Text,
@@ -68,7 +74,7 @@ deliveries = Table(
     Column("round", Integer, primary_key=True),
     Column("part", Integer, primary_key=True),
     Column("content_hash", String(64), nullable=False),
-    Column("status", String(20), nullable=False),  # sending, sent, failed
+    Column("status", String(20), nullable=False),  # sending, sent, partial, failed, stopped
     Column("remote_id", String(200)),
     Column("remote_url", Text),
     Column("attempts", Integer, nullable=False, default=0),
@@ -79,6 +85,8 @@ deliveries = Table(
 
 # A run that stopped renewing its claim this long ago is presumed dead (on another host).
 STALE_AFTER = timedelta(minutes=15)
+# A part that went out: to everyone, or to some while others refused it for good.
+WENT_OUT = ("sent", "partial")
 
 
 class Busy(PublisherError):
@@ -87,9 +95,12 @@ class Busy(PublisherError):
 
 @dataclass(frozen=True)
 class Publication:
+    """One round of an edition to a destination, as held by the run that delivers it."""
+
     edition_id: str
     destination: str
     round: int
+    owner: str = field(default="", compare=False)  # the run holding it, host:pid:thread
 
 
 @dataclass(frozen=True)
@@ -107,6 +118,8 @@ class Unfinished:
     story_ids: tuple[str, ...]
     start: datetime | None
     end: datetime | None
+    destination: str = ""
+    kind: str = "digest"
 
 
 @dataclass(frozen=True)
@@ -132,17 +145,22 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
-def _owner_is_gone(owner: str | None, heartbeat: datetime | None) -> bool:
-    """Whether the run that claimed a publication has died (and it may be resumed)."""
+def _owner_is_gone(
+    owner: str | None, heartbeat: datetime | None, taking_over: bool = False
+) -> bool:
+    """Whether the run that claimed a publication has died (and it may be resumed).
+
+    `taking_over`: this thread asks for the publication, so an earlier hold of
+    its own is over (a job that ended without finishing, on a reused thread).
+    """
     if not owner:
         return True
     host, pid, thread = [*owner.split(":"), "", ""][:3]
     if host != socket.gethostname():
         return heartbeat is None or _now() - _aware(heartbeat) > STALE_AFTER
     if pid == str(os.getpid()):
-        return thread not in {str(t.ident) for t in threading.enumerate()} or thread == str(
-            threading.get_ident()
-        )
+        mine = taking_over and thread == str(threading.get_ident())
+        return mine or thread not in {str(t.ident) for t in threading.enumerate()}
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
@@ -150,6 +168,19 @@ def _owner_is_gone(owner: str | None, heartbeat: datetime | None) -> bool:
     except (PermissionError, ValueError):
         return False
     return False
+
+
+def _same(column: Column, value: object) -> object:
+    """`column` still holds `value` (NULL included), for a conditional update."""
+    return column.is_(None) if value is None else column == value
+
+
+def _busy(destination: str, edition_id: str, owner: str | None) -> Busy:
+    by = f" ({owner})" if owner else ""
+    return Busy(
+        f"{destination}: {edition_id} is being delivered by another run{by}; "
+        "try again when it has finished"
+    )
 
 
 class Ledger:
@@ -177,28 +208,44 @@ class Ledger:
         force: bool = False,
         window: tuple[datetime | None, datetime | None] = (None, None),
     ) -> Publication | AlreadyDone:
-        """Start or resume the publication of an edition to a destination."""
+        """Start or take over the publication of an edition to a destination.
+
+        Raises Busy when another live run holds it, or took it over a moment
+        earlier: of two runs that try at once, exactly one gets it.
+        """
         key = and_(
             publications.c.edition_id == edition_id, publications.c.destination == destination
         )
+        me = _owner()
         with self._transaction() as db:
             latest = db.execute(
                 select(publications).where(key).order_by(publications.c.round.desc()).limit(1)
             ).first()
             if latest is not None and latest.status != "done":
                 if latest.status == "running" and not _owner_is_gone(
-                    latest.owner, latest.heartbeat
+                    latest.owner, latest.heartbeat, taking_over=True
                 ):
-                    raise Busy(
-                        f"{destination}: {edition_id} is being delivered by another run "
-                        f"({latest.owner}); try again when it has finished"
-                    )
-                db.execute(
+                    raise _busy(destination, edition_id, latest.owner)
+                # Only if the row is still as read: a run that took it over in between wins.
+                taken = db.execute(
                     update(publications)
-                    .where(key, publications.c.round == latest.round)
-                    .values(status="running", owner=_owner(), heartbeat=_now(), parts=parts)
-                )
-                return Publication(edition_id, destination, latest.round)
+                    .where(
+                        key,
+                        publications.c.round == latest.round,
+                        publications.c.status == latest.status,
+                        _same(publications.c.owner, latest.owner),
+                        _same(publications.c.heartbeat, latest.heartbeat),
+                    )
+                    .values(status="running", owner=me, heartbeat=_now(), parts=parts)
+                ).rowcount
+                if taken != 1:
+                    holder = db.scalar(
+                        select(publications.c.owner).where(
+                            key, publications.c.round == latest.round
+                        )
+                    )
+                    raise _busy(destination, edition_id, holder)
+                return Publication(edition_id, destination, latest.round, me)
             if latest is not None and not force:
                 return AlreadyDone(_aware(latest.finished_at))
             round_ = latest.round + 1 if latest is not None else 1
@@ -215,43 +262,55 @@ class Ledger:
                         window_start=window[0],
                         window_end=window[1],
                         status="running",
-                        owner=_owner(),
+                        owner=me,
                         heartbeat=_now(),
                         started_at=_now(),
                     )
                 )
             except IntegrityError:
-                raise Busy(f"{destination}: {edition_id} was just started by another run") from None
-        return Publication(edition_id, destination, round_)
+                raise _busy(destination, edition_id, None) from None
+        return Publication(edition_id, destination, round_, me)
 
-    def heartbeat(self, publication: Publication) -> None:
-        """Say this run is alive, during a long part (an email send to many subscribers)."""
+    def heartbeat(self, publication: Publication) -> bool:
+        """Say this run is alive, during a long part (an email send to many subscribers).
+
+        False when this run no longer holds the publication (another run took
+        it over, taking this one for dead): the run must stop.
+        """
         with self._transaction() as db:
-            db.execute(
-                update(publications)
-                .where(*self._publication_key(publication))
-                .values(heartbeat=_now())
+            return (
+                db.execute(
+                    update(publications).where(*self._held(publication)).values(heartbeat=_now())
+                ).rowcount
+                == 1
             )
 
     def finish(self, publication: Publication, status: str) -> None:
+        """Record how the run ended: done, failed or stopped; a run that lost it records nothing."""
         with self._transaction() as db:
             db.execute(
                 update(publications)
-                .where(*self._publication_key(publication))
+                .where(*self._held(publication))
                 .values(status=status, owner=None, finished_at=_now())
             )
 
     # Parts ----------------------------------------------------------------------
 
     def claim(self, publication: Publication, number: int, content_hash: str) -> Claim:
-        """Mark part `number` as being sent, or report that it already went out."""
+        """Mark part `number` as being sent, or report that it already went out.
+
+        Raises Busy when this run no longer holds the publication.
+        """
         key = (*self._publication_key(publication, deliveries), deliveries.c.part == number)
         with self._transaction() as db:
-            db.execute(
-                update(publications)
-                .where(*self._publication_key(publication))
-                .values(heartbeat=_now())
-            )
+            held = db.execute(
+                update(publications).where(*self._held(publication)).values(heartbeat=_now())
+            ).rowcount
+            if held != 1:
+                holder = db.scalar(
+                    select(publications.c.owner).where(*self._publication_key(publication))
+                )
+                raise _busy(publication.destination, publication.edition_id, holder)
             row = db.execute(select(deliveries).where(*key)).first()
             if row is None:
                 db.execute(
@@ -268,7 +327,7 @@ class Ledger:
                     )
                 )
                 return Claim(sent=None, in_flight=False, attempt=1)
-            if row.status == "sent":
+            if row.status in WENT_OUT:
                 return Claim(
                     Sent(row.remote_id, row.remote_url), in_flight=False, attempt=row.attempts
                 )
@@ -282,15 +341,28 @@ class Ledger:
                     updated_at=_now(),
                 )
             )
-            # Whether it crashed ("sending") or gave up ("failed"), an earlier attempt may
-            # have reached the server: the channel is asked to look before sending again.
+            # Whether it crashed ("sending"), gave up ("failed") or stopped, an earlier attempt
+            # may have reached the server: the channel is asked to look before sending again.
             return Claim(sent=None, in_flight=True, attempt=row.attempts + 1)
 
-    def settle(self, publication: Publication, number: int, sent: Sent) -> None:
-        self._set_part(publication, number, status="sent", remote_id=sent.id, remote_url=sent.url)
+    def settle(
+        self, publication: Publication, number: int, sent: Sent, note: str | None = None
+    ) -> None:
+        """Part `number` went out; `note` says to whom it did not (recipients who refused it)."""
+        self._set_part(
+            publication,
+            number,
+            status="partial" if note else "sent",
+            remote_id=sent.id,
+            remote_url=sent.url,
+            last_error=note,
+        )
 
-    def fail(self, publication: Publication, number: int, error: str) -> None:
-        self._set_part(publication, number, status="failed", last_error=error)
+    def fail(
+        self, publication: Publication, number: int, error: str, status: str = "failed"
+    ) -> None:
+        """Part `number` did not go out (or not all of it): `failed`, or `stopped` by a stop."""
+        self._set_part(publication, number, status=status, last_error=error)
 
     def _set_part(self, publication: Publication, number: int, **values: object) -> None:
         with self._transaction() as db:
@@ -307,6 +379,10 @@ class Ledger:
             table.c.destination == publication.destination,
             table.c.round == publication.round,
         )
+
+    def _held(self, publication: Publication) -> tuple:
+        """The publication's row, as long as this run still holds it."""
+        return (*self._publication_key(publication), publications.c.owner == publication.owner)
 
     # Questions ------------------------------------------------------------------
 
@@ -336,33 +412,65 @@ class Ledger:
             ).first()
         if row is None or row.status == "done":
             return None
-        return Unfinished(
-            row.edition_id,
-            tuple(json.loads(row.story_ids)),
-            _aware(row.window_start),
-            _aware(row.window_end),
+        return _unfinished(row)
+
+    def all_unfinished(self) -> list[Unfinished]:
+        """Every publication whose latest round no run finished and no live run holds:
+        stopped, failed, or left running by a run that is gone."""
+        latest = (
+            select(
+                publications.c.edition_id,
+                publications.c.destination,
+                func.max(publications.c.round).label("round"),
+            )
+            .group_by(publications.c.edition_id, publications.c.destination)
+            .subquery()
         )
+        query = (
+            select(publications)
+            .join(
+                latest,
+                and_(
+                    publications.c.edition_id == latest.c.edition_id,
+                    publications.c.destination == latest.c.destination,
+                    publications.c.round == latest.c.round,
+                ),
+            )
+            .where(publications.c.status != "done")
+            .order_by(publications.c.started_at)
+        )
+        with self._transaction() as db:
+            rows = db.execute(query).all()
+        return [
+            _unfinished(row)
+            for row in rows
+            if row.status != "running" or _owner_is_gone(row.owner, row.heartbeat)
+        ]
 
     def recent(self, limit: int = 20) -> list[dict]:
-        """The latest publications with how many of their parts were sent."""
+        """The latest publications with how many of their parts were sent.
+
+        A publication left `running` by a run that is gone is reported as
+        `interrupted`: nothing is delivering it until a run resumes it.
+        `error` is the reason a part failed or stopped, or, for one that went
+        out, what did not (recipients who refused it).
+        """
+        part_of_it = (
+            deliveries.c.edition_id == publications.c.edition_id,
+            deliveries.c.destination == publications.c.destination,
+            deliveries.c.round == publications.c.round,
+        )
         sent_parts = (
             select(func.count())
-            .where(
-                deliveries.c.edition_id == publications.c.edition_id,
-                deliveries.c.destination == publications.c.destination,
-                deliveries.c.round == publications.c.round,
-                deliveries.c.status == "sent",
-            )
+            .where(*part_of_it, deliveries.c.status.in_(WENT_OUT))
             .scalar_subquery()
         )
+        # A part sent after failing keeps its old error: only these statuses explain themselves.
+        said = ("failed", "stopped", "partial")
         last_error = (
             select(deliveries.c.last_error)
-            .where(
-                deliveries.c.edition_id == publications.c.edition_id,
-                deliveries.c.destination == publications.c.destination,
-                deliveries.c.round == publications.c.round,
-                deliveries.c.status == "failed",
-            )
+            .where(*part_of_it, deliveries.c.status.in_(said), deliveries.c.last_error.is_not(None))
+            .order_by((deliveries.c.status == "partial").asc(), deliveries.c.part)
             .limit(1)
             .scalar_subquery()
         )
@@ -375,6 +483,8 @@ class Ledger:
             rows = [dict(row._mapping) for row in db.execute(query)]
         for row in rows:
             row["started_at"] = _aware(row["started_at"])
+            if row["status"] == "running" and _owner_is_gone(row["owner"], row["heartbeat"]):
+                row["status"] = "interrupted"
         return rows
 
     def parts(self, publication: Publication) -> list[dict]:
@@ -386,3 +496,14 @@ class Ledger:
                 .order_by(deliveries.c.part)
             )
             return [dict(row._mapping) for row in rows]
+
+
+def _unfinished(row: Row) -> Unfinished:
+    return Unfinished(
+        row.edition_id,
+        tuple(json.loads(row.story_ids)),
+        _aware(row.window_start),
+        _aware(row.window_end),
+        row.destination,
+        row.kind,
+    )

@@ -3,8 +3,10 @@
 Jobs live in the state database (a SQLAlchemy job store) and name their
 function by textual reference, so they survive restarts and upgrades. Runs
 coalesce: a machine that was off sends once when it is back within the
-grace time, and logs why when it is back too late. A digest that a run left
-unfinished is completed at the next start, before anything new.
+grace time, and logs why when it is back too late. Whatever a run left
+unfinished (a digest, a one-off job, a `publish` stopped or killed) is
+completed at the next start, before anything new; a one-off job stays in the
+job store, paused, until its publication is done.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,9 +51,10 @@ from publisher.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
-SCHEDULE = "schedule:"  # job ids: schedule:NAME, resume:NAME, once:STORY:TIME
+SCHEDULE = "schedule:"  # job ids: schedule:NAME, resume:NAME, once:STORY:TIME, unfinished
 RESUME = "resume:"
 ONCE = "once:"
+UNFINISHED = "unfinished"  # finishes what `publish` and `digest` runs left undelivered
 ONCE_GRACE = timedelta(hours=6)  # a one-off publish missed by more than this is skipped
 
 # Set on SIGTERM or SIGINT: deliveries stop at the next safe point, the ledger keeps the rest.
@@ -91,7 +94,7 @@ class History:
             )
 
     def last(self) -> dict[str, dict]:
-        """The latest run of every job, by job id."""
+        """The latest run of every job, by job id (its `id` orders runs of different jobs)."""
         latest = select(runs.c.job, func.max(runs.c.id).label("id")).group_by(runs.c.job).subquery()
         query = select(runs).join(latest, runs.c.id == latest.c.id)
         with self.engine.begin() as db:
@@ -131,11 +134,32 @@ def run_schedule(config: str | None, root: str, name: str, resume_only: bool = F
 def run_publish(
     config: str | None, root: str, job: str, story: str, to: list[str] | None, force: bool
 ) -> None:
-    """A one-off `publish --at`: the story as it is when the time comes."""
+    """A one-off `publish --at`: the story as it is when the time comes.
+
+    The job leaves the job store only once its publication is done; until
+    then it waits, paused, for the next start of the scheduler to finish it.
+    """
     with _recorded(config, root, job) as (workspace, record):
         edition = single(workspace.find_story(story).story)
         plan = [(destination, edition) for destination in workspace.destinations(to)]
-        record(*_summary(workspace.publish(plan, force=force, stop=STOP)))
+        outcomes = workspace.publish(plan, force=force, stop=STOP)
+        record(*_summary(outcomes))
+        if all(outcome.done for outcome in outcomes):
+            JobBook(workspace).forget(job)
+
+
+def run_unfinished(config: str | None, root: str, publications: list[list[str]]) -> None:
+    """Finish publications that `publish` and `digest` runs left undelivered: stopped, killed
+    or failed. `publications` holds [edition id, destination] pairs."""
+    with _recorded(config, root, UNFINISHED) as (workspace, record):
+        wanted = {tuple(pair) for pair in publications}
+        plan, problems = workspace.unfinished_plan(wanted)
+        outcomes = workspace.publish(plan, stop=STOP) if plan else []
+        status, message = _summary(outcomes)
+        if problems:
+            message = "; ".join([*problems, message] if outcomes else problems)
+            status = "stopped" if status == "stopped" else "failed"
+        record(status, message)
 
 
 @contextmanager
@@ -178,7 +202,7 @@ def _summary(outcomes: list[Outcome]) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class Entry:
-    """One scheduled job, as `schedule list` shows it."""
+    """One scheduled job, as `schedule list` and `status` show it."""
 
     id: str
     what: str
@@ -186,6 +210,7 @@ class Entry:
     next_run: datetime | None
     last_run: datetime | None
     outcome: str | None
+    unfinished: bool = False  # a one-off job that ran and whose publication is not done
 
 
 class JobBook:
@@ -233,6 +258,11 @@ class JobBook:
             known = ", ".join(job.id for job in self.store.get_all_jobs()) or "none"
             raise InputError(f"no scheduled job '{job_id}' (scheduled: {known})") from None
 
+    def forget(self, job_id: str) -> None:
+        """Remove a one-off job whose publication is done (unless it was cancelled meanwhile)."""
+        with suppress(JobLookupError):
+            self.store.remove_job(job_id)
+
     def entries(self) -> list[Entry]:
         """Every configured schedule and stored job: when it runs, its next and last run."""
         return _entries(self.workspace, self.history, self.store.get_all_jobs())
@@ -258,7 +288,7 @@ def _entries(workspace: Workspace, history: History, jobs: list[Job]) -> list[En
         upcoming = (
             job.next_run_time if job else trigger.get_next_fire_time(None, datetime.now(zone))
         )
-        done = last.get(f"{SCHEDULE}{name}") or last.get(f"{RESUME}{name}")
+        done = _latest(last, f"{SCHEDULE}{name}", f"{RESUME}{name}")
         entries.append(
             Entry(
                 f"{SCHEDULE}{name}",
@@ -281,26 +311,52 @@ def _entries(workspace: Workspace, history: History, jobs: list[Job]) -> list[En
                 job.next_run_time.astimezone(zone) if job.next_run_time else None,
                 done["started_at"] if done else None,
                 f"{done['outcome']}: {done['message']}" if done else None,
+                unfinished=job.next_run_time is None,
             )
         )
     return entries
+
+
+def _latest(last: dict[str, dict], *jobs: str) -> dict | None:
+    """The latest run among `jobs`: a schedule's own runs and those finishing its leftovers."""
+    runs_of = [last[job] for job in jobs if job in last]
+    return max(runs_of, key=lambda run: run["id"]) if runs_of else None
 
 
 # The scheduler ---------------------------------------------------------------------------
 
 
 class _Jobs(BackgroundScheduler):
-    """APScheduler's scheduler, except that stopping it never starts a job that is due.
+    """APScheduler's scheduler, except that stopping it never starts a job that is due, and
+    a one-off job is kept until its publication is done.
 
     Its loop runs the due jobs once more as it stops, to executors that are
     already shut down, and moves those jobs' next run on: the run would be
-    lost. Here it stays due, for the next start to run (or coalesce).
+    lost. Here it stays due, for the next start to run (or coalesce). And the
+    loop removes a one-off job as soon as it starts it: a run stopped or killed
+    midway would leave nothing to finish it. Here it is paused instead, and its
+    run removes it once the publication is done.
     """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._in_loop = threading.local()
 
     def _process_jobs(self) -> float | None:
         if self.state == STATE_STOPPED:
             return None
-        return super()._process_jobs()
+        self._in_loop.active = True
+        try:
+            return super()._process_jobs()
+        finally:
+            self._in_loop.active = False
+
+    def remove_job(self, job_id: str, jobstore: str | None = None) -> None:
+        if job_id.startswith(ONCE) and getattr(self._in_loop, "active", False):
+            with suppress(JobLookupError):  # its run already finished and removed it
+                self.pause_job(job_id, jobstore)
+            return
+        super().remove_job(job_id, jobstore)
 
 
 class Scheduler:
@@ -365,22 +421,66 @@ class Scheduler:
         return changes
 
     def resume_unfinished(self) -> list[str]:
-        """Queue, to run at once, every schedule that left a digest half-delivered."""
-        queued = []
+        """Queue, to run at once, everything a run left undelivered; say what.
+
+        One-off jobs that ran without finishing run again; schedules finish
+        their half-delivered digests; the `unfinished` job finishes the rest
+        (stories and digests that `publish` and `digest` runs left).
+        """
+        said = []
+        now = datetime.now(self.zone)
+        one_off_editions: set[str | None] = set()
+        for job in self.jobs.get_jobs():
+            if job.id.startswith(ONCE) and job.next_run_time is None:
+                # Never --force again: that would start yet another round of it.
+                self.jobs.modify_job(
+                    job.id, next_run_time=now, kwargs={**job.kwargs, "force": False}
+                )
+                one_off_editions.add(self._edition_of(job))
+                said.append(f"finishing the one-off job {job.id}")
+        scheduled_destinations: set[str] = set()
         for name, schedule in self.workspace.config.schedules.items():
             destinations = self.workspace.destinations(schedule.to or None)
+            scheduled_destinations.update(d.name for d in destinations)
             if any(self.workspace.ledger.unfinished(d.name) for d in destinations):
                 self.jobs.add_job(
                     "publisher.scheduler:run_schedule",
-                    DateTrigger(datetime.now(self.zone), timezone=self.zone),
+                    DateTrigger(now, timezone=self.zone),
                     id=f"{RESUME}{name}",
                     name=f"finish {name}",
                     kwargs={**self.location, "name": name, "resume_only": True},
                     replace_existing=True,
                     misfire_grace_time=None,
                 )
-                queued.append(name)
-        return queued
+                said.append(f"finishing the digest {name} left undelivered")
+        left = [
+            [unfinished.edition_id, unfinished.destination]
+            for unfinished in self.workspace.ledger.all_unfinished()
+            if not (unfinished.kind == "story" and unfinished.edition_id in one_off_editions)
+            and not (
+                unfinished.kind == "digest" and unfinished.destination in scheduled_destinations
+            )
+        ]
+        if left:
+            self.jobs.add_job(
+                "publisher.scheduler:run_unfinished",
+                DateTrigger(now, timezone=self.zone),
+                id=UNFINISHED,
+                name="finish what runs left undelivered",
+                kwargs={**self.location, "publications": left},
+                replace_existing=True,
+                misfire_grace_time=None,
+            )
+            listed = ", ".join(f"{edition} to {destination}" for edition, destination in left)
+            said.append(f"finishing what runs left undelivered: {listed}")
+        return said
+
+    def _edition_of(self, job: Job) -> str | None:
+        """The edition a one-off job publishes, or None if its story cannot be read now."""
+        try:
+            return single(self.workspace.load_story(Path(job.kwargs["story"])).story).id
+        except (PublisherError, KeyError):
+            return None
 
     def run(self) -> None:
         """Run jobs until STOP is set; a delivery under way stops at its next safe point.
@@ -412,6 +512,9 @@ class Scheduler:
             message += f"; next run at {following.astimezone(self.zone):%Y-%m-%d %H:%M %Z}"
         log.warning("%s: %s", event.job_id.removeprefix(SCHEDULE), message)
         self.history.record(event.job_id, datetime.now(UTC), "missed", message)
+        if event.job_id.startswith(ONCE):  # skipped for good: it is not kept to be finished
+            with suppress(JobLookupError):
+                self.jobs.remove_job(event.job_id)
 
 
 def _words(span: timedelta) -> str:

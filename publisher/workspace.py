@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -17,7 +16,7 @@ from pathlib import Path
 from publisher.channel import Channel, DeliveryError, Destination, Rendition
 from publisher.config import Config, find_config, load_config
 from publisher.delivery import Outcome, deliver
-from publisher.edition import Edition, digest
+from publisher.edition import Edition, digest, single
 from publisher.errors import ConfigError, InputError, StoryError
 from publisher.ledger import Ledger, Unfinished
 from publisher.loading import LoadedStory, StoryDefaults, build_story
@@ -42,7 +41,7 @@ class Workspace:
         config: Config,
         plugins: Plugins,
         retry: RetryPolicy | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,  # None: wait, unless a stop comes
     ) -> None:
         self.config = config
         self.plugins = plugins
@@ -172,7 +171,32 @@ class Workspace:
             return self._rebuild(unfinished)
         return digest(self.stories, now, since, self.ledger.sent_stories(destination), max_stories)
 
+    def unfinished_plan(
+        self, wanted: set[tuple[str, str]]
+    ) -> tuple[list[tuple[Destination, Edition]], list[str]]:
+        """The `wanted` (edition id, destination) publications that are still unfinished,
+        rebuilt as they were; also why any of them cannot be (a story gone, a destination
+        no longer configured)."""
+        plan, problems = [], []
+        configured = {destination.name: destination for destination in self.destinations()}
+        for unfinished in self.ledger.all_unfinished():
+            if (unfinished.edition_id, unfinished.destination) not in wanted:
+                continue
+            where = f"{unfinished.edition_id} to {unfinished.destination}"
+            destination = configured.get(unfinished.destination)
+            if destination is None:
+                problems.append(f"{where}: {unfinished.destination} is no longer configured")
+                continue
+            try:
+                plan.append((destination, self._rebuild(unfinished)))
+            except InputError as error:
+                problems.append(f"{where}: {error}")
+        return plan, problems
+
     def _rebuild(self, unfinished: Unfinished) -> Edition:
+        if unfinished.kind == "story":
+            [story_id] = unfinished.story_ids
+            return single(self.find_story(story_id).story)
         by_id = {story.id: story for story in self.stories}
         missing = [story_id for story_id in unfinished.story_ids if story_id not in by_id]
         if missing:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -138,6 +139,9 @@ def test_a_killed_run_resumes_at_the_part_in_flight(project: Project) -> None:
             process.kill()
         process.communicate()
     assert len(project.posts()) == 2
+    status = project.run("status").out  # the process is gone: nothing is delivering it
+    assert "interrupted" in status and "running" not in status
+    assert "the run that was delivering it is gone" in status
 
     project.write_config(recorder_config())
     resumed = project.run("publish", "--story", STORY)
@@ -146,3 +150,25 @@ def test_a_killed_run_resumes_at_the_part_in_flight(project: Project) -> None:
     assert [post["id"] for post in posts] == ["1", "2", "3"]
     assert posts[2]["reply_to"] == "2"
     assert project.run("publish", "--story", STORY).out.startswith("log: skipped")
+
+
+def test_a_stop_during_a_retry_pause_stops_without_trying_again(project: Project) -> None:
+    project.write_config(recorder_config(flaky_at=2, flaky_times=10))
+    stop = threading.Event()
+    pauses: list[float] = []
+
+    def pause(seconds: float) -> None:  # the signal arrives while the run waits to retry
+        pauses.append(seconds)
+        stop.set()
+
+    workspace = quick_workspace(project, 4, pause)
+    edition = single(workspace.find_story(STORY).story)
+    [outcome] = workspace.publish([(workspace.destinations()[0], edition)], stop=stop)
+
+    assert (outcome.status, outcome.message) == (
+        "stopped",
+        "part 2 of 3: server error 503 on part 2",
+    )
+    assert len(pauses) == 1
+    assert len(project.posts()) == 1
+    assert "stopped" in project.run("status").out

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
@@ -89,3 +91,45 @@ def test_digest_stories_are_remembered_per_destination(ledger: Ledger) -> None:
     assert ledger.sent_stories("newsletter") == frozenset()
     ledger.finish(unfinished, "failed")
     assert ledger.sent_stories("fediverse") == {"a", "b"}
+
+
+def test_a_run_taken_over_as_stalled_can_no_longer_claim_or_finish(ledger: Ledger) -> None:
+    begun = start(ledger)
+    elsewhere = "elsewhere:4242:1"  # a run on another machine, silent for an hour
+    with ledger.engine.begin() as db:
+        db.execute(
+            update(publications).values(
+                owner=elsewhere, heartbeat=datetime.now(UTC) - timedelta(hours=1)
+            )
+        )
+    stalled = replace(begun, owner=elsewhere)
+
+    taker = start(ledger)
+
+    assert taker == stalled
+    assert ledger.heartbeat(stalled) is False  # the stalled run learns it must stop
+    with pytest.raises(Busy, match="is being delivered by another run"):
+        ledger.claim(stalled, 1, "h1")
+    ledger.finish(stalled, "failed")  # and what it says no longer counts
+    assert [row["status"] for row in ledger.recent()] == ["running"]
+    assert ledger.claim(taker, 1, "h1").attempt == 1
+
+
+def test_a_part_some_refused_is_never_sent_again_and_says_who_refused(ledger: Ledger) -> None:
+    publication = start(ledger)
+    ledger.claim(publication, 1, "h1")
+    ledger.settle(publication, 1, Sent("d/1"), "1 of 3 recipients refused: a@x: 550 no such user")
+    ledger.claim(publication, 2, "h2")
+    ledger.fail(publication, 2, "server said no")
+    ledger.finish(publication, "failed")
+
+    resumed = start(ledger)
+    assert ledger.claim(resumed, 1, "h1").sent == Sent("d/1")
+    [row] = ledger.recent()
+    assert (row["sent"], row["error"]) == (1, "server said no")
+    ledger.claim(resumed, 2, "h2")
+    ledger.settle(resumed, 2, Sent("d/2"))
+    ledger.finish(resumed, "done")
+    [row] = ledger.recent()
+    assert (row["status"], row["sent"]) == ("done", 2)
+    assert row["error"] == "1 of 3 recipients refused: a@x: 550 no such user"

@@ -319,3 +319,102 @@ def test_sigterm_stops_between_parts_and_the_next_start_finishes(project: Projec
     finally:
         process.kill()
     assert [post["id"] for post in project.posts()] == ["1", "2", "3"]
+
+
+def _stop(process, how: int = signal.SIGTERM) -> tuple[str, str]:
+    process.send_signal(how)
+    try:
+        return process.communicate(timeout=30)
+    finally:
+        process.kill()
+
+
+@pytest.mark.slow
+def test_a_one_off_job_killed_midway_stays_listed_until_the_next_start_finishes_it(
+    project: Project,
+) -> None:
+    project.write_config(config(hang_at=2))
+    at = datetime.now(BERLIN) + timedelta(seconds=2)
+    stored = project.run("publish", "--story", "night-market", "--at", at.isoformat())
+    assert stored.code == 0, stored.err
+    job = stored.out.split()[1]
+    wait_for(lambda: datetime.now(BERLIN) > at)
+
+    first = _spawn_scheduler(project)
+    try:
+        wait_for(lambda: project.log.with_suffix(".ready").exists())
+    finally:
+        _stop(first, signal.SIGKILL)
+    assert len(project.posts()) == 1
+    listed = project.run("schedule", "list").out
+    assert f"{job}: publish night-market.md" in listed
+    assert "next run: unfinished; the next start of `publisher schedule run` finishes it" in listed
+    status = project.run("status").out
+    assert "interrupted" in status and "running" not in status
+    assert f"job {job}: unfinished" in status
+
+    project.write_config(config())
+    second = _spawn_scheduler(project)
+    try:
+        wait_for(lambda: len(project.posts()) == 3)
+        wait_for(lambda: job not in project.run("schedule", "list").out)
+    finally:
+        out, err = _stop(second)
+    assert second.returncode == 0, err
+    assert f"finishing the one-off job {job}" in out
+    posts = project.posts()
+    assert [post["id"] for post in posts] == ["1", "2", "3"]
+    assert [post["reply_to"] for post in posts] == [None, "1", "2"]
+
+
+@pytest.mark.slow
+def test_a_stopped_publish_is_finished_by_the_next_start_of_the_scheduler(
+    project: Project,
+) -> None:
+    project.write_config(config(delay=0.5))
+    sender = project.spawn("publish", "--story", "night-market")
+    try:
+        wait_for(lambda: len(project.posts()) >= 1)
+    finally:
+        out, err = _stop(sender)
+    assert sender.returncode == 143, err
+    assert "log: stopped before part" in out
+    assert "stopped by SIGTERM: log left unfinished; to send the rest, run" in err
+    assert len(project.posts()) < 3
+
+    project.write_config(config())
+    scheduler_process = _spawn_scheduler(project)
+    try:
+        wait_for(lambda: len(project.posts()) == 3)
+    finally:
+        out, err = _stop(scheduler_process)
+    assert scheduler_process.returncode == 0, err
+    assert "finishing what runs left undelivered: story-night-market to log" in out
+    assert [post["reply_to"] for post in project.posts()] == [None, "1", "2"]
+    assert " done " in project.run("status").out
+
+
+@pytest.mark.slow
+def test_status_and_schedule_list_tell_the_same_last_run(project: Project) -> None:
+    """The schedule's last run was the one that finished a digest it had left."""
+    (project.root / "stories" / "night-market.md").unlink()
+    add_story(project, "yesterday", datetime.now(BERLIN) - timedelta(days=1))
+    project.write_config(config(delay=0.5))
+    sender = project.spawn("digest", "--to", "log")
+    try:
+        wait_for(lambda: len(project.posts()) >= 1)
+    finally:
+        _, err = _stop(sender)
+    assert sender.returncode == 143, err
+
+    project.write_config(config())
+    with scheduler(project) as running:
+        running.jobs.resume()
+        wait_for(lambda: bool(runs(project)))
+    [run] = runs(project)
+    assert (run["job"], run["outcome"]) == ("resume:weekly", "sent")
+    status = next(line for line in project.run("status").out.splitlines() if "weekly" in line)
+    listed = project.run("schedule", "list").out
+    last = listed.split("last run: ")[1].strip()
+    assert last.split(": ")[1] == "sent", listed
+    assert status == f"schedule weekly: last run {last}"

@@ -92,16 +92,49 @@ def test_copies_share_a_few_reused_connections(project, smtp_server):
     assert "20/20" in result.err  # the progress bar reached the end
 
 
-def test_a_permanent_refusal_fails_one_recipient_and_the_send_goes_on(newsletter, smtp_server):
+def test_a_permanent_refusal_fails_the_send_and_names_who_refused(newsletter, smtp_server):
     smtp_server.mailbox.refuse[READERS[1]] = ["550 5.1.1 No such user here"]
 
     result = newsletter.run("publish", "--story", "night-market", "--to", "newsletter")
 
-    assert result.code == 0, result.err
+    assert result.code == 1, result.err
+    assert (
+        f"newsletter: failed part 1 of 1: 1 of 3 recipients refused: {READERS[1]}: "
+        "550 5.1.1 No such user here" in result.out
+    )
+    assert "1 destination failed: newsletter" in result.err
     assert len(smtp_server.mailbox.to(READERS[0])) == 1
     assert len(smtp_server.mailbox.to(READERS[2])) == 1
     assert smtp_server.mailbox.to(READERS[1]) == []
-    assert f"{READERS[1]}: 550 5.1.1 No such user here" in result.err
+    status = newsletter.run("status").out
+    assert (
+        f"partly delivered newsletter: story-night-market: 1 of 3 recipients refused: {READERS[1]}"
+        in status
+    )
+    # Those who have it never get it again: the send went out, as far as it could.
+    again = newsletter.run("publish", "--story", "night-market", "--to", "newsletter")
+    assert again.code == 0 and "already published" in again.out
+    assert smtp_server.mailbox.count() == 2
+
+
+def test_a_send_every_recipient_refused_is_not_sent(newsletter, smtp_server):
+    for address in READERS:
+        smtp_server.mailbox.refuse[address] = ["550 5.7.1 Relaying denied"]
+
+    result = newsletter.run("publish", "--story", "night-market", "--to", "newsletter")
+
+    assert result.code == 1
+    assert "newsletter: failed part 1 of 1: 3 of 3 recipients refused: " in result.out
+    assert f"{READERS[0]}: 550 5.7.1 Relaying denied" in result.out
+    assert "nobody received it" in result.out and "sent" not in result.out
+    assert "run it again to resume where it stopped" in result.err
+    assert smtp_server.mailbox.count() == 0
+    assert "0/1" in newsletter.run("status").out
+    # Once the server accepts them, running it again reaches everyone, once.
+    resumed = newsletter.run("publish", "--story", "night-market", "--to", "newsletter")
+    assert resumed.code == 0, resumed.out + resumed.err
+    assert "newsletter: sent" in resumed.out
+    assert [len(smtp_server.mailbox.to(address)) for address in READERS] == [1, 1, 1]
 
 
 def test_a_temporary_refusal_is_retried_later(newsletter, smtp_server):
@@ -224,7 +257,7 @@ def test_a_shutdown_stops_at_a_safe_point_and_the_next_run_finishes(tmp_path, sm
         )
 
     try:
-        with pytest.raises(DeliveryError, match=r"stopped at \d+ of 30 recipients for a shutdown"):
+        with pytest.raises(DeliveryError, match=r"stopped at \d+ of 30 recipients; the next run"):
             channel.deliver(part, context(stopping=lambda: smtp_server.mailbox.count() >= 10))
         stopped_at = smtp_server.mailbox.count()
         channel.deliver(part, context(in_flight=True))

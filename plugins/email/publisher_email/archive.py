@@ -62,7 +62,6 @@ class Archived:
 class Archive:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine)
 
     def record(self, list_name: str, edition: Edition, part: Part) -> None:
         """Keep the email of `edition` (a later round of it replaces the earlier copy)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from email.utils import make_msgid, parseaddr
 
 from publisher import (
@@ -35,6 +36,7 @@ class EmailChannel(Channel):
 
     def __init__(self) -> None:
         self._transport: Transport | None = None
+        self._run_started: datetime | None = None  # this run's first attempt at the send
 
     def render(self, edition: Edition, destination: Destination) -> Rendition:
         part, warnings = render_email(edition, destination)
@@ -44,7 +46,8 @@ class EmailChannel(Channel):
         """Send the part to every active subscriber that has not had it yet.
 
         Called again after a crash or a passing failure (the core then reports
-        the part in flight), it simply carries on with the recipients left.
+        the part in flight), it simply carries on with the recipients left;
+        those who refused it for good are asked again only by a later run.
         """
         destination = context.destination
         settings: EmailSettings = destination.settings
@@ -53,7 +56,8 @@ class EmailChannel(Channel):
         list_ = list_name(destination)
         engine = destination.state.engine
         Subscribers(engine, list_).ensure_tokens()
-        recipients = Recipients(engine, context.delivery_id, list_)
+        recipients = Recipients(engine, context.delivery_id, list_, self._run_started)
+        self._run_started = self._run_started or recipients.started
         done, total = recipients.progress()
         if total == 0:
             raise DeliveryError(_no_subscribers(destination))

@@ -77,7 +77,6 @@ def note(
 
 def records(engine: Engine, list_name: str, address: str) -> list[Record]:
     """Every event of an address on a list, oldest first."""
-    metadata.create_all(engine)
     with engine.begin() as db:
         rows = db.execute(
             select(consent)

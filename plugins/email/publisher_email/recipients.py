@@ -2,37 +2,45 @@
 
 The core ledger holds the email as one part; this table holds its recipients,
 keyed by the core's delivery id (edition, destination, round) and address. A
-restarted send skips what is settled and sends the rest: only copies that were
-on the wire when a process died (at most one per open connection) can arrive
-twice, and those carry the same Message-ID.
+restarted send skips those who have it and sends the rest: only copies that
+were on the wire when a process died (at most one per open connection) can
+arrive twice, and those carry the same Message-ID.
+
+A claim takes a recipient only if nobody claimed it since this attempt began:
+two runs that somehow worked on one delivery at once (the core lets only one
+hold it) still could not both send to the same address. A permanent refusal
+is final for the run that got it; a later run (after a fix) tries once more.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import (
     Column,
     DateTime,
     Engine,
+    Insert,
     Integer,
     String,
     Table,
     Text,
     and_,
+    case,
     func,
     insert,
     or_,
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 
 from publisher_email.storage import metadata, now, pages
 from publisher_email.subscribers import subscribers
 
 Outcome = Literal["sent", "deferred", "failed"]
-SETTLED = ("sent", "failed")
 
 recipients = Table(
     "email_recipients",
@@ -59,15 +67,39 @@ class Recipient(str):
 
 
 class Recipients:
-    """The recipients of one delivery, drawn from the active subscribers of one list."""
+    """The recipients of one delivery, drawn from the active subscribers of one list.
 
-    def __init__(self, engine: Engine, delivery_id: str, list_name: str) -> None:
+    One instance serves one attempt at the send. `run_started` is when the run
+    began (its first attempt): recipients who refused the copy since then are
+    not asked again in this run.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        delivery_id: str,
+        list_name: str,
+        run_started: datetime | None = None,
+    ) -> None:
         self.engine = engine
         self.delivery_id = delivery_id
         self.list = list_name
+        self.started = now()
+        self.run_started = run_started or self.started
+
+    def _open(self):
+        """Rows still to be sent in this run: not sent, and not refused during it."""
+        status = recipients.c.status
+        return or_(
+            status.is_(None),
+            and_(
+                status != "sent",
+                or_(status != "failed", recipients.c.updated_at < self.run_started),
+            ),
+        )
 
     def _unsettled(self):
-        """Active subscribers of the list with no settled copy of this delivery."""
+        """Active subscribers of the list still to be sent this delivery in this run."""
         joined = subscribers.outerjoin(
             recipients,
             and_(
@@ -78,7 +110,7 @@ class Recipients:
         return joined, and_(
             subscribers.c.list == self.list,
             subscribers.c.status == "active",
-            or_(recipients.c.status.is_(None), recipients.c.status.not_in(SETTLED)),
+            self._open(),
         )
 
     def pending(self) -> Iterator[list[Recipient]]:
@@ -98,16 +130,23 @@ class Recipients:
         with self.engine.begin() as db:
             settled = db.scalar(
                 select(func.count()).where(
-                    recipients.c.delivery_id == self.delivery_id,
-                    recipients.c.status.in_(SETTLED),
+                    recipients.c.delivery_id == self.delivery_id, ~self._open()
                 )
             )
             remaining = db.scalar(select(func.count()).select_from(joined).where(condition))
         return settled, settled + remaining
 
-    def claim(self, addresses: list[str]) -> None:
-        """Mark addresses as being sent, before any of them goes out."""
+    def claim(self, addresses: list[str]) -> list[str]:
+        """Mark addresses as being sent, before any of them goes out; return those taken.
+
+        Only the returned addresses may be sent to: the others went out, were
+        refused in this run, or were claimed by another run since this attempt
+        began.
+        """
         key = recipients.c.delivery_id == self.delivery_id
+        # A refusal is final within the run; anything else only if nobody claimed it since.
+        free_since = case((recipients.c.status == "failed", self.run_started), else_=self.started)
+        taken: set[str] = set()
         with self.engine.begin() as db:
             known = set(
                 db.scalars(
@@ -115,34 +154,48 @@ class Recipients:
                 )
             )
             if known:
-                db.execute(
-                    update(recipients)
-                    .where(key, recipients.c.address.in_(known))
-                    .values(status="sending", attempts=recipients.c.attempts + 1, updated_at=now())
+                taken.update(
+                    db.scalars(
+                        update(recipients)
+                        .where(
+                            key,
+                            recipients.c.address.in_(known),
+                            recipients.c.status != "sent",
+                            recipients.c.updated_at < free_since,
+                        )
+                        .values(
+                            status="sending",
+                            attempts=recipients.c.attempts + 1,
+                            updated_at=now(),
+                        )
+                        .returning(recipients.c.address)
+                    )
                 )
             fresh = [address for address in addresses if address not in known]
             if fresh:
-                db.execute(
-                    insert(recipients),
-                    [
-                        {
-                            "delivery_id": self.delivery_id,
-                            "address": address,
-                            "status": "sending",
-                            "attempts": 1,
-                            "updated_at": now(),
-                        }
-                        for address in fresh
-                    ],
-                )
+                rows = [
+                    {
+                        "delivery_id": self.delivery_id,
+                        "address": address,
+                        "status": "sending",
+                        "attempts": 1,
+                        "updated_at": now(),
+                    }
+                    for address in fresh
+                ]
+                inserted = _insert_unless_taken(self.engine).returning(recipients.c.address)
+                taken.update(db.scalars(inserted, rows))
+        return [address for address in addresses if address in taken]
 
     def settle(self, address: str, outcome: Outcome, error: str | None = None) -> None:
+        """Record what the server said; a refusal never overwrites a copy that went out."""
+        where = [recipients.c.delivery_id == self.delivery_id, recipients.c.address == address]
+        if outcome != "sent":
+            where.append(recipients.c.status != "sent")
         with self.engine.begin() as db:
             db.execute(
                 update(recipients)
-                .where(
-                    recipients.c.delivery_id == self.delivery_id, recipients.c.address == address
-                )
+                .where(*where)
                 .values(status=outcome, last_error=error, updated_at=now())
             )
 
@@ -158,3 +211,38 @@ class Recipients:
                 .limit(limit)
             ).all()
         return count, [(row.address, row.last_error or "") for row in rows]
+
+    def refused(self, limit: int = 5) -> tuple[int, list[tuple[str, str]]]:
+        """Active subscribers who refused the copy for good, and the first few with the reason.
+
+        Someone removed from the list since no longer counts: removing an
+        address that no longer exists is how a send with refusals is settled.
+        """
+        where = (
+            recipients.c.delivery_id == self.delivery_id,
+            recipients.c.status == "failed",
+            subscribers.c.list == self.list,
+            subscribers.c.status == "active",
+        )
+        joined = recipients.join(subscribers, subscribers.c.address == recipients.c.address)
+        with self.engine.begin() as db:
+            count = db.scalar(select(func.count()).select_from(joined).where(*where))
+            rows = db.execute(
+                select(recipients.c.address, recipients.c.last_error)
+                .select_from(joined)
+                .where(*where)
+                .order_by(recipients.c.updated_at)
+                .limit(limit)
+            ).all()
+        return count, [(row.address, row.last_error or "") for row in rows]
+
+
+def _insert_unless_taken(engine: Engine) -> Insert:
+    """An insert that skips rows another run inserted first, where the database can say so."""
+    dialects = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+    make = dialects.get(engine.dialect.name)
+    if make is None:  # elsewhere a clash fails the send, which the next run resumes
+        return insert(recipients)
+    return make(recipients).on_conflict_do_nothing(
+        index_elements=[recipients.c.delivery_id, recipients.c.address]
+    )

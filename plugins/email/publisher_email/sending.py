@@ -5,21 +5,22 @@ goes (never the whole list at once), marked as sending one page per
 transaction, and handed to one worker per connection. A worker settles each
 copy as soon as the server has answered, so if the process dies, at most one
 unrecorded copy per connection can have reached the server.
+
+The send ends truthfully: deferred copies are retried (TemporaryFailure),
+and permanent refusals fail the part, with how many and why; it counts as
+sent (PartlyDelivered) only when someone received it.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from publisher import DeliveryError, TemporaryFailure
+from publisher import DeliveryError, PartlyDelivered, Sent, TemporaryFailure
 from publisher_email.ratelimit import RateLimit
 from publisher_email.recipients import Recipients
 from publisher_email.transport import Envelope, Refused, Transport
-
-log = logging.getLogger("publisher.email")
 
 
 class Progress:
@@ -46,10 +47,11 @@ def send_all(
     stopping: Callable[[], bool],
     rate: RateLimit | None = None,
 ) -> None:
-    """Send to every pending recipient; raise when the send stopped or copies were deferred.
+    """Send to every pending recipient; raise when the send stopped, or was not received by
+    everyone.
 
     A refusal for one recipient (4xx, 5xx) is recorded and the send goes on; any
-    other error stops it, and so does `stopping()` turning true (a shutdown):
+    other error stops it, and so does `stopping()` turning true (a signal):
     copies on the wire are finished and settled, the rest wait for the next run.
     """
     stop = threading.Event()
@@ -83,8 +85,7 @@ def send_all(
             for page in recipients.pending():
                 if stop.is_set():
                     break
-                recipients.claim(page)
-                for address in page:
+                for address in recipients.claim(page):
                     window.acquire()
                     if stopping():
                         stop.set()
@@ -99,18 +100,34 @@ def send_all(
         raise errors[0]
     if stop.is_set():
         raise DeliveryError(
-            f"stopped at {progress.done} of {progress.total} recipients for a shutdown; "
+            f"stopped at {progress.done} of {progress.total} recipients; "
             "the next run sends to the rest"
         )
-    _report_refusals(recipients)
+    _report(recipients, progress.total)
 
 
-def _report_refusals(recipients: Recipients) -> None:
-    failed, examples = recipients.with_status("failed")
-    if failed:
-        listed = "; ".join(f"{address}: {error}" for address, error in examples)
-        log.warning("%d recipient(s) refused the message for good: %s", failed, listed)
+def _report(recipients: Recipients, total: int) -> None:
+    """Raise unless every recipient has the copy: deferred ones are retried, refusals fail."""
+    refused, examples = recipients.refused()
+    refusals = (
+        f"{refused} of {total} recipient{'s' * (total != 1)} refused: {_listed(refused, examples)}"
+        if refused
+        else ""
+    )
     deferred, examples = recipients.with_status("deferred")
     if deferred:
-        listed = "; ".join(f"{address}: {error}" for address, error in examples)
-        raise TemporaryFailure(f"{deferred} recipient(s) deferred by the server ({listed})")
+        also = f"; {refusals}" if refusals else ""
+        raise TemporaryFailure(
+            f"{deferred} recipient(s) deferred by the server ({_listed(deferred, examples)}){also}"
+        )
+    if not refused:
+        return
+    received, _ = recipients.with_status("sent", limit=0)
+    if received == 0:
+        raise DeliveryError(f"{refusals}; nobody received it")
+    raise PartlyDelivered(refusals, Sent(recipients.delivery_id))
+
+
+def _listed(count: int, examples: list[tuple[str, str]]) -> str:
+    listed = "; ".join(f"{address}: {error}" for address, error in examples)
+    return listed + (f"; and {count - len(examples)} more" if count > len(examples) else "")

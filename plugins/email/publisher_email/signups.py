@@ -72,7 +72,6 @@ class Signups:
         self.engine = engine
         self.list = list_name
         self.expiry = expiry
-        metadata.create_all(engine)
 
     def request(self, address: str, name: str, page: str, client: str | None) -> str | None:
         """Record a sign-up; the token id to mail, or None when one was mailed to this
