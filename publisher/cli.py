@@ -477,11 +477,15 @@ def _plugin_rows(plugins: Plugins) -> list[dict[str, Any]]:
 @cli.command()
 @pass_context
 def check(context: CommandContext) -> None:
-    """Check the configuration and each destination's credentials, without publishing."""
+    """Check the configuration, every story file and each destination's credentials,
+    without publishing."""
     workspace = context.workspace
     config = workspace.config
     out.print(f"configuration: {config.label} (project folder {config.root})")
     out.print(f"stories: {workspace.stories_dir} ({len(workspace.story_files())} files)")
+    bad_stories = workspace.story_problems  # every file is loaded, as a digest would
+    for problem in bad_stories:
+        out.print(f"[red]bad story[/] {escape(str(problem))}")
     problems = 0
     for destination in workspace.destinations():
         channel = workspace.channel_for(destination)
@@ -496,8 +500,13 @@ def check(context: CommandContext) -> None:
                 out.print(f"[red]failed[/] {destination.name}: {escape(scrub(str(error)))}")
         finally:
             channel.close()
+    failures = []
+    if bad_stories:
+        failures.append(f"{len(bad_stories)} story file{'s' * (len(bad_stories) != 1)} unusable")
     if problems:
-        raise InputError(f"{problems} destination{'s' * (problems != 1)} cannot publish")
+        failures.append(f"{problems} destination{'s' * (problems != 1)} cannot publish")
+    if failures:
+        raise InputError("; ".join(failures))
 
 
 @cli.command()

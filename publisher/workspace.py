@@ -207,12 +207,12 @@ class Workspace:
         if not problems:
             return ""
         count = f"{len(problems)} story file{'s' * (len(problems) != 1)}"
-        return f"skipped {count}: " + "; ".join(str(problem) for problem in problems)
+        return f"left out {count}: " + "; ".join(str(problem) for problem in problems)
 
     @cached_property
     def _scan(self) -> tuple[list[LoadedStory], list[StoryError]]:
         """Load every file once. A file that cannot be used, and files that share an id, are
-        left out with an error in the log, so that one bad file does not stop a digest."""
+        left out (and said why), so that one bad file does not stop a digest."""
         loaded: list[LoadedStory] = []
         problems: list[StoryError] = []
         for path in self.story_files():
@@ -228,8 +228,6 @@ class Workspace:
             by_id[story.story.id].append(story)
         shared = [group for group in by_id.values() if len(group) > 1]
         problems.extend(_same_id(group) for group in shared)
-        for problem in problems:
-            log.error("skipped %s", problem)
         left_out = {story.path for group in shared for story in group}
         return [story for story in loaded if story.path not in left_out], problems
 
@@ -251,9 +249,11 @@ class Workspace:
         by_id = {story.id: story for story in self.stories}
         missing = [story_id for story_id in unfinished.story_ids if story_id not in by_id]
         if missing:
+            skipped = self.skipped_stories()
             raise InputError(
                 f"the unfinished digest {unfinished.edition_id} includes '{missing[0]}', which is "
                 f"no longer in {self.stories_dir}: put it back so the digest can be completed"
+                + (f" ({skipped})" if skipped else "")
             )
         return Edition(
             id=unfinished.edition_id,
@@ -284,6 +284,9 @@ class Workspace:
                 idle.append(destination)
             else:
                 plan.append((destination, edition))
+        if plan or idle:
+            for problem in self.story_problems:
+                log.error("left out of the digest: %s", problem)
         return plan, idle
 
     # Destinations -------------------------------------------------------------------

@@ -20,7 +20,7 @@ from publisher.loading import StoryDraft, printable, read_story_text
 
 RESERVED = {"the story so far": "summary", "frequently asked": "faq", "methodology": "methodology"}
 # Headings, paragraphs, list items, emphasis, links...: a long story has a few thousand.
-MAX_ELEMENTS = 100_000
+MAX_ELEMENTS = 50_000
 
 _BOUNDARY = re.compile(r"^-{3,}[ \t]*$", re.MULTILINE)
 

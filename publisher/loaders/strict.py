@@ -38,7 +38,7 @@ except ImportError:  # PyYAML built without libyaml
 
 
 MAX_DEPTH = 20  # a story needs 4 (story, faq, entry, answer)
-MAX_VALUES = 50_000  # keys, list items and values together
+MAX_VALUES = 20_000  # keys, list items and values together; a long story has a few thousand
 MAX_NUMBER_LENGTH = 20  # characters of a number: source counts and priorities are short
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
@@ -203,17 +203,18 @@ def read_json(text: str) -> tuple[Any, dict[Location, int]]:
     except json.JSONDecodeError as error:
         raise Refused(f"invalid JSON: {error.msg}", error.lineno) from None
     except RecursionError:  # raised by the C scanner before it can exhaust anything
-        raise Refused(f"nested deeper than {MAX_DEPTH} levels", None) from None
+        raise Refused(f"nested deeper than {MAX_DEPTH} levels", _line_too_deep(text)) from None
     except _Duplicate as duplicate:
         raise Refused(duplicate.reason, _line_of_key(text, duplicate.key)) from None
     except _LongNumber as number:
         raise Refused(number.reason, _line_of_number(text, number.digits)) from None
-    lines = (yaml_lines(text) or _key_lines(text, value)) if isinstance(value, dict) else {}
-    problem = _shape_problem(value)
+    if not isinstance(value, dict):
+        return value, {}
+    problem = _shape_problem(value)  # before composing the lines: it bounds their cost
     if problem is not None:
         reason, location = problem
-        raise Refused(reason, _deepest_line(location, lines))
-    return value, lines
+        raise Refused(reason, _deepest_line(location, _key_lines(text, value)))
+    return value, yaml_lines(text) or _key_lines(text, value)
 
 
 class _Duplicate(Exception):
@@ -277,7 +278,9 @@ def _key_lines(text: str, fields: dict) -> dict[Location, int]:
     """Top-level key lines, for the JSON that YAML cannot read (tab indentation, say)."""
     lines: dict[Location, int] = {}
     for key in list(fields)[:100]:  # a story has a dozen keys; more are refused anyway
-        found = re.search(rf"{re.escape(json.dumps(key, ensure_ascii=False))}\s*:", text)
+        spellings = {json.dumps(key, ensure_ascii=False), json.dumps(key)}  # é or \u00e9
+        pattern = "|".join(re.escape(spelling) for spelling in spellings)
+        found = re.search(rf"(?:{pattern})\s*:", text)
         if found:
             lines[(key,)] = text.count("\n", 0, found.start()) + 1
     return lines
@@ -287,6 +290,27 @@ def _line_of_key(text: str, key: str) -> int | None:
     """The line of the second `"key":`, when the key is written without escapes."""
     found = list(re.finditer(rf"{re.escape(json.dumps(key, ensure_ascii=False))}\s*:", text))
     return text.count("\n", 0, found[1].start()) + 1 if len(found) > 1 else None
+
+
+_JSON_MARKS = re.compile(r'[\[\]{}"\\]')
+
+
+def _line_too_deep(text: str) -> int | None:
+    """The line where brackets outside strings first nest deeper than MAX_DEPTH."""
+    depth, in_string, escaped = 0, False, -1
+    for found in _JSON_MARKS.finditer(text):
+        at, mark = found.start(), found.group()
+        if at == escaped:
+            continue
+        if mark == "\\":
+            escaped = at + 1
+        elif mark == '"':
+            in_string = not in_string
+        elif not in_string:
+            depth += 1 if mark in "[{" else -1
+            if depth > MAX_DEPTH:
+                return text.count("\n", 0, at) + 1
+    return None
 
 
 def _line_of_number(text: str, digits: str) -> int | None:

@@ -24,7 +24,7 @@ RESERVED = {
 # Labels the export glues to the front of a related title ("similarOpenClaw's ...").
 RELATIONS = ("similar", "related", "background", "context", "analysis", "explainer", "update")
 HEADING_MAX_LENGTH = 100
-MAX_LINES = 50_000  # an export has a line per paragraph: a long story has a few hundred
+MAX_LINES = 20_000  # an export has a line per paragraph: a long story has a few hundred
 
 _GLUED_RELATION = re.compile(rf"({'|'.join(RELATIONS)})(?=[A-Z0-9\"'‘“])")
 # Only at the start of a run of blanks, so that a long run is not rescanned from each blank.
