@@ -152,14 +152,23 @@ def read_yaml(text: str, first_line: int = 1) -> tuple[Any, dict[Location, int]]
             return None, {}
         return loader.construct_document(node), _node_lines(node, first_line)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        reason = getattr(error, "problem", None) or str(error)
-        first = getattr(error, "first", None)
-        if first is not None:
-            reason += f" (first on line {first + first_line})"
-        raise Refused(reason, mark.line + first_line if mark else None) from None
+        raise _refusal(error, text, first_line) from None
     finally:
         loader.dispose()
+
+
+def _refusal(error: yaml.YAMLError, text: str, first_line: int) -> Refused:
+    """YAML's error as one line, with the file line it points at."""
+    reason = getattr(error, "problem", None) or str(error).splitlines()[0]
+    first = getattr(error, "first", None)
+    if first is not None:
+        reason += f" (first on line {first + first_line})"
+    mark = getattr(error, "problem_mark", None)
+    if mark is not None:
+        return Refused(reason, mark.line + first_line)
+    if isinstance(error, yaml.reader.ReaderError):  # a character YAML does not accept
+        return Refused(reason, text.count("\n", 0, error.position) + first_line)
+    return Refused(reason)
 
 
 def yaml_lines(text: str, first_line: int = 1) -> dict[Location, int]:
