@@ -133,7 +133,7 @@ def test_a_bad_story_is_left_out_of_the_digest_and_the_rest_is_sent(project: Pro
     broken = project.add_story("broken.md", "---\nheadline: H\nfaq:\n  - q: Why?\n---\n")
     result = project.run("digest", "--since", "3650d")
     assert result.code == 0, result.err
-    assert f"skipped {broken}:4: faq entry 1, answer is missing" in result.err
+    assert f"left out of the digest: {broken}:4: faq entry 1, answer is missing" in result.err
     texts = [post["text"] for post in project.posts()]
     assert texts[0] == "Harbour Opens a Night Market"  # the good story went out, alone
     assert len(texts) == 3
