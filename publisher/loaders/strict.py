@@ -254,25 +254,21 @@ def _bounded_int(digits: str) -> int:
 
 
 def _shape_problem(value: Any) -> tuple[str, Location] | None:
-    """Nesting or size over the limits, and where."""
+    """Nesting or size over the limits, and where; counting stops at the limit."""
     pending: list[tuple[Any, Location]] = [(value, ())]
-    count = 0
+    count = 1
     while pending:
         item, location = pending.pop()
-        count += 1
-        if count > MAX_VALUES:
-            return f"more than {MAX_VALUES:,} keys and values", location
-        children = (
-            item.items()
-            if isinstance(item, dict)
-            else enumerate(item)
-            if isinstance(item, list)
-            else ()
-        )
+        children = item.items() if isinstance(item, dict) else enumerate(item)
         for key, child in children:
-            if isinstance(child, dict | list) and len(location) + 2 > MAX_DEPTH:
-                return f"nested deeper than {MAX_DEPTH} levels", (*location, key)
-            pending.append((child, (*location, key)))
+            count += 1
+            here = (*location, key)
+            if count > MAX_VALUES:
+                return f"more than {MAX_VALUES:,} keys and values", here
+            if isinstance(child, dict | list):
+                if len(here) + 1 > MAX_DEPTH:  # the root is level 1
+                    return f"nested deeper than {MAX_DEPTH} levels", here
+                pending.append((child, here))
     return None
 
 
