@@ -686,12 +686,15 @@ def _plugin_rows(plugins: Plugins) -> list[dict[str, Any]]:
 @cli.command()
 @pass_context
 def check(context: CommandContext) -> None:
-    """Check the configuration, each destination's templates and credentials, without
-    publishing."""
+    """Check the configuration, every story file, each destination's templates and
+    credentials, without publishing."""
     workspace = context.workspace
     config = workspace.config
     out.print(Text(f"configuration: {config.label} (project folder {config.root})"))
     out.print(Text(f"stories: {workspace.stories_dir} ({len(workspace.story_files())} files)"))
+    bad_stories = workspace.story_problems  # every file is loaded, as a digest would
+    for problem in bad_stories:
+        out.print(Text.assemble(("bad story", "red"), f" {_one_line(str(problem))}"))
     problems = 0
     for destination in workspace.destinations():
         template_problem = _template_problem(workspace, destination)
@@ -715,8 +718,13 @@ def check(context: CommandContext) -> None:
                 _print_check("failed", "red", destination.name, str(error))
         finally:
             channel.close()
+    failures = []
+    if bad_stories:
+        failures.append(f"{len(bad_stories)} story file{'s' * (len(bad_stories) != 1)} unusable")
     if problems:
-        raise InputError(f"{problems} destination{'s' * (problems != 1)} cannot publish")
+        failures.append(f"{problems} destination{'s' * (problems != 1)} cannot publish")
+    if failures:
+        raise InputError("; ".join(failures))
 
 
 def _named(destination: Destination) -> str:

@@ -51,6 +51,25 @@ def parse_duration(text: str) -> timedelta:
         raise ValueError(f"'{text}' is longer than any calendar allows") from None
 
 
+_SIZE = re.compile(r"(\d{1,12}(?:\.\d{1,6})?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?", re.IGNORECASE)
+_SIZE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9}
+_SIZE_UNITS.update({"kib": 2**10, "mib": 2**20, "gib": 2**30})
+
+
+def parse_size(text: str) -> int:
+    """'1MB', '500 KB', '2MiB', '4096' -> bytes."""
+    found = _SIZE.fullmatch(text.strip())
+    size = int(float(found.group(1)) * _SIZE_UNITS[(found.group(2) or "b").lower()]) if found else 0
+    if size < 1:
+        raise ValueError(f"'{text}' is not a size such as 1MB, 500KB or 2MiB")
+    return size
+
+
+def _size(text: str) -> str:
+    parse_size(text)
+    return text
+
+
 def _timezone(name: str) -> str:
     try:
         ZoneInfo(name)
@@ -102,10 +121,15 @@ class SiteSettings(_Settings):
     timezone: Annotated[str, AfterValidator(_timezone)] = "UTC"
     story_url: Annotated[str, AfterValidator(_story_url)] = "{site}/stories/{id}"
     digest_since: Duration = "7d"
+    max_story_size: Annotated[str, AfterValidator(_size)] = "1MB"  # larger files are refused
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def story_size_limit(self) -> int:
+        return parse_size(self.max_story_size)
 
     @property
     def url_pattern(self) -> str:

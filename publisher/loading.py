@@ -8,21 +8,28 @@ every format reports problems the same way.
 from __future__ import annotations
 
 import difflib
+import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
 from pydantic import ValidationError
 
 from publisher.errors import StoryError
 from publisher.story import STORY_FIELDS, Story
 
 Location = tuple[str | int, ...]
+
+DEFAULT_SIZE_LIMIT = 1_000_000  # bytes; [site] max_story_size
+_size_limit: ContextVar[int] = ContextVar("story_size_limit", default=DEFAULT_SIZE_LIMIT)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 @dataclass
@@ -43,6 +50,11 @@ class LoadedStory:
     origins: Mapping[str, str]
     path: Path
 
+    def line_of(self, name: str) -> int | None:
+        """The file line a field was read from, when it was read from one."""
+        origin = self.origins.get(name, "")
+        return int(origin.removeprefix("line ")) if origin.startswith("line ") else None
+
 
 @dataclass(frozen=True)
 class StoryDefaults:
@@ -52,12 +64,38 @@ class StoryDefaults:
     timezone: ZoneInfo
 
 
-def read_story_text(path: Path) -> str:
-    """Read a story file as UTF-8 text, refusing binary files with a clear reason."""
+@contextmanager
+def size_limit(limit: int) -> Iterator[None]:
+    """Files read by `read_story_text` inside this block may have at most `limit` bytes.
+
+    The loader hook takes only a path, so the site's limit travels beside it.
+    """
+    token = _size_limit.set(limit)
     try:
-        data = path.read_bytes()
+        yield
+    finally:
+        _size_limit.reset(token)
+
+
+def read_story_text(path: Path) -> str:
+    """Read a story file as UTF-8 text, refusing binary and oversized files with a clear reason.
+
+    The size is checked before reading, and no more than the limit is ever read,
+    so a huge file costs neither time nor memory.
+    """
+    limit = _size_limit.get()
+    try:
+        with path.open("rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            data = file.read(limit + 1) if size <= limit else b""
     except OSError as error:
         raise StoryError(path, f"cannot read file: {error.strerror or error}") from None
+    if size > limit or len(data) > limit:
+        raise StoryError(
+            path,
+            f"{max(size, len(data)):,} bytes is more than the {limit:,} a story file may have "
+            "([site] max_story_size)",
+        )
     if b"\x00" in data:
         raise StoryError(path, "binary file, not a story (it contains NUL bytes)")
     try:
@@ -67,29 +105,10 @@ def read_story_text(path: Path) -> str:
         raise StoryError(path, "not UTF-8 text", line) from None
 
 
-def yaml_lines(text: str, first_line: int = 1) -> dict[Location, int]:
-    """Map each key and list item of a YAML (or JSON) document to its line number."""
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError:
-        return {}
-    lines: dict[Location, int] = {}
-
-    def walk(node: yaml.Node, location: Location) -> None:
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                here = (*location, key.value)
-                lines[here] = key.start_mark.line + first_line
-                walk(value, here)
-        elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                here = (*location, index)
-                lines[here] = item.start_mark.line + first_line
-                walk(item, here)
-
-    if root is not None:
-        walk(root, ())
-    return lines
+def printable(text: str, limit: int = 60) -> str:
+    """Text as it can stand in a one-line error: control characters escaped, shortened."""
+    text = _UNPRINTABLE.sub(lambda found: repr(found.group())[1:-1], text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def slugify(text: str) -> str:
@@ -129,6 +148,15 @@ def build_story(
         fields["url"] = defaults.url_pattern.format(id=fields["id"])
         origins["url"] = f"site pattern {defaults.url_pattern}"
 
+    surrogate = _lone_surrogate(fields)
+    if surrogate is not None:
+        location, character = surrogate
+        raise StoryError(
+            draft.path,
+            f"{_describe(location)}: {character!r} is half of a UTF-16 pair, not text "
+            "(a JSON escape such as \\ud800 without its partner)",
+            _line_of(location, draft.lines),
+        )
     try:
         story = Story.model_validate(fields)
     except ValidationError as error:
@@ -140,6 +168,25 @@ def build_story(
     for name in STORY_FIELDS - origins.keys():
         origins[name] = "default"
     return LoadedStory(story, origins, draft.path)
+
+
+def _lone_surrogate(value: Any) -> tuple[Location, str] | None:
+    """The first key or text holding half of a UTF-16 pair, which no output can encode."""
+    pending: list[tuple[Any, Location]] = [(value, ())]
+    while pending:
+        item, location = pending.pop()
+        if isinstance(item, str):
+            found = _SURROGATE.search(item)
+            if found:
+                return location, found.group()
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                here = (*location, key)
+                pending.append((key, here))
+                pending.append((child, here))
+        elif isinstance(item, list | tuple):
+            pending.extend((child, (*location, index)) for index, child in enumerate(item))
+    return None
 
 
 def _with_timezone(value: Any, timezone: ZoneInfo) -> Any:
@@ -170,19 +217,21 @@ def _reason(error: Mapping[str, Any], key_name: str) -> str:
     if error["type"] == "extra_forbidden":
         key = str(location[-1])
         if len(location) == 1:
-            close = difflib.get_close_matches(key, STORY_FIELDS, n=1)
+            close = difflib.get_close_matches(key[:100], STORY_FIELDS, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            return f"unknown {key_name} '{key}'{hint}"
-        return f"unknown key '{key}' in {_describe(location[:-1])}"
+            return f"unknown {key_name} '{printable(key)}'{hint}"
+        return f"unknown key '{printable(key)}' in {_describe(location[:-1])}"
     if error["type"] == "missing":
         return f"{where} is missing"
     if location == ("published",):
         return (
-            f"bad date in 'published': {error.get('input')!r} is not a date such as "
+            f"bad date in 'published': {printable(repr(error.get('input')))} is not a date such as "
             "2026-11-20 or 2026-11-20T08:00:00+01:00"
         )
     if error["type"] == "string_type":
-        return f"{where}: must be text, not {error.get('input')!r} (put it in quotes)"
+        return (
+            f"{where}: must be text, not {printable(repr(error.get('input')))} (put it in quotes)"
+        )
     message = error["msg"].removeprefix("Value error, ")
     return f"{where}: {message}"
 
@@ -197,5 +246,5 @@ def _describe(location: Location) -> str:
         if isinstance(part, int) and words:
             words[-1] = f"{words[-1]} entry {part + 1}"
         else:
-            words.append(_WORDS.get(str(part), str(part)))
+            words.append(_WORDS.get(str(part), printable(str(part), 40)))
     return ", ".join(words) if words else "story"

@@ -125,10 +125,15 @@ def run_schedule(config: str | None, root: str, name: str, resume_only: bool = F
                 schedule.max_stories,
                 only_unfinished=resume_only,
             )
+            # A bad story file is left out of the digest, and the run's record says so.
+            skipped = workspace.skipped_stories()
+            note = f"; {skipped}" if skipped else ""
             if not plan:
-                record("nothing new", f"no new stories in the last {schedule.since}; nothing sent")
+                message = f"no new stories in the last {schedule.since}; nothing sent"
+                record("nothing new", message + note)
                 return
-            record(*_summary(workspace.publish(plan, stop=STOP)))
+            status, message = _summary(workspace.publish(plan, stop=STOP))
+            record(status, message + note)
 
 
 def run_publish(

@@ -18,6 +18,10 @@ _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
 _URL = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)
 
+# The ledger keys a publication by `story-{id}` in 200 characters, and the email plugin
+# a send by `{edition}/{destination}/{round}` in 300 (destination names up to 100).
+MAX_ID_LENGTH = 150
+
 
 def clean_line(value: str) -> str:
     """One line of text: NFC, no control characters, runs of white space folded.
@@ -42,6 +46,10 @@ def _required(value: str) -> str:
 
 
 def _slug(value: str) -> str:
+    if len(value) > MAX_ID_LENGTH:
+        raise ValueError(
+            f"{len(value)} characters is too long: at most {MAX_ID_LENGTH} fit the state database"
+        )
     if not _SLUG.fullmatch(value):
         raise ValueError("must be a slug: lower-case letters, digits and single hyphens")
     return value
@@ -103,7 +111,7 @@ class Image(_Model):
 class Story(_Model):
     """One story as the editorial pipeline wrote it, validated and normalised."""
 
-    id: Annotated[str, AfterValidator(_slug)]
+    id: Annotated[str, AfterValidator(_slug), Field(json_schema_extra={"maxLength": MAX_ID_LENGTH})]
     headline: RequiredLine
     dek: OneLine = ""
     sections: list[Section] = []

@@ -7,7 +7,10 @@ renditions and deliveries; nothing here prints or parses arguments.
 from __future__ import annotations
 
 import copy
+import logging
+import os
 import threading
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -19,7 +22,7 @@ from publisher.delivery import Outcome, deliver
 from publisher.edition import Edition, digest, single
 from publisher.errors import ConfigError, InputError, StoryError
 from publisher.ledger import Ledger, Unfinished
-from publisher.loading import LoadedStory, StoryDefaults, build_story
+from publisher.loading import LoadedStory, StoryDefaults, build_story, size_limit
 from publisher.migrate import plugin_histories
 from publisher.plugins import (
     Plugins,
@@ -33,6 +36,24 @@ from publisher.secrets import scrub
 from publisher.state import State
 from publisher.story import Story
 from publisher.templates import Templates
+
+log = logging.getLogger(__name__)
+
+
+def _lexical(path: Path) -> Path:
+    """The absolute path as written, `..` folded, links not followed."""
+    return Path(os.path.normpath(path.absolute()))
+
+
+def _same_id(group: Sequence[LoadedStory]) -> StoryError:
+    """Files that share an id: the ledger could not tell their publications apart."""
+    first, *others = group
+    names = ", ".join(str(other.path) for other in others)
+    return StoryError(
+        first.path,
+        f"the id '{first.story.id}' is also the id of {names}: give each story its own id",
+        first.line_of("id"),
+    )
 
 
 class Workspace:
@@ -105,11 +126,25 @@ class Workspace:
             raise StoryError(path, "no such file")
         if not path.is_file():
             raise StoryError(path, "not a file")
-        draft = self.plugins.hook.publisher_load_story(path=path)
+        self._check_inside_folder(path)
+        with size_limit(self.config.site.story_size_limit):
+            draft = self.plugins.hook.publisher_load_story(path=path)
         if draft is None:
             return None
         defaults = StoryDefaults(self.config.site.url_pattern, self.config.site.zone)
         return build_story(draft, defaults, published)
+
+    def _check_inside_folder(self, path: Path) -> None:
+        """A file reached through the stories folder must really be in it: a link that leads
+        out (to /etc/passwd, say) is refused. A file named elsewhere is read as named."""
+        folder = _lexical(self.stories_dir)
+        if not _lexical(path).is_relative_to(folder):
+            return
+        target = path.resolve()
+        if not target.is_relative_to(folder.resolve()):
+            raise StoryError(
+                path, f"a link to {target}, outside the stories folder: stories must be in it"
+            )
 
     def find_story(self, reference: str, published: datetime | None = None) -> LoadedStory:
         """A story by path, by file name in the stories folder, or by id."""
@@ -121,6 +156,7 @@ class Workspace:
             if reference in (candidate.name, candidate.stem):
                 return self.load_story(candidate, published)
         unreadable: list[StoryError] = []
+        found: list[LoadedStory] = []
         for candidate in candidates:
             try:
                 loaded = self._load(candidate)
@@ -128,7 +164,11 @@ class Workspace:
                 unreadable.append(error)
                 continue
             if loaded is not None and loaded.story.id == reference:
-                return self.load_story(candidate, published) if published else loaded
+                found.append(loaded)
+        if len(found) > 1:
+            raise _same_id(found)
+        if found:
+            return self.load_story(found[0].path, published) if published else found[0]
         if path.suffix or path.parent != Path():
             raise StoryError(path, "no such file")
         where = (
@@ -151,11 +191,45 @@ class Workspace:
             p for p in self.stories_dir.iterdir() if p.is_file() and not p.name.startswith(".")
         )
 
-    @cached_property
+    @property
     def stories(self) -> list[Story]:
-        """Every story in the stories folder; one bad file stops the run, naming it."""
-        loaded = (self._load(path) for path in self.story_files())
-        return [story.story for story in loaded if story is not None]
+        """Every usable story in the stories folder; see `story_problems` for the others."""
+        return [loaded.story for loaded in self._scan[0]]
+
+    @property
+    def story_problems(self) -> list[StoryError]:
+        """Why each story file left out of `stories` was left out, file by file."""
+        return self._scan[1]
+
+    def skipped_stories(self) -> str:
+        """The files left out, in one line for a run's record; empty when there are none."""
+        problems = self.story_problems
+        if not problems:
+            return ""
+        count = f"{len(problems)} story file{'s' * (len(problems) != 1)}"
+        return f"left out {count}: " + "; ".join(str(problem) for problem in problems)
+
+    @cached_property
+    def _scan(self) -> tuple[list[LoadedStory], list[StoryError]]:
+        """Load every file once. A file that cannot be used, and files that share an id, are
+        left out (and said why), so that one bad file does not stop a digest."""
+        loaded: list[LoadedStory] = []
+        problems: list[StoryError] = []
+        for path in self.story_files():
+            try:
+                story = self._load(path)
+            except StoryError as error:
+                problems.append(error)
+                continue
+            if story is not None:
+                loaded.append(story)
+        by_id: dict[str, list[LoadedStory]] = defaultdict(list)
+        for story in loaded:
+            by_id[story.story.id].append(story)
+        shared = [group for group in by_id.values() if len(group) > 1]
+        problems.extend(_same_id(group) for group in shared)
+        left_out = {story.path for group in shared for story in group}
+        return [story for story in loaded if story.path not in left_out], problems
 
     def digest_for(
         self, destination: str, now: datetime, since: timedelta, max_stories: int | None = None
@@ -200,9 +274,11 @@ class Workspace:
         by_id = {story.id: story for story in self.stories}
         missing = [story_id for story_id in unfinished.story_ids if story_id not in by_id]
         if missing:
+            skipped = self.skipped_stories()
             raise InputError(
                 f"the unfinished digest {unfinished.edition_id} includes '{missing[0]}', which is "
                 f"no longer in {self.stories_dir}: put it back so the digest can be completed"
+                + (f" ({skipped})" if skipped else "")
             )
         return Edition(
             id=unfinished.edition_id,
@@ -233,6 +309,9 @@ class Workspace:
                 idle.append(destination)
             else:
                 plan.append((destination, edition))
+        if plan or idle:
+            for problem in self.story_problems:
+                log.error("left out of the digest: %s", problem)
         return plan, idle
 
     # Destinations -------------------------------------------------------------------

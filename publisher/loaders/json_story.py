@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 
 from publisher.errors import StoryError
 from publisher.hookspecs import hookimpl
-from publisher.loading import Location, StoryDraft, read_story_text, yaml_lines
+from publisher.loaders.strict import Refused, read_json
+from publisher.loading import StoryDraft, read_story_text
 
 
 @hookimpl(trylast=True)
 def publisher_load_story(path: Path) -> StoryDraft | None:
     if path.suffix.lower() != ".json":
         return None
-    text = read_story_text(path)
     try:
-        fields = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise StoryError(path, f"invalid JSON: {error.msg}", error.lineno) from None
+        fields, lines = read_json(read_story_text(path))
+    except Refused as refused:
+        raise StoryError(path, refused.reason, refused.line) from None
     if not isinstance(fields, dict):
         raise StoryError(path, "a JSON story must be one object with the story's keys", 1)
-    return StoryDraft(path, fields, yaml_lines(text) or _key_lines(text, fields))
-
-
-def _key_lines(text: str, fields: dict) -> dict[Location, int]:
-    """Top-level key lines, for the JSON that YAML cannot read (tab indentation)."""
-    lines: dict[Location, int] = {}
-    for key in fields:
-        found = re.search(rf'"{re.escape(key)}"\s*:', text)
-        if found:
-            lines[(key,)] = text.count("\n", 0, found.start()) + 1
-    return lines
+    return StoryDraft(path, fields, lines)

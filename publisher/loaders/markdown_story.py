@@ -6,33 +6,23 @@ stand in for the front matter keys; inline Markdown is reduced to plain text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-import frontmatter
-import yaml
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+import pyromark
 
 from publisher.errors import StoryError
 from publisher.hookspecs import hookimpl
-from publisher.loading import StoryDraft, read_story_text, yaml_lines
+from publisher.loaders.strict import Refused, read_yaml
+from publisher.loading import StoryDraft, printable, read_story_text
 
 RESERVED = {"the story so far": "summary", "frequently asked": "faq", "methodology": "methodology"}
+# Headings, paragraphs, list items, emphasis, links...: a long story has a few thousand.
+MAX_ELEMENTS = 50_000
 
-_markdown = MarkdownIt("commonmark")
-_front_matter = frontmatter.YAMLHandler()
-
-
-class _TextDates(yaml.SafeLoader):
-    """YAML that leaves dates as text, so that a bad date gets our message and its line."""
-
-
-_TextDates.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+_BOUNDARY = re.compile(r"^-{3,}[ \t]*$", re.MULTILINE)
 
 
 class _Block(NamedTuple):
@@ -60,8 +50,8 @@ def publisher_load_story(path: Path) -> StoryDraft | None:
 
 def _split(text: str) -> _Split:
     """Front matter and body, each with the file line it starts on."""
-    opening = _front_matter.FM_BOUNDARY.match(text)
-    closing = opening and _front_matter.FM_BOUNDARY.search(text, opening.end())
+    opening = _BOUNDARY.match(text)
+    closing = opening and _BOUNDARY.search(text, opening.end())
     if not opening or not closing:
         return _Split("", 1, text, 1)
     return _Split(
@@ -76,15 +66,13 @@ def _read_front_matter(path: Path, split: _Split) -> StoryDraft:
     if not split.matter.strip():
         return StoryDraft(path, {}, key_name="front matter key")
     try:
-        fields = _front_matter.load(split.matter, Loader=_TextDates) or {}
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        reason = getattr(error, "problem", None) or str(error)
-        line = mark.line + split.matter_line if mark else None
-        raise StoryError(path, f"invalid front matter: {reason}", line) from None
+        fields, lines = read_yaml(split.matter, split.matter_line)
+    except Refused as refused:
+        raise StoryError(path, f"invalid front matter: {refused.reason}", refused.line) from None
+    if fields is None:
+        fields = {}
     if not isinstance(fields, dict):
         raise StoryError(path, "front matter must be keys with values", split.matter_line)
-    lines = yaml_lines(split.matter, split.matter_line)
     return StoryDraft(path, fields, lines, key_name="front matter key")
 
 
@@ -93,7 +81,7 @@ def _read_body(draft: StoryDraft, body: str, first_line: int) -> None:
     sections: list[tuple[str, list[tuple[str, int]]]] = []
     reserved: dict[str, list[tuple[str, int]]] = {}
     target: list[tuple[str, int]] | None = None
-    for block in _blocks(body, first_line):
+    for block in _blocks(draft.path, body, first_line):
         if block.heading_level == 1:
             _set_once(draft, "headline", block.text, block.line, "'# ' heading")
             target = None
@@ -138,7 +126,8 @@ def _faq(draft: StoryDraft, entries: list[tuple[str, int]]) -> list[dict[str, st
     """Alternating `- question` / `- answer` items."""
     if len(entries) % 2:
         question, line = entries[-1]
-        raise StoryError(draft.path, f"FAQ question without an answer: '{question}'", line)
+        reason = f"FAQ question without an answer: '{printable(question)}'"
+        raise StoryError(draft.path, reason, line)
     faq = []
     for number in range(0, len(entries), 2):
         (question, question_line), (answer, answer_line) = entries[number : number + 2]
@@ -148,31 +137,116 @@ def _faq(draft: StoryDraft, entries: list[tuple[str, int]]) -> list[dict[str, st
     return faq
 
 
-def _blocks(body: str, first_line: int) -> Iterator[_Block]:
-    """Headings, paragraphs and list items of the body, in order, as plain text."""
-    tokens = _markdown.parse(body)
-    for index, token in enumerate(tokens):
-        if token.type != "inline":
+def _blocks(path: Path, body: str, first_line: int) -> Iterator[_Block]:
+    """Headings, paragraphs and list items of the body, in order, as plain text.
+
+    Code blocks and HTML blocks are left out. pulldown-cmark (through pyromark)
+    parses in linear time, and the count of elements is bounded, so no body can
+    keep a run busy for long.
+    """
+    lines = _Lines(body.encode(), first_line)
+    inline = _Inline()
+    level, skipping = 0, 0  # heading level of the open block; depth in code or HTML blocks
+    for count, (event, span) in enumerate(pyromark.events_with_range(body), start=1):
+        if count > MAX_ELEMENTS:
+            reason = f"more than {MAX_ELEMENTS:,} Markdown elements (paragraphs, links...)"
+            raise StoryError(path, reason, lines.at(span["start"]))
+        tag, value = _kind(event)
+        name = _name(value)
+        if tag in ("Start", "End") and name in {"CodeBlock", "HtmlBlock"}:
+            skipping += 1 if tag == "Start" else -1
+        elif skipping:
             continue
-        opener = tokens[index - 1]
-        level = int(opener.tag[1]) if opener.type == "heading_open" else 0
-        line = first_line + (token.map[0] if token.map else 0)
-        yield _Block(level, _plain_text(token), line)
+        elif tag == "Start" and name in _INLINE:
+            inline.open(value, lines.at(span["start"]))
+        elif tag == "End" and name in _INLINE:
+            inline.close(value)
+        elif tag in _TEXT:
+            inline.add(str(value), lines.at(span["start"]))
+        elif tag in {"SoftBreak", "HardBreak"}:
+            inline.add(" ", lines.at(span["start"]))
+        elif tag == "Start" and name in {"Heading", "Paragraph"}:
+            yield from inline.flush()  # a list item's own text, before its paragraphs
+            level = _heading_level(value)
+            inline.start(lines.at(span["start"]))
+        elif tag == "End" and name in {"Heading", "Paragraph"}:
+            yield from inline.flush(level, always=True)
+            level = 0
+        else:  # any other block starting or ending closes a list item's own text
+            yield from inline.flush()
 
 
-def _plain_text(inline: Token) -> str:
-    """Inline Markdown as plain text; a link keeps its address in brackets after its text."""
-    out: list[str] = []
-    href, label_start = "", 0
-    for child in inline.children or []:
-        if child.type in {"text", "code_inline", "html_inline", "image"}:
-            out.append(child.content)
-        elif child.type in {"softbreak", "hardbreak"}:
-            out.append(" ")
-        elif child.type == "link_open":
-            href, label_start = str(child.attrs.get("href", "")), len(out)
-        elif child.type == "link_close" and href:
-            if "".join(out[label_start:]) != href:
-                out.append(f" ({href})")
-            href = ""
-    return "".join(out).strip()
+class _Lines:
+    """File line of a byte offset; offsets come mostly in order, so counting is incremental."""
+
+    def __init__(self, data: bytes, first_line: int) -> None:
+        self.data = data
+        self.offset = 0
+        self.line = first_line
+
+    def at(self, offset: int) -> int:
+        if offset >= self.offset:
+            self.line += self.data.count(b"\n", self.offset, offset)
+        else:
+            self.line -= self.data.count(b"\n", offset, self.offset)
+        self.offset = offset
+        return self.line
+
+
+_INLINE = {"Emphasis", "Strong", "Strikethrough", "Link", "Image"}
+_TEXT = {"Text", "Code", "InlineHtml", "InlineMath", "DisplayMath"}
+
+
+def _kind(event: Any) -> tuple[str, Any]:
+    """("Start", tag), ("Text", "..."), ("SoftBreak", None)...: pyromark's events, flattened."""
+    if isinstance(event, str):
+        return event, None
+    ((tag, value),) = event.items()
+    return tag, value
+
+
+def _name(tag: Any) -> str:
+    if isinstance(tag, dict):
+        ((name, _),) = tag.items()
+        return name
+    return str(tag)
+
+
+def _heading_level(tag: Any) -> int:
+    if isinstance(tag, dict) and "Heading" in tag:
+        return int(tag["Heading"]["level"].removeprefix("H"))
+    return 0
+
+
+class _Inline:
+    """The text of the block being read; a link keeps its address in brackets after its text."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.line: int | None = None
+        self.links: list[tuple[str, int]] = []
+
+    def start(self, line: int) -> None:
+        self.line = line
+
+    def add(self, text: str, line: int) -> None:
+        if self.line is None:
+            self.line = line
+        self.parts.append(text)
+
+    def open(self, tag: Any, line: int) -> None:
+        if self.line is None:
+            self.line = line
+        if _name(tag) == "Link":
+            self.links.append((str(tag["Link"]["dest_url"]), len(self.parts)))
+
+    def close(self, tag: Any) -> None:
+        if _name(tag) == "Link" and self.links:
+            href, label_start = self.links.pop()
+            if href and "".join(self.parts[label_start:]) != href:
+                self.parts.append(f" ({href})")
+
+    def flush(self, level: int = 0, always: bool = False) -> Iterator[_Block]:
+        if self.line is not None and (always or self.parts):
+            yield _Block(level, "".join(self.parts).strip(), self.line)
+        self.parts, self.line, self.links = [], None, []

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from publisher.errors import StoryError
 from publisher.hookspecs import hookimpl
-from publisher.loading import StoryDraft, read_story_text
+from publisher.loaders.strict import MAX_NUMBER_LENGTH
+from publisher.loading import StoryDraft, printable, read_story_text
 
 RESERVED = {
     "the story so far": "summary",
@@ -23,9 +24,11 @@ RESERVED = {
 # Labels the export glues to the front of a related title ("similarOpenClaw's ...").
 RELATIONS = ("similar", "related", "background", "context", "analysis", "explainer", "update")
 HEADING_MAX_LENGTH = 100
+MAX_LINES = 20_000  # an export has a line per paragraph: a long story has a few hundred
 
 _GLUED_RELATION = re.compile(rf"({'|'.join(RELATIONS)})(?=[A-Z0-9\"'‘“])")
-_CITATION_GAP = re.compile(r"[ \t]+([.,])(?=\s|$)")
+# Only at the start of a run of blanks, so that a long run is not rescanned from each blank.
+_CITATION_GAP = re.compile(r"(?<![ \t])[ \t]++([.,])(?=\s|$)")
 _SOURCE_COUNT = re.compile(r"\bfrom\s+(\d[\d,]*)\s+source\s+records?\b", re.IGNORECASE)
 _CLOSING = ".!?:;,…。！？"
 _TRAILING_QUOTES = "\"'”’»)]"
@@ -35,11 +38,12 @@ _TRAILING_QUOTES = "\"'”’»)]"
 def publisher_load_story(path: Path) -> StoryDraft | None:
     if path.suffix.lower() != ".txt":
         return None
-    lines = [
-        (number, _close_citation_gaps(text.strip()))
-        for number, text in enumerate(read_story_text(path).splitlines(), start=1)
-        if text.strip()
-    ]
+    lines: list[tuple[int, str]] = []
+    for number, text in enumerate(read_story_text(path).splitlines(), start=1):
+        if text.strip():
+            if len(lines) == MAX_LINES:
+                raise StoryError(path, f"more than {MAX_LINES:,} lines of text", number)
+            lines.append((number, _close_citation_gaps(text.strip())))
     if not lines:
         raise StoryError(path, "empty file: line 1 should be the headline", 1)
     return _Reader(path, lines).read()
@@ -125,11 +129,16 @@ class _Reader:
         self._set("methodology", text, line)
         found = _SOURCE_COUNT.search(text)
         if found:
-            self._set("source_count", int(found.group(1).replace(",", "")), line)
+            digits = found.group(1).replace(",", "")
+            if len(digits) > MAX_NUMBER_LENGTH:
+                reason = f"a source count longer than {MAX_NUMBER_LENGTH} digits"
+                raise StoryError(self.path, reason, line)
+            self._set("source_count", int(digits), line)
 
     def _faq(self, line: int, body: list[tuple[int, str]]) -> None:
         """Alternating '- question' / '- answer' lines; unmarked lines continue an answer."""
         faq: list[dict[str, str]] = []
+        answers: list[list[str]] = []  # joined at the end: appending to a string is quadratic
         question_line = None
         for number, text in body:
             item = text[1:].strip() if text.startswith(("-", "–", "•")) else None
@@ -139,16 +148,17 @@ class _Reader:
                 faq.append({"q": item})
             elif item is not None:
                 self.draft.lines[("faq", len(faq) - 1, "a")] = number
-                faq[-1]["a"] = item
+                answers.append([item])
                 question_line = None
-            elif faq and "a" in faq[-1]:
-                faq[-1]["a"] += "\n\n" + text
+            elif faq and len(answers) == len(faq):
+                answers[-1].append(text)
             else:
                 raise StoryError(self.path, "FAQ lines must start with '- '", number)
         if question_line is not None:
-            raise StoryError(
-                self.path, f"FAQ question without an answer: '{faq[-1]['q']}'", question_line
-            )
+            reason = f"FAQ question without an answer: '{printable(faq[-1]['q'])}'"
+            raise StoryError(self.path, reason, question_line)
+        for entry, answer in zip(faq, answers, strict=True):
+            entry["a"] = "\n\n".join(answer)
         self._set("faq", faq, line)
 
     def _related(self, line: int, body: list[tuple[int, str]]) -> None:
