@@ -146,12 +146,24 @@ def _summarise(value: Any) -> str:
             for item in value
         ]
         return f"{len(value)}: " + " | ".join(titles) if titles else "(none)"
+    if isinstance(value, dict) and all(isinstance(v, list) for v in value.values()):
+        # Hand-written posts: each channel's, shortened.
+        return (
+            " | ".join(
+                f"{k}: {len(v)} post{'s' * (len(v) != 1)}: " + " / ".join(_short(p, 60) for p in v)
+                for k, v in value.items()
+            )
+            or "(none)"
+        )
     if isinstance(value, dict):
         return ", ".join(f"{k}: {v}" for k, v in value.items())
     if value in (None, ""):
         return "(none)"
-    text = str(value)
-    return text if len(text) <= 200 else text[:199] + "…"
+    return _short(str(value), 200)
+
+
+def _short(text: str, most: int) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 @cli.command()
@@ -280,6 +292,8 @@ def _print_rendition(name: str, channel: str, rendition) -> None:
         if subject:
             out.print(f"Subject: {subject}")
         out.print(part.text, markup=False)
+    if rendition.cost is not None:
+        out.print(f"{name}: cost {escape(str(rendition.cost))}")
 
 
 class _RateColumn(ProgressColumn):
@@ -535,6 +549,9 @@ def status(context: CommandContext, limit: int) -> None:
         if row["error"] and row["status"] != "done":
             message = f"{row['destination']}: {row['edition_id']}: {row['error']}"
             out.print(f"[red]failed[/] {escape(message)}")
+        if row["warning"]:
+            message = f"{row['destination']}: {row['edition_id']}: {row['warning']}"
+            out.print(f"[yellow]warning[/] {escape(message)}")
 
 
 @cli.command()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from publisher.errors import StoryError
 from publisher.hookspecs import hookimpl
+from publisher.loaders import mark_generated
 from publisher.loading import Location, StoryDraft, read_story_text, yaml_lines
 
 
@@ -22,7 +23,9 @@ def publisher_load_story(path: Path) -> StoryDraft | None:
         raise StoryError(path, f"invalid JSON: {error.msg}", error.lineno) from None
     if not isinstance(fields, dict):
         raise StoryError(path, "a JSON story must be one object with the story's keys", 1)
-    return StoryDraft(path, fields, yaml_lines(text) or _key_lines(text, fields))
+    draft = StoryDraft(path, fields, yaml_lines(text) or _key_lines(text, fields))
+    mark_generated(draft)
+    return draft
 
 
 def _key_lines(text: str, fields: dict) -> dict[Location, int]:

@@ -17,6 +17,7 @@ from markdown_it.token import Token
 
 from publisher.errors import StoryError
 from publisher.hookspecs import hookimpl
+from publisher.loaders import mark_generated
 from publisher.loading import StoryDraft, read_story_text, yaml_lines
 
 RESERVED = {"the story so far": "summary", "frequently asked": "faq", "methodology": "methodology"}
@@ -55,6 +56,7 @@ def publisher_load_story(path: Path) -> StoryDraft | None:
     split = _split(read_story_text(path))
     draft = _read_front_matter(path, split)
     _read_body(draft, split.body, split.body_line)
+    mark_generated(draft)
     return draft
 
 
