@@ -16,7 +16,6 @@ from publisher.testing import make_destination, make_story
 from publisher_mastodon.channel import MastodonChannel
 from publisher_mastodon.limits import mastodon_counter
 from publisher_x.channel import XChannel
-from social.conftest import Social
 
 MASTODON = {"channel": "mastodon", "instance": "https://m.example", "access_token": "t0ken"}
 NUMBERING = re.compile(r" (\d+)/(\d+)$")
