@@ -150,7 +150,8 @@ def _summarise(value: Any) -> str:
         # Hand-written posts: each channel's, shortened.
         return (
             " | ".join(
-                f"{k}: {len(v)} post{'s' * (len(v) != 1)}: " + " / ".join(_short(" ".join(p.split()), 60) for p in v)
+                f"{k}: {len(v)} post{'s' * (len(v) != 1)}: "
+                + " / ".join(_short(" ".join(p.split()), 60) for p in v)
                 for k, v in value.items()
             )
             or "(none)"

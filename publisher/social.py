@@ -237,7 +237,9 @@ def compose(
     its block is rebuilt with room for the mark, so every post still fits.
     """
     numbered = numbering == "thread"
-    digits, marks = 1, {}
+    # Most blocks make a post at least: room for as many digits as there are blocks saves
+    # building them all again once the count passes 9.
+    digits, marks = len(str(len(blocks))), {}
     composed = Thread(())
     for _ in range(_ROUNDS):
         widest = 10**digits - 1
@@ -246,6 +248,9 @@ def compose(
         total = sum(map(len, built))
         if numbered and total > widest:
             digits += 1
+            continue
+        if numbered and digits > 1 and total <= widest // 10:
+            digits -= 1  # fewer posts than blocks: numbers this wide need not be made room for
             continue
         if total == 1 and numbers:  # a single post is not numbered: it may use the room
             built = _build(blocks, limit, marks, widest, numbered, count)

@@ -242,10 +242,10 @@ _PENALTY = (0.0, 1e3, 1e9, 1e12)
 _PER_POST = 1e6
 _EVEN_TRIES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)  # shortest allowed post, as a share of the mean
 
-_CLOSERS = "\"'”’»)\\]"
+_CLOSERS = "\"'”’»)]"
 _ATOM = regex.compile(r"\S+")
-_SENTENCE_END = regex.compile(rf"[.!?…][{_CLOSERS}]*$")
-_CLAUSE_END = regex.compile(rf"[;:,—–][{_CLOSERS}]*$")
+_SENTENCE_ENDS = frozenset(".!?…")
+_CLAUSE_ENDS = frozenset(";:,—–")
 _ABBREVIATION = regex.compile(r"(?:\p{L}\.){1,3}|(?i:e\.g|i\.e|vs|mr|mrs|ms|dr|st|no)\.")
 _CJK_SENTENCE_END = frozenset("。！？")
 _CJK_CLAUSE_END = frozenset("、，；：")
@@ -340,9 +340,10 @@ def _split_into_pieces(text: str, count: Counter, limit: int) -> _Pieces:
 def _rank_between(word: str, gap: str) -> int:
     if "\n" in gap:
         return SENTENCE
-    if _SENTENCE_END.search(word) and not _ABBREVIATION.fullmatch(word):
+    last = word.rstrip(_CLOSERS)[-1:]
+    if last in _SENTENCE_ENDS and last and not _ABBREVIATION.fullmatch(word):
         return SENTENCE
-    if _CLAUSE_END.search(word):
+    if last in _CLAUSE_ENDS and last:
         return CLAUSE
     return WORD
 
@@ -350,7 +351,7 @@ def _rank_between(word: str, gap: str) -> int:
 def _cuts_inside(word: str, overlong: bool) -> list[tuple[int, int]]:
     """Offsets inside a word where it may be cut, with their ranks: between the characters of
     scripts written without spaces, and anywhere in a word longer than a whole post."""
-    if not overlong and not _NO_SPACE_SCRIPT.search(word):
+    if not overlong and (word.isascii() or not _NO_SPACE_SCRIPT.search(word)):
         return []
     cuts = []
     characters = [match.group() for match in _GRAPHEME.finditer(word)]
@@ -381,16 +382,23 @@ def _best_plan(pieces: _Pieces, caps: list[int]) -> list[int] | None:
         return None
     if len(fewest) == 1:
         return fewest
-    free = layout.plan(len(fewest), share=0.0)
-    if free is not None and len(free[1]) != len(fewest):  # fewer word cuts, at a post more
+    # The best split cuts between words only where it must: when it need not at all, it has
+    # as many posts as the fullest split at sentences and clauses. Otherwise, plan twice.
+    clean = layout.greedy(worst=CLAUSE)
+    posts = len(clean) if clean is not None else len(fewest)
+    free = layout.plan(posts, share=0.0)
+    if free is not None and len(free[1]) != posts:
         free = layout.plan(len(free[1]), share=0.0)
     if free is None:
         return fewest
     if layout.even(free[1]):
         return free[1]  # the best split of all is even: nothing better among the even ones
-    even = [layout.plan(len(free[1]), share) for share in _EVEN_TRIES]
-    found = [plan for plan in even if plan is not None and layout.even(plan[1])]
-    return min(found)[1] if found else free[1]
+    for count in dict.fromkeys((len(free[1]), len(fewest))):
+        plans = (layout.plan(count, share) for share in _EVEN_TRIES)
+        found = [plan for plan in plans if plan is not None and layout.even(plan[1])]
+        if found:
+            return min(found)[1]
+    return free[1]
 
 
 class _Layout:
@@ -412,15 +420,21 @@ class _Layout:
     def _room(self, start: int) -> int:
         return self.first if start == 0 else self.cap
 
-    def greedy(self) -> list[int] | None:
-        """Each post as full as it can be: the fewest posts, though not even ones."""
+    def greedy(self, worst: int = INSIDE_WORD) -> list[int] | None:
+        """Each post as full as it can be, cut no worse than `worst`: the fewest posts so cut,
+        though not even ones; None if some stretch between such cuts fits no post."""
         plan: list[int] = []
+        ranks, last = self.pieces.ranks, len(self.pieces.widths) - 1
         start = 0
-        while start < len(self.pieces.widths):
-            furthest = bisect.bisect_right(self.end_at, self.prefix[start] + self._room(start)) - 1
-            if furthest < 0 or self.ends[furthest] < start:
+        while start <= last:
+            index = bisect.bisect_right(self.end_at, self.prefix[start] + self._room(start)) - 1
+            while index >= 0 and start <= self.ends[index] < last:
+                if ranks[self.ends[index]] <= worst:
+                    break
+                index -= 1
+            if index < 0 or self.ends[index] < start:
                 return None
-            plan.append(self.ends[furthest])
+            plan.append(self.ends[index])
             start = plan[-1] + 1
         return plan
 
@@ -447,29 +461,39 @@ class _Layout:
         longest = min(float(self.cap), 2 * shortest) if share else float(self.cap)
         last = len(pieces.widths) - 1
         scale = 1 / (target * target)  # deviations are measured as a share of the mean
-        starts, start_at = self.starts, self.start_at
-        best = [math.inf] * (last + 2)
+        start_at = self.start_at
+        best = [math.inf] * (last + 2)  # by piece: the cheapest split of what comes before
         best[0] = 0.0
+        before = [math.inf] * len(self.starts)  # the same, by start
+        before[0] = 0.0
         back = [0] * (last + 2)
+        skip = 1 if self.has_first else 0
         for index, (end, end_at) in enumerate(zip(self.ends, self.end_at, strict=True)):
-            lowest = bisect.bisect_left(start_at, end_at - longest)
+            lowest = max(bisect.bisect_left(start_at, end_at - longest), skip)
             highest = min(bisect.bisect_right(start_at, end_at - shortest), index + 1)
             cheapest, chosen = math.inf, -1
-            for position in range(max(lowest, self.has_first), highest):
-                deviation = end_at - start_at[position] - target
-                cost = best[starts[position]] + deviation * deviation * scale
-                if cost < cheapest:
-                    cheapest, chosen = cost, starts[position]
+            if lowest < highest:
+                aim = end_at - target
+                costs = [
+                    cost + (aim - at) * (aim - at) * scale
+                    for cost, at in zip(
+                        before[lowest:highest], start_at[lowest:highest], strict=True
+                    )
+                ]
+                cheapest = min(costs)
+                chosen = lowest + costs.index(cheapest)
             if self.has_first and end_at <= self.first:
                 deviation = (end_at - first_target) / first_target if first_target else 0.0
                 if deviation * deviation < cheapest:
                     cheapest, chosen = deviation * deviation, 0
-            if chosen < 0:
+            if cheapest == math.inf:
                 continue
             rank = pieces.ranks[end]
             penalty = _PENALTY[rank] if end < last and rank is not None else 0.0
             best[end + 1] = cheapest + _PER_POST + penalty
-            back[end + 1] = chosen
+            back[end + 1] = self.starts[chosen]
+            if index + 1 < len(before):
+                before[index + 1] = best[end + 1]
         if best[last + 1] == math.inf:
             return None
         plan, at = [], last + 1

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from twitter_text import parse_tweet
 
 from publisher.channel import Channel, Part
@@ -16,6 +18,7 @@ from publisher.testing import make_destination, make_story
 from publisher_mastodon.channel import MastodonChannel
 from publisher_mastodon.limits import mastodon_counter
 from publisher_x.channel import XChannel
+from publisher_x.render import weighted_length
 
 MASTODON = {"channel": "mastodon", "instance": "https://m.example", "access_token": "t0ken"}
 NUMBERING = re.compile(r" (\d+)/(\d+)$")
@@ -163,6 +166,24 @@ def test_x_counts_with_twitter_text_weights(tmp_path: Path) -> None:
         assert part.length == parse_tweet(part.text).weightedLength <= 280
         assert parse_tweet(part.text).valid
     assert len(parts[1].text) < 150  # CJK weighs two: about 140 characters fill a post
+
+
+PLAIN = "abcXYZ019 .,;:!?/-_#@()'\"\n\u00e9\u00fc\u00df\u00a0\u2014\u2013\u2019\u201c\u201d\u2032…"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(PLAIN, max_size=30),
+            st.sampled_from(["https://example.org/a?b=c", "x.com", "Z.ai", "www.example.net/"]),
+            st.text(min_size=1, max_size=5),  # anything: CJK, emoji, combining marks...
+        ),
+        max_size=12,
+    ).map(" ".join)
+)
+def test_x_counts_exactly_as_twitter_text_does(text: str) -> None:
+    assert weighted_length(text) == parse_tweet(text).weightedLength
 
 
 @pytest.mark.parametrize("channel", [MastodonChannel, XChannel])

@@ -302,9 +302,9 @@ def test_a_hand_written_post_that_does_not_fit_is_refused_naming_it(
     assert result.code == 2, result.out + result.err
     post = 2 if channel == "x" else 1
     assert (
-        f"error: story 'hand': posts.{channel}, post {post} is {length} characters long as {channel} counts, more than the {length - 1} a post may have: 'aaaa"
-        in result.err
-    )
+        f"error: story 'hand': posts.{channel}, post {post} is {length} characters long as "
+        f"{channel} counts, more than the {length - 1} a post may have: 'aaaa"
+    ) in result.err
     assert "Traceback" not in result.err
     assert social.x.tweets == [] and social.mastodon.statuses == [] and not social.project.posts()
 
