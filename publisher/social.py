@@ -108,13 +108,28 @@ class SocialSettings(ChannelSettings):
     digest_title: DigestTitle = "{site}: the week to {date:%d %B %Y}"
 
 
-def post_template(templates: Templates, name: str) -> Callable[[Mapping[str, str]], str]:
-    """A template as a function of its fields, with the blank lines of empty fields removed."""
+def post_template(
+    templates: Templates, name: str | Sequence[str]
+) -> Callable[[Mapping[str, str]], str]:
+    """A template as a function of its fields, with the blank lines of empty fields removed.
+
+    Given several names, the first that exists: a channel's own `x/faq.txt`, say, before
+    the `social/faq.txt` every social channel shares.
+    """
+    names = [name] if isinstance(name, str) else list(name)
 
     def render(fields: Mapping[str, str]) -> str:
-        return _BLANK_LINES.sub("\n\n", templates.render(name, **fields)).strip()
+        text = templates.environment.select_template(names).render(**fields)
+        return _BLANK_LINES.sub("\n\n", text).strip()
 
     return render
+
+
+def shared_template(
+    templates: Templates, channel: str, name: str
+) -> Callable[[Mapping[str, str]], str]:
+    """`{channel}/{name}` when there is one (a user's, or the channel's), else `social/{name}`."""
+    return post_template(templates, [f"{channel}/{name}", f"social/{name}"])
 
 
 # Blocks: what a thread is made of ----------------------------------------------------------
@@ -192,9 +207,9 @@ def post_block(
 
 
 def faq_blocks(story: Story, templates: Templates, channel: str, count: Counter) -> list[Block]:
-    """One block per FAQ entry from `{channel}/faq.txt` (by default the question on its own
-    line, then the answer: no label in any one language)."""
-    render = post_template(templates, f"{channel}/faq.txt")
+    """One block per FAQ entry from `faq.txt` (`shared_template`: by default the question on
+    its own line, then the answer, with no label in any one language)."""
+    render = shared_template(templates, channel, "faq.txt")
     return [
         text_block(
             render({"question": entry.question, "answer": entry.answer}), count, story.language
@@ -326,8 +341,9 @@ class Disclosure:
 
 
 def disclosure_for(edition: Edition, destination: Destination, count: Counter) -> Disclosure | None:
-    """The disclosure of an edition with a generated story, from `{channel}/disclosure.txt`;
-    None when no story is generated or the destination's `disclosure` is "none".
+    """The disclosure of an edition with a generated story, from `disclosure.txt`
+    (`shared_template`); None when no story is generated or the destination's `disclosure`
+    is "none".
 
     The template is given `where` ("root" or "post"), `language`, `headline` (the first
     generated story's), `title` (a digest's), `sources` (its source count), `generated`
@@ -349,7 +365,7 @@ def disclosure_for(edition: Edition, destination: Destination, count: Counter) -
         "generated": str(len(generated)),
         "stories": str(len(edition.stories)),
     }
-    template = post_template(destination.templates, f"{destination.channel}/disclosure.txt")
+    template = shared_template(destination.templates, destination.channel, "disclosure.txt")
     language = first.language
     if not template({**fields, "where": "post", "language": language}):
         language = "en"

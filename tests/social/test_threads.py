@@ -314,3 +314,35 @@ def test_a_hand_written_post_that_repeats_an_earlier_one_is_warned_about(social:
     assert social.project.run("publish", "--story", "hand", "--to", "x").code == 0
     again = social.project.run("publish", "--story", "hand", "--to", "x", "--dry-run", "--force")
     assert "x: post 1 repeats a post x already made" in again.err
+
+
+def test_templates_can_bring_back_labels_and_word_the_disclosure(social: Social) -> None:
+    templates = social.project.root / "templates"
+    (templates / "social").mkdir(parents=True)
+    (templates / "social" / "faq.txt").write_text("Q: {{ question }}\nA: {{ answer }}\n")
+    (templates / "x").mkdir()
+    (templates / "x" / "disclosure.txt").write_text("AI-written: {{ headline }}")
+    social.project.add_story("market.md", STORY_GENERATED)
+    x = [body(part["text"]) for part in social.parts("market", "x")]
+    mastodon = [body(part["text"]) for part in social.parts("market", "fediverse")]
+    assert "Q: When does it open?\nA: Fridays from six in the evening." in x
+    assert "Q: When does it open?\nA: Fridays from six in the evening." in mastodon
+    assert x[-1] == "AI-written: Harbour Opens a Night Market"
+    assert mastodon[-1].startswith("“Harbour Opens a Night Market” was written by an AI model")
+
+
+STORY_GENERATED = """\
+---
+headline: Harbour Opens a Night Market
+dek: Stalls stay open until two on Fridays.
+published: 2026-11-20T18:00:00+01:00
+generated: true
+faq:
+  - q: When does it open?
+    a: Fridays from six in the evening.
+---
+
+## Lanterns on the Quay
+
+Forty stalls opened on the first Friday.
+"""
