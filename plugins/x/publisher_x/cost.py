@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from twitter_text.extract_urls import extract_urls
-
 from publisher import Cost, Part
+from publisher_x.counting import urls_in
 from publisher_x.lookup import RECENT
 from publisher_x.settings import Prices
-
-
-def has_url(text: str) -> bool:
-    """Whether X sees a link in the text (twitter-text's rules: `example.org` is one too)."""
-    return bool(extract_urls(text))
 
 
 def thread_cost(parts: Sequence[Part], prices: Prices) -> Cost:
@@ -22,7 +16,7 @@ def thread_cost(parts: Sequence[Part], prices: Prices) -> Cost:
     A part that may have gone out unrecorded (a crash, a lost answer) is looked for among
     the account's latest posts, which X charges as post reads.
     """
-    linked = sum(1 for part in parts if has_url(part.text))
+    linked = sum(1 for part in parts if urls_in(part.text))
     plain = len(parts) - linked
     total = linked * prices.post_with_url + plain * prices.post
     detail = (
