@@ -3,6 +3,7 @@ disclosed when generated, the editor's own posts when written, and X's cost show
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -110,6 +111,10 @@ def test_the_dry_run_prints_the_cost_of_each_x_destination(social: Social, sampl
     assert shown["x"]["cost"]["total"] == pytest.approx(total)
     assert shown["x"]["cost"]["currency"] == "USD"
     assert "cost" not in shown["fediverse"]
+    out = social.project.root / "preview"
+    assert social.project.run("preview", "--story", str(sample), "--out", str(out)).code == 0
+    index = html.unescape((out / "index.html").read_text())
+    assert f"cost: ${total:.3f} (1 post with a link at $0.200" in index
 
 
 def test_the_story_link_appears_once_per_x_thread(social: Social, sample: Path) -> None:
