@@ -225,9 +225,10 @@ def fit(
 
 # Balanced threads ---------------------------------------------------------------------------
 #
-# A text that needs k posts is cut into k posts of similar length, the way a line breaker
-# fills a paragraph: every place a cut may fall is a candidate, and a dynamic programme picks
-# the set of cuts with the lowest cost over the whole text. Widths are counted once per piece
+# A text that needs k posts is cut into k posts of similar length, not k-1 full ones and an
+# orphan, the way a line breaker fills a paragraph: every place a cut may fall is a
+# candidate, and a dynamic programme picks the set of cuts with the lowest cost over the
+# whole text. Widths are counted once per piece
 # of text (a word, or a character of a script written without spaces) and added up, so the
 # programme never counts a head of text again; each chosen post is then counted whole, and
 # the plan is redone with less room in the rare case where a count is not additive.
@@ -276,16 +277,17 @@ class _Pieces:
 
 
 def balanced(text: str, limit: int, count: Counter, first: int | None = None) -> list[str]:
-    """Split `text` into the fewest posts of at most `limit`, of similar lengths.
+    """Split `text` into posts of at most `limit` and of similar lengths.
 
     Cuts fall at sentence ends, else at clause boundaries (`;` `:` `,` `—`), else
     between words, and inside a word only in scripts written without spaces or
-    for a word longer than a whole post. Among the splits into the fewest
-    posts, the shortest post is kept to at least half the longest whenever the
-    text allows it. With `first`, the first post has only that much room (what
-    a root post leaves for its text); it is "" when not even one word fits.
-    Nothing is added or lost: the posts, joined with what separated them, give
-    back the text.
+    for a word longer than a whole post. A text takes as few posts as it can
+    without cutting a sentence between two words (a post more is better than
+    that; a cut at a clause is not), and the shortest post is kept to at least
+    half the longest whenever the text allows it. With `first`, the first post
+    has only that much room (what a root post leaves for its text); it is ""
+    when not even one word fits. Nothing is added or lost: the posts, joined
+    with what separated them, give back the text.
 
     >>> balanced("A first sentence here. And another one follows it.", 40, len)
     ['A first sentence here.', 'And another one follows it.']

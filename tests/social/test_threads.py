@@ -351,3 +351,18 @@ faq:
 
 Forty stalls opened on the first Friday.
 """
+
+
+def test_a_summary_too_long_for_the_root_goes_on_in_even_replies(tmp_path: Path) -> None:
+    sentences = [f"The ferry adds crossing number {n} after midnight." for n in range(1, 16)]
+    story = make_story(summary=" ".join(sentences), faq=[])
+    parts = rendered(MastodonChannel, single(story), tmp_path, max_characters=300)
+    root, *replies = [body(part.text) for part in parts]
+    kept = root.split("\n\n")[1]
+    assert kept.endswith(". …"), "the root ends its part of the summary at a sentence, marked"
+    assert len(replies) >= 2
+    told = kept.removesuffix(" …") + " " + " ".join(replies)
+    assert told == story.summary
+    lengths = [parts[n].length for n in range(1, len(parts))]
+    assert 2 * min(lengths) >= max(lengths), lengths
+    assert all(reply.endswith(".") for reply in replies)
