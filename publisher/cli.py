@@ -294,7 +294,7 @@ def _print_rendition(name: str, channel: str, rendition) -> None:
             out.print(f"Subject: {subject}")
         out.print(part.text, markup=False)
     if rendition.cost is not None:
-        out.print(f"{name}: cost {escape(str(rendition.cost))}")
+        out.print(Text(f"{name}: cost {rendition.cost}"))
 
 
 class _RateColumn(ProgressColumn):
@@ -552,7 +552,7 @@ def status(context: CommandContext, limit: int) -> None:
             out.print(f"[red]failed[/] {escape(message)}")
         if row["warning"]:
             message = f"{row['destination']}: {row['edition_id']}: {row['warning']}"
-            out.print(f"[yellow]warning[/] {escape(message)}")
+            out.print(Text.assemble(("warning", "yellow"), f" {message}"))
 
 
 @cli.command()
