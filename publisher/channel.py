@@ -85,14 +85,43 @@ class Rendition:
 
     parts: tuple[Part, ...]
     warnings: tuple[str, ...] = ()
+    cost: Cost | None = None  # for platforms that charge per post
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What delivering a rendition costs, where the platform charges for it.
+
+    `total` is for the parts as rendered; `detail` says, for people, how it adds
+    up and what a run may cost beyond it (reads made to recover a part).
+    """
+
+    total: float
+    currency: str = "USD"
+    detail: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {"total": round(self.total, 6), "currency": self.currency, "detail": self.detail}
+
+    def __str__(self) -> str:
+        amount = (
+            f"${self.total:.3f}" if self.currency == "USD" else f"{self.total:.3f} {self.currency}"
+        )
+        return f"{amount} ({self.detail})" if self.detail else amount
 
 
 @dataclass(frozen=True)
 class Sent:
-    """Where a delivered part now lives on the remote side."""
+    """Where a delivered part now lives on the remote side.
+
+    `warning` says what went out differently from the rendition (a picture that
+    could not be fetched, so the post went without it); the ledger keeps it and
+    `publisher status` shows it.
+    """
 
     id: str
     url: str | None = None
+    warning: str | None = None
 
 
 @dataclass(frozen=True)

@@ -215,12 +215,25 @@ def _summarise(value: Any) -> str:
             for item in value
         ]
         return f"{len(value)}: " + " | ".join(titles) if titles else "(none)"
+    if isinstance(value, dict) and all(isinstance(v, list) for v in value.values()):
+        # Hand-written posts: each channel's, shortened.
+        return (
+            " | ".join(
+                f"{k}: {len(v)} post{'s' * (len(v) != 1)}: "
+                + " / ".join(_short(" ".join(p.split()), 60) for p in v)
+                for k, v in value.items()
+            )
+            or "(none)"
+        )
     if isinstance(value, dict):
         return ", ".join(f"{k}: {v}" for k, v in value.items())
     if value in (None, ""):
         return "(none)"
-    text = str(value)
-    return text if len(text) <= 200 else text[:199] + "…"
+    return _short(str(value), 200)
+
+
+def _short(text: str, most: int) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 @cli.command()
@@ -424,6 +437,8 @@ def _print_rendition(name: str, channel: str, rendition) -> None:
         if subject:
             out.print(Text(f"Subject: {subject}"))
         out.print(Text(part.text))
+    if rendition.cost is not None:
+        out.print(Text(f"{name}: cost {rendition.cost}"))
 
 
 class _RateColumn(ProgressColumn):
@@ -783,6 +798,9 @@ def status(context: CommandContext, limit: int) -> None:
             )
             message = f"{row['destination']}: {row['edition_id']}: {reason}"
             out.print(Text.assemble((label, style), f" {message}"))
+        if row["warning"]:
+            message = f"{row['destination']}: {row['edition_id']}: {row['warning']}"
+            out.print(Text.assemble(("warning", "yellow"), f" {message}"))
 
 
 NOTE_STYLE = {

@@ -29,7 +29,7 @@ from publisher.channel import (
     TemporaryFailure,
 )
 from publisher.edition import Edition
-from publisher.ledger import AlreadyDone, Busy, Ledger, Publication
+from publisher.ledger import AlreadyDone, Busy, Ledger, Publication, text_hash
 from publisher.plugins import Plugins, describe_failure, implementations
 from publisher.retry import RetryPolicy
 from publisher.secrets import scrub
@@ -122,7 +122,7 @@ def deliver(
             message = f"before part {number} of {total}; the next run sends the rest"
             return Outcome(destination.name, "stopped", message, done=False)
         digest = content_hash(part.as_json())
-        claim = ledger.claim(started, number, digest)
+        claim = ledger.claim(started, number, digest, text_hash(part.text))
         if claim.sent is not None:
             sent.append(claim.sent)
             continue

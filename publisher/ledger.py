@@ -15,6 +15,7 @@ SQLAlchemy Core and portable types only: a PostgreSQL URL works unchanged.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -37,6 +38,7 @@ from sqlalchemy import (
     and_,
     func,
     insert,
+    inspect,
     select,
     update,
 )
@@ -74,11 +76,14 @@ deliveries = Table(
     Column("round", Integer, primary_key=True),
     Column("part", Integer, primary_key=True),
     Column("content_hash", String(64), nullable=False),
+    # The text as the platform compares it (`text_hash`), so that a later rendition can avoid
+    # repeating a post the destination already made (X refuses duplicates).
+    Column("text_hash", String(64)),
     Column("status", String(20), nullable=False),  # sending, sent, partial, failed, stopped
     Column("remote_id", String(200)),
     Column("remote_url", Text),
     Column("attempts", Integer, nullable=False, default=0),
-    Column("last_error", Text),
+    Column("last_error", Text),  # for a sent part: a warning (an image left out), or None
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
@@ -129,6 +134,34 @@ class Claim:
     sent: Sent | None  # already delivered: skip it and reply to it
     in_flight: bool  # an earlier attempt did not succeed, and may have reached the server
     attempt: int
+
+
+def text_hash(text: str) -> str:
+    """A post's text as platforms compare it for duplicates: white space folded."""
+    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()
+
+
+def posted_text_hashes(engine: Engine, destination: str, edition_id: str) -> frozenset[str]:
+    """The `text_hash` of every part recorded for `destination`, apart from the unfinished
+    publication of `edition_id`: that one's parts are the ones a run resumes, not repeats.
+
+    Parts that failed count too, since they may have reached the server. Reads only: an
+    engine whose database has no ledger yet has posted nothing.
+    """
+    if not inspect(engine).has_table(deliveries.name):
+        return frozenset()
+    resumed = select(publications.c.round).where(
+        publications.c.edition_id == edition_id,
+        publications.c.destination == destination,
+        publications.c.status != "done",
+    )
+    query = select(deliveries.c.text_hash).where(
+        deliveries.c.destination == destination,
+        deliveries.c.text_hash.is_not(None),
+        ~and_(deliveries.c.edition_id == edition_id, deliveries.c.round.in_(resumed)),
+    )
+    with engine.connect() as db:
+        return frozenset(db.execute(query.distinct()).scalars())
 
 
 def _now() -> datetime:
@@ -296,10 +329,18 @@ class Ledger:
 
     # Parts ----------------------------------------------------------------------
 
-    def claim(self, publication: Publication, number: int, content_hash: str) -> Claim:
+    def claim(
+        self,
+        publication: Publication,
+        number: int,
+        content_hash: str,
+        text_hash: str | None = None,
+    ) -> Claim:
         """Mark part `number` as being sent, or report that it already went out.
 
-        Raises Busy when this run no longer holds the publication.
+        `text_hash` (of the part's text, see `text_hash`) is kept from the claim on, since a
+        part may reach the server even when its run never learns that it did. Raises Busy
+        when this run no longer holds the publication.
         """
         key = (*self._publication_key(publication, deliveries), deliveries.c.part == number)
         with self._transaction() as db:
@@ -320,6 +361,7 @@ class Ledger:
                         round=publication.round,
                         part=number,
                         content_hash=content_hash,
+                        text_hash=text_hash,
                         status="sending",
                         attempts=1,
                         created_at=_now(),
@@ -337,6 +379,7 @@ class Ledger:
                 .values(
                     status="sending",
                     content_hash=content_hash,
+                    text_hash=text_hash,
                     attempts=row.attempts + 1,
                     updated_at=_now(),
                 )
@@ -348,14 +391,15 @@ class Ledger:
     def settle(
         self, publication: Publication, number: int, sent: Sent, note: str | None = None
     ) -> None:
-        """Part `number` went out; `note` says to whom it did not (recipients who refused it)."""
+        """Part `number` went out; `note` says to whom it did not (recipients who refused it),
+        else `last_error` keeps the warning it went out with, if any."""
         self._set_part(
             publication,
             number,
             status="partial" if note else "sent",
             remote_id=sent.id,
             remote_url=sent.url,
-            last_error=note,
+            last_error=note or sent.warning,
         )
 
     def fail(
@@ -448,12 +492,14 @@ class Ledger:
         ]
 
     def recent(self, limit: int = 20) -> list[dict]:
-        """The latest publications with how many of their parts were sent.
+        """The latest publications with how many of their parts were sent, and the first
+        error and warning of each.
 
         A publication left `running` by a run that is gone is reported as
         `interrupted`: nothing is delivering it until a run resumes it.
         `error` is the reason a part failed or stopped, or, for one that went
-        out, what did not (recipients who refused it).
+        out, what did not (recipients who refused it); `warning` is what a part
+        that went out to everyone went out with (an image left off, say).
         """
         part_of_it = (
             deliveries.c.edition_id == publications.c.edition_id,
@@ -474,8 +520,20 @@ class Ledger:
             .limit(1)
             .scalar_subquery()
         )
+        warning = (
+            select(deliveries.c.last_error)
+            .where(*part_of_it, deliveries.c.status == "sent", deliveries.c.last_error.is_not(None))
+            .order_by(deliveries.c.part)
+            .limit(1)
+            .scalar_subquery()
+        )
         query = (
-            select(publications, sent_parts.label("sent"), last_error.label("error"))
+            select(
+                publications,
+                sent_parts.label("sent"),
+                last_error.label("error"),
+                warning.label("warning"),
+            )
             .order_by(publications.c.started_at.desc())
             .limit(limit)
         )

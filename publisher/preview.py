@@ -16,17 +16,19 @@ from publisher.templates import Templates
 
 
 def renditions_json(renditions: Mapping[Destination, Rendition]) -> dict[str, Any]:
-    """`{"destinations": {NAME: {"channel": ..., "parts": [...]}}}`, for scripts and review."""
-    return {
-        "destinations": {
-            destination.name: {
-                "channel": destination.channel,
-                "parts": [part.as_json() for part in rendition.parts],
-                "warnings": list(rendition.warnings),
-            }
-            for destination, rendition in renditions.items()
+    """`{"destinations": {NAME: {"channel": ..., "parts": [...]}}}`, for scripts and review;
+    a destination that charges per post also has its `cost`."""
+    destinations: dict[str, Any] = {}
+    for destination, rendition in renditions.items():
+        shown: dict[str, Any] = {
+            "channel": destination.channel,
+            "parts": [part.as_json() for part in rendition.parts],
+            "warnings": list(rendition.warnings),
         }
-    }
+        if rendition.cost is not None:
+            shown["cost"] = rendition.cost.as_json()
+        destinations[destination.name] = shown
+    return {"destinations": destinations}
 
 
 MARKER = ".publisher-preview"

@@ -1,29 +1,65 @@
-"""Posts and replies: the shape Mastodon, X, Bluesky and their kind share.
+"""Posts and threads: the shape Mastodon, X, Bluesky and their kind share.
 
-A channel decides what its root post says and how it counts; the thread that
-follows (the rest of the summary, one FAQ entry per reply) is built the same
-way for all of them, so no channel writes its own.
+A channel decides what its posts say and how it counts; this module turns
+that into a thread the same way for all of them, so no channel writes its own:
+
+- a thread is made of `Block`s (a root post and what it could not hold, the
+  summary, each FAQ entry, the disclosure), each built for the room a post has
+  once the thread's numbering ("3/9", root included) is added;
+- `compose` numbers the thread, and gives any post that would repeat another
+  one, or one the destination already made (`already_posted`), a mark of its
+  own so that no platform refuses it as a duplicate;
+- `thread` adds the disclosure a generated story carries, in the root post or
+  as the thread's last post, as the destination chooses;
+- `chain` turns the posts into `Part`s that reply each to the one before.
+
+A channel's render, in short (this is the X channel's, without the digest):
+
+    posts = post_template(destination.templates, "x/post.txt")
+    fields = {"headline": story.headline, "dek": story.dek, "url": story.url}
+
+    def root(disclosure: str) -> Block:
+        return post_block(posts, {**fields, "disclosure": disclosure}, count,
+                          story.language, cuttable=["dek", "headline"])
+
+    replies = [text_block(story.summary, count, story.language),
+               *faq_blocks(story, destination.templates, "x", count)]
+    composed = thread(root, replies, limit=280, count=count,
+                      numbering=settings.numbering,
+                      disclosure=disclosure_for(edition, destination, count),
+                      posted=already_posted(destination, edition))
+    parts = chain(composed.posts, 280, count)
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import regex
 from pydantic import AfterValidator
 
-from publisher.channel import Part
-from publisher.story import FaqEntry
+from publisher.channel import ChannelSettings, Destination, Part
+from publisher.edition import Edition
+from publisher.errors import InputError
+from publisher.ledger import posted_text_hashes, text_hash
+from publisher.story import Story
 from publisher.templates import Templates
-from publisher.text import Counter, split
+from publisher.text import Counter, balanced, fit, marked
 
 ThreadMode = Literal["none", "summary", "faq"]
+Numbering = Literal["thread", "none"]
+DisclosureMode = Literal["auto", "root", "last", "none"]
 
 _BLANK_LINES = re.compile(r"\n\s*\n(\s*\n)+")
 _NOT_WORD = regex.compile(r"[^\p{L}\p{N}_]+")
+_ROUNDS = 12  # of composing: wider numbers, then marks for posts that repeat
+_MOST_MARKS = 5  # a post that still repeats after this many is reported instead
 
 
 def hashtag(tag: str) -> str:
@@ -62,52 +98,467 @@ DigestTitle = Annotated[str, AfterValidator(_valid_digest_title)]
 """A settings field for a digest title pattern, checked when the configuration loads."""
 
 
-def post_template(templates: Templates, name: str) -> Callable[[Mapping[str, str]], str]:
-    """A template as a function of its fields, with the blank lines of empty fields removed."""
+class SocialSettings(ChannelSettings):
+    """What every social destination chooses about its threads; a channel's settings
+    subclass this (and may change a default, as Mastodon does for `thread`)."""
+
+    thread: ThreadMode = "summary"
+    numbering: Numbering = "thread"  # "3/9" on every post, root included; or none
+    disclosure: DisclosureMode = "auto"  # where a generated story says so
+    digest_title: DigestTitle = "{site}: the week to {date:%d %B %Y}"
+
+
+def post_template(
+    templates: Templates, name: str | Sequence[str]
+) -> Callable[[Mapping[str, str]], str]:
+    """A template as a function of its fields, with the blank lines of empty fields removed.
+
+    Given several names, the first that exists: a channel's own `x/faq.txt`, say, before
+    the `social/faq.txt` every social channel shares.
+    """
+    names = [name] if isinstance(name, str) else list(name)
 
     def render(fields: Mapping[str, str]) -> str:
-        return _BLANK_LINES.sub("\n\n", templates.render(name, **fields)).strip()
+        text = templates.render(names, **fields)
+        return _BLANK_LINES.sub("\n\n", text).strip()
 
     return render
 
 
-def thread_posts(
-    mode: ThreadMode,
-    summary_rest: str,
-    faq: Sequence[FaqEntry],
+def shared_template(
+    templates: Templates, channel: str, name: str
+) -> Callable[[Mapping[str, str]], str]:
+    """`{channel}/{name}` when there is one (a user's, or the channel's), else `social/{name}`."""
+    return post_template(templates, [f"{channel}/{name}", f"social/{name}"])
+
+
+# Blocks: what a thread is made of ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Post:
+    """One post of a thread: its text, its story's language, and what travels with it."""
+
+    text: str
+    language: str
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class Block:
+    """Posts that belong together, built for a room: the most one post may count.
+
+    `build(room)` gives the block's posts; `extra` travels with the first of
+    them (a story's picture, on a root post). A block is built once per room.
+    """
+
+    build: Callable[[int], Sequence[str]]
+    language: str
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    _built: dict[int, tuple[str, ...]] = field(default_factory=dict, repr=False)
+
+    def posts(self, room: int) -> tuple[str, ...]:
+        if room not in self._built:
+            self._built[room] = tuple(post for post in self.build(room) if post)
+        return self._built[room]
+
+
+def text_block(text: str, count: Counter, language: str) -> Block:
+    """A text cut into as few posts as it needs, of similar lengths (`text.balanced`)."""
+    return Block(lambda room: balanced(text, room, count), language)
+
+
+def post_block(
+    render: Callable[[Mapping[str, str]], str],
+    fields: Mapping[str, str],
+    count: Counter,
+    language: str,
+    *,
+    droppable: Sequence[str] = (),
+    cuttable: Sequence[str] = (),
+    carry: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Block:
+    """A post rendered from `fields` and fitted to the room (`text.fit`).
+
+    With `carry`, the text cut from that field is not lost: it goes on in
+    replies, the post and the replies balanced together, the post ending "…".
+    """
+
+    def build(room: int) -> list[str]:
+        fitted = fit(render, fields, room, count, droppable, cuttable)
+        rest = fitted.rest.get(carry, "") if carry else ""
+        if not rest:
+            return [fitted.text]
+        whole = fields[carry].strip()
+        kept = whole[: len(whole) - len(rest)].rstrip()
+        # Room for the kept head less one: its mark may need a space more than the cut's did.
+        head, *more = balanced(whole, room, count, first=max(count(kept) - 1, 0))
+        if head:
+            narrower = [name for name in cuttable if name != carry]
+            refitted = fit(
+                render, {**fields, carry: marked(head)}, room, count, droppable, narrower
+            )
+            if carry not in refitted.rest and count(refitted.text) <= room:
+                return [refitted.text, *more]
+        return [fitted.text, *balanced(rest, room, count)]
+
+    return Block(build, language, dict(extra or {}))
+
+
+def faq_blocks(story: Story, templates: Templates, channel: str, count: Counter) -> list[Block]:
+    """One block per FAQ entry from `faq.txt` (`shared_template`: by default the question on
+    its own line, then the answer, with no label in any one language)."""
+    render = shared_template(templates, channel, "faq.txt")
+    return [
+        text_block(
+            render({"question": entry.question, "answer": entry.answer}), count, story.language
+        )
+        for entry in story.faq
+    ]
+
+
+# Composing: numbers, and no post twice --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Thread:
+    """The posts of a thread, and the numbers (from 1) of any that still repeat a post."""
+
+    posts: tuple[Post, ...]
+    repeats: tuple[int, ...] = ()
+
+    def warnings(self, destination: str) -> tuple[str, ...]:
+        return tuple(
+            f"post {number} repeats a post {destination} already made or makes earlier in "
+            "this thread, and a platform may refuse it as a duplicate"
+            for number in self.repeats
+        )
+
+
+def compose(
+    blocks: Sequence[Block],
     limit: int,
     count: Counter,
-) -> list[str]:
-    """Replies after a root post: what is left of the summary, then one FAQ entry each.
+    numbering: Numbering = "thread",
+    posted: Collection[str] = frozenset(),
+) -> Thread:
+    """Build the blocks into a numbered thread in which no post's text comes twice.
 
-    `summary` and `faq` both carry on the summary the root had to cut;
-    `faq` adds the FAQ, an entry per reply, split and numbered when long.
+    With `numbering="thread"` every post ends " n/N", the root included (a
+    single post is not numbered). A post whose text (see `ledger.text_hash`)
+    is in `posted`, or comes earlier in the thread, gets a mark: its place in
+    the thread (" 3/9") when the thread is not numbered, else " (2)", " (3)"...;
+    its block is rebuilt with room for the mark, so every post still fits.
     """
-    if mode == "none":
-        return []
-    posts = split(summary_rest, limit, count, at_sentences=True)
-    if mode == "faq":
-        for entry in faq:
-            entry_text = f"Q: {entry.question}\nA: {entry.answer}"
-            posts += split(entry_text, limit, count, at_sentences=True)
-    return posts
+    numbered = numbering == "thread"
+    # Most blocks make a post at least: room for as many digits as there are blocks saves
+    # building them all again once the count passes 9.
+    digits, marks = len(str(len(blocks))), {}
+    composed = Thread(())
+    for _ in range(_ROUNDS):
+        widest = 10**digits - 1
+        numbers = count(f" {widest}/{widest}") if numbered else 0
+        built = _build(blocks, limit - numbers, marks, widest, numbered, count)
+        total = sum(map(len, built))
+        if numbered and total > widest:
+            digits += 1
+            continue
+        if numbered and digits > 1 and total <= widest // 10:
+            digits -= 1  # fewer posts than blocks: numbers this wide need not be made room for
+            continue
+        if total == 1 and numbers:  # a single post is not numbered: it may use the room
+            built = _build(blocks, limit, marks, widest, numbered, count)
+        composed, more = _numbered(blocks, built, marks, numbered, posted)
+        if not more:
+            return composed
+        marks.update(more)
+    return composed
+
+
+def _mark(level: int, number: int, total: int, numbered: bool) -> str:
+    if not numbered and total > 1:
+        return f" {number}/{total}" + (f" ({level})" if level > 1 else "")
+    return f" ({level + 1})"
+
+
+def _build(
+    blocks: Sequence[Block],
+    room: int,
+    marks: Mapping[tuple[int, int], int],
+    widest: int,
+    numbered: bool,
+    count: Counter,
+) -> list[tuple[str, ...]]:
+    built = []
+    for index, block in enumerate(blocks):
+        levels = [level for (marked_block, _), level in marks.items() if marked_block == index]
+        reserve = count(_mark(max(levels), widest, widest, numbered)) if levels else 0
+        built.append(block.posts(room - reserve))
+    return built
+
+
+def _numbered(
+    blocks: Sequence[Block],
+    built: Sequence[tuple[str, ...]],
+    marks: Mapping[tuple[int, int], int],
+    numbered: bool,
+    posted: Collection[str],
+) -> tuple[Thread, dict[tuple[int, int], int]]:
+    """The thread with its numbers and marks, and the marks that posts still repeating need."""
+    total = sum(map(len, built))
+    posts, repeats, more = [], [], {}
+    seen = set(posted)
+    for index, (block, texts) in enumerate(zip(blocks, built, strict=True)):
+        for place, body in enumerate(texts):
+            number = len(posts) + 1
+            level = marks.get((index, place), 0)
+            mark = _mark(level, number, total, numbered) if level else ""
+            label = f" {number}/{total}" if numbered and total > 1 else ""
+            text = body + mark + label
+            posts.append(Post(text, block.language, block.extra if place == 0 else {}))
+            digest = text_hash(text)
+            if digest in seen:
+                if level < _MOST_MARKS:
+                    more[(index, place)] = level + 1
+                else:
+                    repeats.append(number)
+            seen.add(digest)
+    return Thread(tuple(posts), tuple(repeats)), more
+
+
+# Disclosure -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """How a thread says that an editorial model wrote its story: `inline` is said in the
+    root post, `post` as the thread's last post; `mode` is the destination's choice."""
+
+    mode: DisclosureMode
+    inline: str
+    post: Block
+
+
+def disclosure_for(edition: Edition, destination: Destination, count: Counter) -> Disclosure | None:
+    """The disclosure of an edition with a generated story, from `disclosure.txt`
+    (`shared_template`); None when no story is generated or the destination's `disclosure`
+    is "none".
+
+    The template is given `where` ("root" or "post"), `language`, `headline` (the first
+    generated story's), `title` (a digest's), `sources` (its source count), `generated`
+    and `stories` (how many of how many). A template that writes nothing for a language
+    is asked again in English, and the post is marked English.
+    """
+    settings: SocialSettings = destination.settings
+    generated = [story for story in edition.stories if story.generated]
+    if settings.disclosure == "none" or not generated:
+        return None
+    first = generated[0]
+    digest = edition.kind == "digest" and edition.end is not None
+    fields = {
+        "headline": first.headline,
+        "title": digest_title(settings.digest_title, destination.site.name, edition.end)
+        if digest
+        else "",
+        "sources": str(first.source_count or "") if not digest else "",
+        "generated": str(len(generated)),
+        "stories": str(len(edition.stories)),
+    }
+    template = shared_template(destination.templates, destination.channel, "disclosure.txt")
+    language = first.language
+    if not template({**fields, "where": "post", "language": language}):
+        language = "en"
+    inline = template({**fields, "where": "root", "language": language})
+    post = {**fields, "where": "post", "language": language}
+    block = post_block(template, post, count, language, cuttable=["headline", "title"])
+    return Disclosure(settings.disclosure, inline, block)
+
+
+def thread(
+    root: Callable[[str], Block],
+    replies: Sequence[Block],
+    *,
+    limit: int,
+    count: Counter,
+    numbering: Numbering = "thread",
+    disclosure: Disclosure | None = None,
+    posted: Collection[str] = frozenset(),
+) -> Thread:
+    """A composed thread with its disclosure where the destination wants it.
+
+    `root(text)` is the root block with `text` in it ("" for none). "root" puts
+    the disclosure there; "last" makes it the thread's last post; "auto" does
+    that when there is a thread at all, and puts it in the root otherwise.
+    """
+
+    def composed(blocks: Sequence[Block]) -> Thread:
+        return compose(blocks, limit, count, numbering, posted)
+
+    if disclosure is None:
+        return composed([root(""), *replies])
+    if disclosure.mode == "root":
+        return composed([root(disclosure.inline), *replies])
+    plain = root("")
+    if disclosure.mode == "auto" and len(composed([plain, *replies]).posts) <= 1:
+        return composed([root(disclosure.inline), *replies])
+    return composed([plain, *replies, disclosure.post])
+
+
+def with_disclosure(
+    render: Callable[[Mapping[str, str]], str],
+) -> Callable[[Mapping[str, str]], str]:
+    """A root template that always says its `disclosure`: after the rest, when a user's
+    own template leaves it out."""
+
+    def rendered(fields: Mapping[str, str]) -> str:
+        text = render(fields)
+        disclosure = fields.get("disclosure", "")
+        return f"{text}\n\n{disclosure}" if disclosure and disclosure not in text else text
+
+    return rendered
+
+
+# The story's own words, the ledger's memory, and parts ------------------------------------------
+
+
+def written_posts(story: Story, channel: str, room: int, count: Counter) -> list[str] | None:
+    """The story's hand-written posts for `channel` (its `posts`), or None when it has none.
+
+    They go out as written; one that does not fit `room` is bad input, named.
+    """
+    posts = story.posts.get(channel)
+    if not posts:
+        return None
+    for number, text in enumerate(posts, start=1):
+        length = count(text)
+        if length > room:
+            shown = text if len(text) <= 60 else text[:59] + "…"
+            raise InputError(
+                f"story '{story.id}': posts.{channel}, post {number} is {length} characters "
+                f"long as {channel} counts, more than the {room} a post may have: {shown!r}"
+            )
+    return list(posts)
+
+
+def repeats(posts: Sequence[str], posted: Collection[str]) -> tuple[int, ...]:
+    """The numbers (from 1) of posts whose text is in `posted` or comes earlier among them."""
+    seen, found = set(posted), []
+    for number, text in enumerate(posts, start=1):
+        digest = text_hash(text)
+        if digest in seen:
+            found.append(number)
+        seen.add(digest)
+    return tuple(found)
+
+
+def already_posted(destination: Destination, edition: Edition) -> frozenset[str]:
+    """The `text_hash` of every post the ledger records for `destination` (the parts of the
+    unfinished publication of `edition` aside: a resumed run makes them, it does not repeat
+    them). Reads the state database, which render may; never creates it."""
+    if not destination.state.exists:
+        return frozenset()
+    return posted_text_hashes(destination.state.engine, destination.name, edition.id)
 
 
 def chain(
-    posts: Sequence[str],
+    posts: Sequence[str | Post],
     limit: int,
     count: Counter,
     root: Mapping[str, Any] | None = None,
     reply: Mapping[str, Any] | None = None,
 ) -> tuple[Part, ...]:
-    """Parts for a thread: the first post is the root, each next one replies to the one before."""
-    return tuple(
-        Part(
-            text=text,
-            length=count(text),
-            limit=limit,
-            reply_to=None if number == 0 else number - 1,
-            extra=dict((root if number == 0 else reply) or {}),
+    """Parts for a thread: the first post is the root, each next one replies to the one before.
+
+    A `Post` adds its `language` and its `extra` to the part's extra.
+    """
+    parts = []
+    for number, post in enumerate(posts):
+        extra = dict((root if number == 0 else reply) or {})
+        if isinstance(post, Post):
+            extra.update({"language": post.language, **post.extra})
+        text = post.text if isinstance(post, Post) else post
+        parts.append(
+            Part(
+                text=text,
+                length=count(text),
+                limit=limit,
+                reply_to=None if number == 0 else number - 1,
+                extra=extra,
+            )
         )
-        for number, text in enumerate(posts)
-    )
+    return tuple(parts)
+
+
+# Pictures ------------------------------------------------------------------------------------
+
+
+class PictureUnavailable(Exception):
+    """A story's picture could not be fetched, or is not one the platform takes."""
+
+
+@dataclass(frozen=True)
+class Picture:
+    data: bytes
+    mime_type: str
+    alt: str
+
+
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
+
+
+def picture_extra(story: Story) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """What a root post's part carries about the story's picture, and any warning.
+
+    A picture without alt text is left out, with a warning: a post must not show
+    readers of screen readers an image they cannot know.
+    """
+    if story.image is None:
+        return {}, ()
+    if not story.image.alt:
+        return {}, (
+            f"the image of '{story.id}' has no alt text, so it is not attached: "
+            "add image.alt to the story",
+        )
+    return {"image": {"url": story.image.url, "alt": story.image.alt}}, ()
+
+
+def fetch_picture(image: Mapping[str, str], limits: Mapping[str, int], timeout: float) -> Picture:
+    """Fetch a part's `image` ({url, alt}) at delivery and check it against a platform's
+    `limits` (MIME type -> most bytes), by what the file is rather than what it is called.
+
+    Raises `PictureUnavailable` saying why; the post then goes out without it.
+    """
+    url = image["url"]
+    request = urllib.request.Request(url, headers={"User-Agent": "Publisher"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            data = response.read(max(limits.values()) + 1)
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        reason = getattr(error, "reason", None) or error
+        raise PictureUnavailable(f"the image {url} could not be fetched ({reason})") from None
+    mime_type = _sniff(data)
+    if mime_type not in limits:
+        what = mime_type or "not an image this channel knows"
+        takes = ", ".join(sorted(limits))
+        raise PictureUnavailable(f"the image {url} is {what}; the platform takes {takes}")
+    if len(data) > limits[mime_type]:
+        most = limits[mime_type] / 1_000_000
+        raise PictureUnavailable(f"the image {url} is larger than the {most:g} MB allowed")
+    return Picture(data, mime_type, image.get("alt", ""))
+
+
+def _sniff(data: bytes) -> str | None:
+    for signature, mime_type in _SIGNATURES:
+        if data.startswith(signature):
+            return mime_type
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[4:8] == b"ftyp" and data[8:12] in (b"avif", b"avis"):
+        return "image/avif"
+    return None

@@ -17,6 +17,13 @@ _SPACES = re.compile(r"\s+")
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
 _URL = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)
+_LINE_SPACES = re.compile(r"[^\S\n]+")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+_CHANNEL = re.compile(r"[a-z][a-z0-9_-]*")
+_GENERATED = re.compile(
+    r"\bgenerated\s+autonomously\b|\bno\s+human\s+editorial\s+(?:judge?ment|review|oversight)",
+    re.IGNORECASE,
+)
 
 # The ledger keys a publication by `story-{id}` in 200 characters, and the email plugin
 # a send by `{edition}/{destination}/{round}` in 300 (destination names up to 100).
@@ -37,6 +44,21 @@ def clean_block(value: str) -> str:
     value = _CONTROL.sub(" ", unicodedata.normalize("NFC", value.replace("\r\n", "\n")))
     paragraphs = (_SPACES.sub(" ", p).strip() for p in re.split(r"\n\s*\n", value))
     return "\n\n".join(p for p in paragraphs if p)
+
+
+def clean_post(value: str) -> str:
+    """A hand-written post: NFC, no control characters, its line breaks kept as written
+    (a blank line at most), white space folded within each line."""
+    value = _CONTROL.sub(" ", unicodedata.normalize("NFC", value.replace("\r\n", "\n")))
+    lines = [_LINE_SPACES.sub(" ", line).strip() for line in value.split("\n")]
+    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
+
+
+def says_generated(methodology: str) -> bool:
+    """Whether a methodology says an editorial model wrote the story without a person holding
+    editorial responsibility, as the pipeline's exports do ("generated autonomously from
+    20 source records ... No human editorial judgment was applied")."""
+    return bool(_GENERATED.search(methodology))
 
 
 def _required(value: str) -> str:
@@ -61,6 +83,12 @@ def _url(value: str) -> str:
     return value
 
 
+def _channel(value: str) -> str:
+    if not _CHANNEL.fullmatch(value):
+        raise ValueError(f"'{value}' is not a channel name such as x or mastodon")
+    return value
+
+
 def _language(value: str) -> str:
     if not _LANGUAGE_TAG.fullmatch(value):
         raise ValueError("must be a BCP 47 language tag such as 'en' or 'pt-BR'")
@@ -72,6 +100,8 @@ RequiredLine = Annotated[str, AfterValidator(clean_line), AfterValidator(_requir
 Block = Annotated[str, AfterValidator(clean_block)]
 RequiredBlock = Annotated[str, AfterValidator(clean_block), AfterValidator(_required)]
 Url = Annotated[str, AfterValidator(str.strip), AfterValidator(_url)]
+PostText = Annotated[str, AfterValidator(clean_post), AfterValidator(_required)]
+ChannelName = Annotated[str, AfterValidator(_channel)]
 
 
 class _Model(BaseModel):
@@ -127,6 +157,17 @@ class Story(_Model):
     language: Annotated[str, AfterValidator(_language)] = "en"
     image: Image | None = None
     priority: int = 0  # higher comes first in a digest; equal priorities, newest first
+    generated: bool = Field(
+        default=False,
+        description="An editorial model wrote the story and no person holds editorial "
+        "responsibility for it: every channel says so. Read from a methodology such as "
+        "'generated autonomously ... No human editorial judgment was applied' when not given.",
+    )
+    posts: dict[ChannelName, list[PostText]] = Field(
+        default={},
+        description="Hand-written posts per channel (x, mastodon, ...), replacing the "
+        "automatic thread for that channel; each must fit the channel's limit.",
+    )
 
 
 STORY_FIELDS = frozenset(Story.model_fields)

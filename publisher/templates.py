@@ -63,14 +63,18 @@ class Templates:
             keep_trailing_newline=True,
         )
 
-    def render(self, name: str, **values: Any) -> str:
-        """The template filled in; ConfigError says which file and line went wrong, and why."""
+    def render(self, name: str | Sequence[str], **values: Any) -> str:
+        """The template filled in; ConfigError says which file and line went wrong, and why.
+
+        Given several names, the first that exists is used.
+        """
+        names = [name] if isinstance(name, str) else list(name)
         try:
-            return self.environment.get_template(name).render(**values)
+            return self.environment.select_template(names).render(**values)
         except ConfigError:
             raise
         except Exception as error:  # a template is the user's code: any failure in it is theirs
-            raise ConfigError(f"{_where(error, name)}: {self._reason(error)}") from None
+            raise ConfigError(f"{_where(error, names[-1])}: {self._reason(error)}") from None
 
     def filename(self, name: str) -> str:
         """The file a template name is read from, for messages about what it produced."""
@@ -80,6 +84,9 @@ class Templates:
             return name
 
     def _reason(self, error: Exception) -> str:
+        if isinstance(error, jinja2.TemplatesNotFound):
+            folders = ", ".join(str(folder) for folder in self.folders)
+            return f"none of the templates {error.templates} found (looked in {folders})"
         if isinstance(error, jinja2.TemplateNotFound):
             folders = ", ".join(str(folder) for folder in self.folders)
             return f"template '{error.name}' not found (looked in {folders})"

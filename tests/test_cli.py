@@ -80,7 +80,7 @@ def test_preview_writes_a_file_per_part_and_an_index(project: Project, tmp_path:
     assert f"open {out / 'index.html'}" in result.out
     assert (out / "newsletter" / "part-01.html").read_text().startswith("<!doctype html>")
     assert "Forty stalls" in (out / "newsletter" / "part-01.txt").read_text()
-    assert (out / "fediverse" / "part-02.txt").read_text().startswith("Q: When does it open?")
+    assert (out / "fediverse" / "part-02.txt").read_text().startswith("When does it open?\n")
     index = (out / "index.html").read_text()
     for name in ("newsletter", "fediverse", "x", "log"):
         assert f"<h2>{name}</h2>" in index

@@ -157,3 +157,202 @@ def test_fit_never_cuts_inside_a_word() -> None:
     fitted = fit(render, fields, len("Short\n\nhttps://x.org/a") + 8, len, cuttable=["summary"])
     assert fitted.text == "Short\n\nhttps://x.org/a"
     assert fitted.rest == {"summary": "Incomprehensibilities"}
+
+
+# Balanced threads: properties over generated texts ----------------------------------------
+
+import regex  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from twitter_text import parse_tweet  # noqa: E402
+
+from publisher.social import Block, compose, text_block  # noqa: E402
+from publisher.text import balanced  # noqa: E402
+
+NO_SPACES = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}]")
+PUNCTUATION = ["", "", "", ".", ",", ";", ":", "?", "!", " —"]
+EMOJI = ["🎉", "👨‍👩‍👧‍👦", "🇩🇪", "📚"]
+
+
+def x_count(text: str) -> int:
+    return parse_tweet(text).weightedLength
+
+
+COUNTERS = {"graphemes": graphemes, "mastodon": with_urls_as(23), "x": x_count}
+
+
+def latin_word(length_most: int = 12, length_least: int = 1) -> st.SearchStrategy[str]:
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"
+    letters = st.text(alphabet, min_size=length_least, max_size=length_most)
+    return st.tuples(letters, st.sampled_from(PUNCTUATION)).map("".join)
+
+
+def any_word() -> st.SearchStrategy[str]:
+    return st.one_of(
+        latin_word(),
+        latin_word(40),
+        st.text("区立図書館が深夜開館を試行しているのです東京。、", min_size=1, max_size=30),
+        st.sampled_from(EMOJI),
+        st.text("abcdef/-", min_size=60, max_size=200).map(lambda p: f"https://example.org/{p}"),
+    )
+
+
+def texts(words: st.SearchStrategy[str], most: int = 220) -> st.SearchStrategy[str]:
+    separators = st.sampled_from([" ", " ", " ", " ", "\n"])
+    pairs = st.lists(st.tuples(words, separators), min_size=1, max_size=most)
+    return pairs.map(lambda items: "".join(word + gap for word, gap in items).strip())
+
+
+def gaps_between(text: str, posts: list[str]) -> list[tuple[int, str]]:
+    """Where each post after the first starts, and what lay between it and the one before;
+    fails unless the posts, joined with what separated them, give back the text."""
+    position, gaps = 0, []
+    for number, post in enumerate(posts):
+        found = text.find(post, position)
+        assert found >= 0, f"post {number + 1} is not the text's next piece: {post!r}"
+        between = text[position:found]
+        assert not between.strip(), f"lost {between!r} before post {number + 1}"
+        if number:
+            gaps.append((found, between))
+        position = found + len(post)
+    assert not text[position:].strip(), f"lost the end of the text: {text[position:]!r}"
+    return gaps
+
+
+COMPOSER = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@COMPOSER
+@given(
+    text=texts(any_word()),
+    limit=st.integers(min_value=40, max_value=300),
+    counter=st.sampled_from(sorted(COUNTERS)),
+)
+def test_balanced_posts_fit_give_back_the_text_and_cut_words_only_when_they_must(
+    text: str, limit: int, counter: str
+) -> None:
+    count = COUNTERS[counter]
+    posts = balanced(text, limit, count)
+    assert posts and all(posts)
+    for post in posts:
+        assert count(post) <= limit, post
+    for start, between in gaps_between(text, posts):
+        if between:
+            continue  # cut at white space
+        # A cut inside a run of characters: only between characters of a script written
+        # without spaces, or inside a word longer than a whole post.
+        word_start = max(text.rfind(" ", 0, start), text.rfind("\n", 0, start)) + 1
+        word_end = min(
+            i for i in (text.find(" ", start), text.find("\n", start), len(text)) if i >= 0
+        )
+        word = text[word_start:word_end]
+        around = text[start - 1 : start + 1]
+        assert NO_SPACES.search(around) or count(word) > limit, (word, start)
+
+
+@COMPOSER
+@given(
+    text=texts(latin_word(8), most=400),
+    limit=st.integers(min_value=100, max_value=500),
+    counter=st.sampled_from(["graphemes", "x"]),
+)
+def test_balanced_posts_are_even_when_the_words_allow_it(
+    text: str, limit: int, counter: str
+) -> None:
+    # Words of at most 9 characters, a post of at least 100: an even split always exists.
+    count = COUNTERS[counter]
+    posts = balanced(text, limit, count)
+    lengths = [count(post) for post in posts]
+    assert 2 * min(lengths) >= max(lengths), lengths
+
+
+@COMPOSER
+@given(
+    text=texts(latin_word(8, length_least=4), most=300),
+    limit=st.integers(min_value=60, max_value=300),
+)
+def test_balanced_posts_end_at_a_sentence_or_clause_when_the_text_has_enough(
+    text: str, limit: int
+) -> None:
+    # Sentences (and lines) short enough for any post: no cut needs to fall between words.
+    pieces = [s.strip() for s in regex.split(r"(?<=[.?!;:,—])\s|\n", text) if s.strip()]
+    if max(map(len, pieces)) * 4 > limit:
+        return
+    posts = balanced(text, limit, len)
+    for post, (_, between) in zip(posts, gaps_between(text, posts), strict=False):
+        assert post[-1] in ".?!;:,—" or "\n" in between, post
+
+
+@COMPOSER
+@given(
+    blocks=st.lists(texts(any_word(), most=60), min_size=1, max_size=12),
+    limit=st.integers(min_value=60, max_value=300),
+)
+def test_a_thread_is_numbered_consecutively_root_included_and_every_post_fits(
+    blocks: list[str], limit: int
+) -> None:
+    count = COUNTERS["mastodon"]
+    thread = compose([text_block(text, count, "en") for text in blocks], limit, count)
+    posts = [post.text for post in thread.posts]
+    assert all(count(post) <= limit for post in posts)
+    if len(posts) > 1:
+        numbers = [regex.search(r" (\d+)/(\d+)$", post).groups() for post in posts]
+        assert numbers == [(str(n), str(len(posts))) for n in range(1, len(posts) + 1)]
+    assert len({" ".join(post.split()) for post in posts}) == len(posts)
+
+
+def test_balanced_cuts_k_even_posts_not_full_ones_and_an_orphan() -> None:
+    summary = (
+        "The open source AI community's organizing claim — that openness is a virtue and "
+        "closed weights are a betrayal — is being undermined by the same competitive logic it "
+        "was built to critique, leaving advocates who challenged OpenAI unable to apply that "
+        "standard consistently as Chinese labs reverse course."
+    )
+    posts = balanced(summary, 276, x_count)
+    assert len(posts) == 2
+    assert posts[0].endswith("critique,") or posts[0].endswith("betrayal —")
+    lengths = [x_count(post) for post in posts]
+    assert 2 * min(lengths) >= max(lengths)
+
+
+def test_balanced_prefers_a_post_more_to_a_sentence_cut_in_the_middle_or_an_orphan() -> None:
+    sentence = "Every sentence of this text says one more thing about the plan in full."
+    text = " ".join([sentence] * 3)  # 3 x 71 characters: two posts only if one is cut
+    assert balanced(text, 150, len) == [sentence] * 3
+    assert balanced(text, 145, len) == [sentence] * 3  # not 145 + an orphan of 72
+
+
+def test_balanced_gives_the_first_post_only_its_own_room() -> None:
+    text = "One short sentence. " * 12
+    first, *rest = balanced(text, 100, len, first=45)
+    assert 0 < len(first) <= 45 and first.endswith(".")
+    assert all(len(post) <= 100 for post in rest)
+    assert balanced("Incomprehensibilities abound here.", 100, len, first=5)[0] == ""
+
+
+def test_balanced_cuts_cjk_at_its_sentence_ends_and_never_before_closing_marks() -> None:
+    text = "区立図書館が深夜開館を試行している。" * 12
+    posts = balanced(text, 100, x_count)
+    assert all(post.endswith("。") for post in posts)
+    assert "".join(posts) == text
+    quoted = "「静かな場所が夜にあるのは本当に助かる」と利用者は話した。" * 8
+    for post in balanced(quoted, 40, x_count):
+        assert post[0] not in "。、」" and post[-1] != "「"
+
+
+def test_compose_marks_a_post_the_destination_already_made() -> None:
+    from publisher.ledger import text_hash
+
+    block = Block(lambda room: ["The same words as last week."], "en")
+    again = compose([block], 100, len, "none", posted={text_hash("The same words as last week.")})
+    assert [post.text for post in again.posts] == ["The same words as last week. (2)"]
+    twice = compose([block, block], 100, len, "none")
+    assert [post.text for post in twice.posts] == [
+        "The same words as last week.",
+        "The same words as last week. 2/2",  # its place in the thread tells it apart
+    ]
+    numbered = compose([block, block], 100, len, "thread")
+    assert [post.text for post in numbered.posts] == [
+        "The same words as last week. 1/2",
+        "The same words as last week. 2/2",
+    ]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from publisher.errors import StoryError
 from publisher.hookspecs import hookimpl
+from publisher.loaders import mark_generated
 from publisher.loaders.strict import Refused, read_json
 from publisher.loading import StoryDraft, read_story_text
 
@@ -20,4 +21,6 @@ def publisher_load_story(path: Path) -> StoryDraft | None:
         raise StoryError(path, refused.reason, refused.line) from None
     if not isinstance(fields, dict):
         raise StoryError(path, "a JSON story must be one object with the story's keys", 1)
-    return StoryDraft(path, fields, lines)
+    draft = StoryDraft(path, fields, lines)
+    mark_generated(draft)
+    return draft

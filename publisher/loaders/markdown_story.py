@@ -15,6 +15,7 @@ import pyromark
 
 from publisher.errors import StoryError
 from publisher.hookspecs import hookimpl
+from publisher.loaders import mark_generated
 from publisher.loaders.strict import Refused, read_yaml
 from publisher.loading import StoryDraft, printable, read_story_text
 
@@ -45,6 +46,7 @@ def publisher_load_story(path: Path) -> StoryDraft | None:
     split = _split(read_story_text(path))
     draft = _read_front_matter(path, split)
     _read_body(draft, split.body, split.body_line)
+    mark_generated(draft)
     return draft
 
 

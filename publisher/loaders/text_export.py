@@ -12,6 +12,7 @@ from pathlib import Path
 
 from publisher.errors import StoryError
 from publisher.hookspecs import hookimpl
+from publisher.loaders import mark_generated
 from publisher.loaders.strict import MAX_NUMBER_LENGTH
 from publisher.loading import StoryDraft, printable, read_story_text
 
@@ -79,6 +80,7 @@ class _Reader:
             self._sections(sections)
         for name, (line, body) in parts.items():
             getattr(self, f"_{name}")(line, body)
+        mark_generated(self.draft)
         return self.draft
 
     def _set(self, name: str, value: object, line: int) -> None:

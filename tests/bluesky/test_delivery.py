@@ -272,13 +272,14 @@ def test_an_expired_token_whose_refresh_is_refused_leads_to_one_new_login(
 def test_a_revoked_session_leads_to_one_new_login(sky: Sky, sample: Path) -> None:
     assert sky.publish(TOKYO).status == "sent"
     before = len(sky.server.records)
+    planned = sky.parts(sample)
     sky.server.revoke_sessions()
     outcome = sky.publish(sample)
 
     assert outcome.status == "sent", outcome.message
     assert len(sky.server.calls(SESSION)) == 2
     assert len(sky.server.calls(REFRESH)) == 1  # tried first, refused
-    assert sky.server.texts()[before:] == [part["text"] for part in sky.parts(sample)]
+    assert sky.server.texts()[before:] == [part["text"] for part in planned]
 
 
 def test_tokens_and_password_are_masked_when_a_server_echoes_them(sky: Sky) -> None:

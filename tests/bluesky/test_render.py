@@ -111,6 +111,6 @@ def test_a_post_of_composed_emoji_stays_within_3000_bytes(tmp_path: Path) -> Non
 def test_thread_setting_chooses_the_replies(tmp_path: Path, thread: str) -> None:
     story = make_story(summary="One sentence. " * 40)
     parts = render(tmp_path, single(story), thread=thread)
-    faq = [part for part in parts if part["text"].startswith("Q: How long is the crossing?")]
+    faq = [part for part in parts if part["text"].startswith("How long is the crossing?\n")]
     assert (len(parts) == 1) == (thread == "none")
     assert len(faq) == (thread == "faq")

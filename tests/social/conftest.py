@@ -15,7 +15,7 @@ from publisher.edition import single
 from publisher.logs import setup_logging
 from publisher.retry import RetryPolicy
 from publisher.workspace import Workspace
-from social.servers import MastodonServer, XServer
+from social.servers import ImageServer, MastodonServer, XServer
 
 if TYPE_CHECKING:
     from support.project import Project
@@ -59,6 +59,12 @@ def mastodon_server() -> Iterator[MastodonServer]:
 @pytest.fixture
 def x_server() -> Iterator[XServer]:
     with XServer() as server:
+        yield server
+
+
+@pytest.fixture
+def image_server() -> Iterator[ImageServer]:
+    with ImageServer() as server:
         yield server
 
 

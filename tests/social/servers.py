@@ -2,10 +2,11 @@
 
 Each records every request it receives and keeps posts the way the real
 service does (Mastodon honours Idempotency-Key, for as long as the test lets
-it, and gives statuses back as HTML; X refuses duplicate text and shortens
-links), and fails on demand: an error status, a dropped connection,
-or a request held open so that a test can kill the client while it waits.
-Only ever bound to 127.0.0.1.
+it, and gives statuses back as HTML; X refuses duplicate text across the whole
+account and shortens links; both take media uploads with their alt text), and
+fails on demand: an error status, a dropped connection, or a request held open
+so that a test can kill the client while it waits. `ImageServer` serves the
+pictures stories point at. Only ever bound to 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -116,6 +119,10 @@ class Service(ThreadingHTTPServer):
         """The service's own answer to a request; subclasses speak their API."""
         raise NotImplementedError
 
+    def serve(self, handler: _Handler, request: Received) -> bool:
+        """Answer a request that is not JSON by writing it to `handler`; False for JSON."""
+        return False
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -134,7 +141,8 @@ class _Handler(BaseHTTPRequestHandler):
         request = self._read()
         fault = self.server.take_fault(request)
         if fault is None:
-            self._send(*self.server.answer(request))
+            if not self.server.serve(self, request):
+                self._send(*self.server.answer(request))
             return
         if fault.after:
             self.server.answer(request)  # the work is done; only the answer goes wrong
@@ -148,11 +156,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read(self) -> Received:
         length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode("utf-8") if length else ""
-        if "json" in (self.headers.get("Content-Type") or ""):
-            body = json.loads(raw or "{}")
+        data = self.rfile.read(length) if length else b""
+        kind = self.headers.get("Content-Type") or ""
+        if "json" in kind:
+            body = json.loads(data.decode("utf-8") or "{}")
+        elif kind.startswith("multipart/form-data"):
+            body = _multipart(kind, data)
         else:
-            body = {key: values[-1] for key, values in parse_qs(raw).items()}
+            # A key such as media_ids[] keeps all its values; any other, its last one.
+            body = {
+                key: values if key.endswith("[]") else values[-1]
+                for key, values in parse_qs(data.decode("utf-8")).items()
+            }
         parts = urlsplit(self.path)
         return Received(
             method=self.command,
@@ -173,6 +188,60 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+def _multipart(kind: str, data: bytes) -> dict[str, Any]:
+    """A multipart/form-data body: text fields as text, files as {filename, type, data}."""
+    message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {kind}\r\n\r\n".encode() + data)
+    body: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is None:
+            body[name] = payload.decode("utf-8")
+        else:
+            body[name] = {"filename": filename, "type": part.get_content_type(), "data": payload}
+    return body
+
+
+def image_type(data: bytes) -> str | None:
+    """What an uploaded file is, as a service finds out from its first bytes."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    return None
+
+
+# Pictures -----------------------------------------------------------------------------------
+
+# The smallest PNG: one transparent pixel.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+class ImageServer(Service):
+    """Files by path (`files`), as a story's image URL points at them; 404 for the rest."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.files: dict[str, tuple[bytes, str]] = {"/picture.png": (PNG, "image/png")}
+
+    def answer(self, request: Received) -> Answer:  # unused: files are not JSON
+        raise NotImplementedError
+
+    def serve(self, handler: _Handler, request: Received) -> bool:
+        found = self.files.get(request.path)
+        status, data, kind = (200, *found) if found else (404, b"not found", "text/plain")
+        handler.send_response(status)
+        handler.send_header("Content-Type", kind)
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+        return True
+
+
 # Mastodon -------------------------------------------------------------------------------
 
 _URL = re.compile(r"https?://\S+")
@@ -184,7 +253,7 @@ _ENTITY = regex.compile(
     r"|(?<![\w/])@(?P<user>\w+)(?:@(?P<domain>[\w.-]+\w))?"
 )
 _SHOWN_URL = 30  # characters of a link Mastodon shows after its scheme
-PRIVATE = ("text", "idempotency_key")  # kept on a status for the tests' eyes, never sent
+PRIVATE = ("text", "idempotency_key", "data")  # kept for the tests' eyes, never sent
 
 
 class MastodonServer(Service):
@@ -196,6 +265,10 @@ class MastodonServer(Service):
         self.max_characters = max_characters
         self.url_width = 23
         self.statuses: list[dict[str, Any]] = []
+        self.media: dict[str, dict[str, Any]] = {}
+        self.image_size_limit = 16 * 1024 * 1024
+        # Mastodon itself takes the same text twice; set this to refuse it as X does.
+        self.refuse_duplicates = False
         self._by_key: dict[str, dict[str, Any]] = {}
         self.account = {"id": "1", "username": "brief", "acct": "brief", "display_name": "Brief"}
 
@@ -233,7 +306,34 @@ class MastodonServer(Service):
             return 200, self._timeline(request), {}
         if request.method == "POST" and request.path == "/api/v1/statuses":
             return self._post(request)
+        if request.method == "POST" and request.path == "/api/v2/media":
+            return self._upload(request)
+        if request.method == "GET" and request.path.startswith("/api/v1/media/"):
+            found = self.media.get(request.path.rsplit("/", 1)[-1])
+            return (200, _public(found), {}) if found else (404, {"error": "Record not found"}, {})
         return 404, {"error": "Record not found"}, {}
+
+    def _upload(self, request: Received) -> Answer:
+        """POST /api/v2/media: an image is processed at once (200), with its description."""
+        file = request.body.get("file") or {}
+        data = file.get("data", b"")
+        if image_type(data) is None:
+            return 422, {"error": "Validation failed: File content type is invalid"}, {}
+        if len(data) > self.image_size_limit:
+            return 422, {"error": "Validation failed: File file size must be less than 16 MB"}, {}
+        with self.lock:
+            media_id = str(1000 + len(self.media))
+            self.media[media_id] = {
+                "id": media_id,
+                "type": "image",
+                "url": f"{self.url}/media/{media_id}.png",
+                "preview_url": f"{self.url}/media/{media_id}-small.png",
+                "description": request.body.get("description"),
+                "blurhash": None,
+                "meta": {},
+                "data": data,
+            }
+            return 200, _public(self.media[media_id]), {}
 
     def _instance(self) -> dict[str, Any]:
         return {
@@ -246,7 +346,11 @@ class MastodonServer(Service):
                     "max_characters": self.max_characters,
                     "max_media_attachments": 4,
                     "characters_reserved_per_url": self.url_width,
-                }
+                },
+                "media_attachments": {
+                    "supported_mime_types": ["image/jpeg", "image/png", "video/mp4"],
+                    "image_size_limit": self.image_size_limit,
+                },
             },
         }
 
@@ -262,6 +366,11 @@ class MastodonServer(Service):
             reply_to = request.body.get("in_reply_to_id")
             if reply_to and not any(s["id"] == reply_to for s in self.statuses):
                 return 404, {"error": "Record not found"}, {}
+            if self.refuse_duplicates and any(s["text"] == text for s in self.statuses):
+                return 422, {"error": "Validation failed: Text has already been posted"}, {}
+            media_ids = request.body.get("media_ids[]") or []
+            if any(media_id not in self.media for media_id in media_ids):
+                return 422, {"error": "Validation failed: Media attachments are invalid"}, {}
             status = self._make(text, request.body, key)
         return 200, _public(status), {}
 
@@ -276,6 +385,9 @@ class MastodonServer(Service):
             "spoiler_text": body.get("spoiler_text", ""),
             "content": self._html(text),
             "url": f"{self.url}/@brief/{number}",
+            "media_attachments": [
+                _public(self.media[media_id]) for media_id in body.get("media_ids[]") or []
+            ],
             "account": self.account,
             "reblog": None,
             "text": text,  # what Mastodon keeps as the source
@@ -351,6 +463,7 @@ class XServer(Service):
         self.access_token = access_token
         self.user = {"id": "1234", "name": "Brief", "username": "brief"}
         self.tweets: list[dict[str, Any]] = []
+        self.media: dict[str, dict[str, Any]] = {}
 
     def is_thread(self) -> bool:
         """Whether the posts are one thread, each replying to the one before."""
@@ -362,6 +475,14 @@ class XServer(Service):
             return 401, {**detail, "detail": "Unauthorized"}, {}
         if request.method == "POST" and request.path == "/2/tweets":
             return self._post(request)
+        if request.method == "POST" and request.path == "/1.1/media/upload.json":
+            return self._upload(request)
+        if request.method == "POST" and request.path == "/1.1/media/metadata/create.json":
+            found = self.media.get(str(request.body.get("media_id")))
+            if found is None:
+                return 400, {"errors": [{"code": 324, "message": "Invalid media id"}]}, {}
+            found["alt_text"] = (request.body.get("alt_text") or {}).get("text")
+            return 200, {}, {}
         if request.path == "/2/users/me":
             return 200, {"data": self.user}, {}
         if request.path == f"/2/users/{self.user['id']}/tweets":
@@ -375,9 +496,23 @@ class XServer(Service):
             and f'oauth_token="{self.access_token}"' in authorization
         )
 
+    def _upload(self, request: Received) -> Answer:
+        """POST upload.twitter.com/1.1/media/upload.json, a simple (not chunked) upload."""
+        data = (request.body.get("media") or {}).get("data", b"")
+        kind = image_type(data)
+        if kind is None:
+            return 400, {"errors": [{"code": 324, "message": "Unsupported media type"}]}, {}
+        with self.lock:
+            media_id = str(1_800_000_000_000_000_000 + len(self.media) + 1)
+            self.media[media_id] = {"type": kind, "size": len(data), "alt_text": None}
+        image = {"image_type": kind, "w": 1, "h": 1}
+        answer = {"media_id": int(media_id), "media_id_string": media_id, "size": len(data)}
+        return 200, {**answer, "expires_after_secs": 86400, "image": image}, {}
+
     def _post(self, request: Received) -> Answer:
         text = request.body.get("text", "")
         reply_to = (request.body.get("reply") or {}).get("in_reply_to_tweet_id")
+        media_ids = (request.body.get("media") or {}).get("media_ids") or []
         with self.lock:
             if not parse_tweet(text).valid:
                 return 400, _problem(400, "Invalid Request", "Your Tweet text is too long."), {}
@@ -387,8 +522,16 @@ class XServer(Service):
             if reply_to and not any(tweet["id"] == reply_to for tweet in self.tweets):
                 detail = "You attempted to reply to a Tweet that is deleted or not visible to you."
                 return 403, _problem(403, "Forbidden", detail), {}
+            if any(media_id not in self.media for media_id in media_ids):
+                return 400, _problem(400, "Invalid Request", "Your media IDs are invalid."), {}
             tweet_id = str(1_900_000_000_000_000_000 + len(self.tweets) + 1)
-            tweet = {"id": tweet_id, "sent": text, "text": _as_x_shows(text), "reply_to": reply_to}
+            tweet = {
+                "id": tweet_id,
+                "sent": text,
+                "text": _as_x_shows(text),
+                "reply_to": reply_to,
+                "media": [self.media[media_id] for media_id in media_ids],
+            }
             self.tweets.append(tweet)
         data = {"id": tweet_id, "text": tweet["text"], "edit_history_tweet_ids": [tweet_id]}
         return 201, {"data": data}, {}

@@ -12,35 +12,89 @@ from dataclasses import replace
 from typing import Any
 
 from publisher import Destination, Edition, Part, Rendition, Story
-from publisher.social import chain, digest_title, hashtags, post_template, thread_posts
-from publisher.text import URL_PATTERN, Fitted, fit
+from publisher.social import (
+    Block,
+    already_posted,
+    chain,
+    digest_title,
+    disclosure_for,
+    faq_blocks,
+    hashtags,
+    post_block,
+    post_template,
+    thread,
+    with_disclosure,
+    written_posts,
+)
+from publisher.text import URL_PATTERN
 from publisher_bluesky.richtext import LIMIT, count, rich_text
 from publisher_bluesky.settings import BlueskySettings
 
 
 def render(edition: Edition, destination: Destination) -> Rendition:
-    settings: BlueskySettings = destination.settings
-    post = post_template(destination.templates, "bluesky/post.txt")
+    """The thread as `publisher.social` composes it for every social channel (balanced
+    replies, thread-wide numbering, the disclosure of a generated story, no post the account
+    already made), counted as Bluesky shows it; then each post as posted, with its facets."""
+    written = (
+        written_posts(edition.lead, "bluesky", LIMIT, count) if edition.kind == "story" else None
+    )
+    if written is not None:
+        return Rendition(_as_posted(chain(written, LIMIT, count), edition))
+    composed = _composed(edition, destination)
+    parts = chain(composed.posts, LIMIT, count)
+    return Rendition(_as_posted(parts, edition), composed.warnings(destination.name))
 
-    def story_post(story: Story, summary: str, tags: str = "", **more: str) -> Fitted:
+
+def _composed(edition: Edition, destination: Destination):
+    settings: BlueskySettings = destination.settings
+    post = with_disclosure(post_template(destination.templates, "bluesky/post.txt"))
+    carry = "summary" if settings.thread != "none" else None
+
+    def story_post(story: Story, summary: str, tags: str = "", **more: str) -> Block:
         fields = {"headline": story.headline, "summary": summary, "url": story.url, **more}
         # Hashtags go first, then the summary, and the headline only when no summary is left.
-        cuttable = ["summary", "headline", *more]
-        return fit(post, {**fields, "hashtags": tags}, LIMIT, count, ["hashtags"], cuttable)
+        cuttable = ["summary", "headline", *(name for name in more if name != "disclosure")]
+        return post_block(
+            post,
+            {**fields, "hashtags": tags},
+            count,
+            story.language,
+            droppable=["hashtags"],
+            cuttable=cuttable,
+            carry=carry if "title" not in more else None,
+        )
 
+    lead = edition.lead
+    replies: list[Block] = []
     if edition.kind == "story":
-        story = edition.lead
-        root = story_post(story, story.summary or story.dek, tags=hashtags(story.tags))
-        rest = root.rest.get("summary", "")
-        posts = [root.text, *thread_posts(settings.thread, rest, story.faq, LIMIT, count)]
+        if settings.thread == "faq":
+            replies = faq_blocks(lead, destination.templates, "bluesky", count)
+
+        def root(disclosure: str) -> Block:
+            summary = lead.summary or lead.dek
+            return story_post(lead, summary, hashtags(lead.tags), disclosure=disclosure)
+
     else:  # a digest: the title and lead story first, then one reply per other story
-        lead, *others = edition.stories
         title = digest_title(settings.digest_title, destination.site.name, edition.end)
         tags = hashtags(tag for story in edition.stories for tag in story.tags)
-        posts = [story_post(lead, lead.summary or lead.dek, tags, title=title).text]
         if settings.thread != "none":
-            posts += [story_post(story, story.dek or story.summary).text for story in others]
-    return Rendition(_as_posted(chain(posts, LIMIT, count), edition))
+            replies = [
+                story_post(story, story.dek or story.summary) for story in edition.stories[1:]
+            ]
+
+        def root(disclosure: str) -> Block:
+            summary = lead.summary or lead.dek
+            return story_post(lead, summary, tags, title=title, disclosure=disclosure)
+
+    return thread(
+        root,
+        replies,
+        limit=LIMIT,
+        count=count,
+        numbering=settings.numbering,
+        disclosure=disclosure_for(edition, destination, count),
+        posted=already_posted(destination, edition),
+    )
 
 
 def _as_posted(parts: tuple[Part, ...], edition: Edition) -> tuple[Part, ...]:
@@ -49,12 +103,13 @@ def _as_posted(parts: tuple[Part, ...], edition: Edition) -> tuple[Part, ...]:
     story = edition.lead
     posted = []
     for part in parts:
-        extra: dict[str, Any] = {"langs": [story.language]}
+        language = part.extra.get("language", story.language)
+        extra: dict[str, Any] = {"langs": [language]}
         for url in URL_PATTERN.findall(part.text):
             if url in by_url and url not in carded:
                 story = by_url[url]
                 carded.add(url)
-                extra = {"langs": [story.language], "card": card(story)}
+                extra = {"langs": [language], "card": card(story)}
                 break
         text, facets = rich_text(part.text)
         posted.append(replace(part, text=text, extra={**part.extra, **extra, "facets": facets}))

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from publisher import ChannelSettings, Secret, Url
-from publisher.social import DigestTitle, ThreadMode
+from publisher import Secret, Url
+from publisher.social import SocialSettings
 
 # A handle is a domain name (brief.bsky.social); a DID (did:plc:...) names the account too.
 _HANDLE = re.compile(r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z][a-zA-Z0-9-]*")
@@ -27,11 +27,9 @@ def _handle(value: str) -> str:
 Handle = Annotated[str, AfterValidator(_handle)]
 
 
-class BlueskySettings(ChannelSettings):
+class BlueskySettings(SocialSettings):
     handle: Handle
     # An app password (Settings > Privacy and security > App passwords), never the account's own.
     app_password: Secret = Field(default_factory=lambda: Secret.from_env("BLUESKY_APP_PASSWORD"))
     service: Url = "https://bsky.social"  # the PDS that holds the account
-    thread: ThreadMode = "summary"
-    digest_title: DigestTitle = "{site}: the week to {date:%d %B %Y}"
     timeout: float = Field(default=30.0, gt=0)  # seconds to wait for an answer

@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
 from mastodon import Mastodon
 
-from publisher import Channel, DeliveryContext, Destination, Edition, Part, Rendition, Sent
+from publisher import (
+    AuthenticationFailed,
+    Channel,
+    DeliveryContext,
+    DeliveryError,
+    Destination,
+    Edition,
+    Part,
+    RateLimited,
+    Rendition,
+    Sent,
+    TemporaryFailure,
+)
+from publisher.social import PictureUnavailable, fetch_picture
 from publisher_mastodon import limits as instance_limits
 from publisher_mastodon.api import connect, instance_info, translated_errors
 from publisher_mastodon.limits import Limits
@@ -19,6 +33,7 @@ from publisher_mastodon.render import render
 from publisher_mastodon.settings import MastodonSettings
 
 log = logging.getLogger("publisher.channels.mastodon")
+DESCRIPTION_LIMIT = 1500  # characters Mastodon keeps of a media description
 
 
 class MastodonChannel(Channel):
@@ -41,7 +56,10 @@ class MastodonChannel(Channel):
 
     def deliver(self, part: Part, context: DeliveryContext) -> Sent:
         destination = context.destination
-        return post_part(self._connect(destination), part, context, self._limits(destination))
+        api, limits = self._connect(destination), self._limits(destination)
+        media_id, warning = self._picture(api, part, context)
+        sent = post_part(api, part, context, limits, [media_id] if media_id else None)
+        return replace(sent, warning=warning) if warning else sent
 
     def recover(self, part: Part, context: DeliveryContext) -> Sent | None:
         """Mastodon forgets an Idempotency-Key after about an hour, so a resumed part
@@ -75,6 +93,35 @@ class MastodonChannel(Channel):
         if self._api is not None:
             self._api.session.close()
 
+    def _picture(
+        self, api: Mastodon, part: Part, context: DeliveryContext
+    ) -> tuple[str | None, str | None]:
+        """The part's image uploaded with its description, fetched now (never at render) and
+        checked against the instance's limits; one that cannot be is left out, with a warning."""
+        image: dict[str, Any] | None = part.extra.get("image")
+        if not image:
+            return None, None
+        settings: MastodonSettings = context.destination.settings
+        try:
+            picture = fetch_picture(
+                image, instance_limits.image_limits(self._instance or {}), settings.timeout
+            )
+        except PictureUnavailable as error:
+            return None, _left_out(context, str(error))
+        try:
+            with translated_errors(api):
+                media = api.media_post(
+                    picture.data,
+                    mime_type=picture.mime_type,
+                    description=picture.alt[:DESCRIPTION_LIMIT],
+                    file_name=f"image.{picture.mime_type.removeprefix('image/')}",
+                )
+        except (RateLimited, AuthenticationFailed, TemporaryFailure):
+            raise  # waited on, stopped at or retried, as for the status itself
+        except DeliveryError as error:
+            return None, _left_out(context, f"the instance refused the image ({error})")
+        return str(media["id"]), None
+
     def _connect(self, destination: Destination) -> Mastodon:
         if self._api is None:
             self._api = connect(destination.settings)
@@ -93,6 +140,12 @@ class MastodonChannel(Channel):
             if self._instance:
                 instance_limits.remember(destination, instance_limits.from_instance(self._instance))
         return instance_limits.from_instance(self._instance)
+
+
+def _left_out(context: DeliveryContext, reason: str) -> str:
+    warning = f"{reason}; part {context.number} was posted without it"
+    log.warning("%s: %s", context.destination.name, warning)
+    return warning
 
 
 def _warn_cut_short(context: DeliveryContext, found: Found) -> None:

@@ -100,3 +100,17 @@ def for_render(destination: Destination) -> Limits:
         or cached.get("characters_reserved_per_url")
         or DEFAULT.characters_reserved_per_url,
     )
+
+
+# Mastodon's defaults for images (4.x): these types, up to 16 MB.
+DEFAULT_IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+DEFAULT_IMAGE_SIZE = 16 * 1024 * 1024
+
+
+def image_limits(instance: Mapping[str, Any]) -> dict[str, int]:
+    """The image types an instance takes, each with the most bytes it takes
+    (`configuration.media_attachments` of /api/v2/instance; Mastodon's defaults otherwise)."""
+    media = (instance.get("configuration") or {}).get("media_attachments") or {}
+    types = [kind for kind in media.get("supported_mime_types") or () if kind.startswith("image/")]
+    size = media.get("image_size_limit") or DEFAULT_IMAGE_SIZE
+    return dict.fromkeys(types or DEFAULT_IMAGE_TYPES, size)

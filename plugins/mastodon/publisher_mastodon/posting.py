@@ -16,7 +16,7 @@ from typing import Any
 from mastodon import Mastodon
 
 from publisher import DeliveryContext, DeliveryError, Part, Sent
-from publisher.text import split
+from publisher.text import balanced
 from publisher_mastodon import limits as instance_limits
 from publisher_mastodon.api import TextTooLong, translated_errors
 from publisher_mastodon.limits import Limits
@@ -24,23 +24,38 @@ from publisher_mastodon.limits import Limits
 log = logging.getLogger("publisher.channels.mastodon")
 
 
-def post_part(api: Mastodon, part: Part, context: DeliveryContext, limits: Limits) -> Sent:
+def post_part(
+    api: Mastodon,
+    part: Part,
+    context: DeliveryContext,
+    limits: Limits,
+    media_ids: list[str] | None = None,
+) -> Sent:
+    """The part as one status (with `media_ids` attached), or in pieces if it must be."""
     try:
-        return _post(api, part.text, context.reply_to, part.extra, context.idempotency_key)
+        return _post(
+            api, part.text, context.reply_to, part.extra, context.idempotency_key, media_ids
+        )
     except TextTooLong as error:
         # The instance's limit fell below the one the part was rendered for.
         reported = replace(limits, max_characters=error.limit)
         instance_limits.remember(context.destination, reported)
-        return _post_in_pieces(api, part, context, reported)
+        return _post_in_pieces(api, part, context, reported, media_ids)
 
 
 def _post(
-    api: Mastodon, text: str, reply_to: Sent | None, extra: Mapping[str, Any], key: str
+    api: Mastodon,
+    text: str,
+    reply_to: Sent | None,
+    extra: Mapping[str, Any],
+    key: str,
+    media_ids: list[str] | None = None,
 ) -> Sent:
     with translated_errors(api):
         status = api.status_post(
             text,
             in_reply_to_id=reply_to.id if reply_to else None,
+            media_ids=media_ids,
             visibility=extra.get("visibility"),
             language=extra.get("language"),
             spoiler_text=extra.get("spoiler_text"),
@@ -49,20 +64,25 @@ def _post(
     return Sent(str(status["id"]), status.get("url"))
 
 
-def _post_in_pieces(api: Mastodon, part: Part, context: DeliveryContext, limits: Limits) -> Sent:
-    """The part as several chained statuses; the last one's id continues the thread.
+def _post_in_pieces(
+    api: Mastodon,
+    part: Part,
+    context: DeliveryContext,
+    limits: Limits,
+    media_ids: list[str] | None,
+) -> Sent:
+    """The part as several chained statuses, balanced; the last one's id continues the thread.
 
     Each piece has its own key derived from the part's, so a resumed run finds
-    the pieces already posted. The part's URL is its first piece's.
+    the pieces already posted. The part's URL is its first piece's, which
+    carries the part's media.
     """
     where = f"part {context.number}"
     limit = limits.max_characters
     warning = part.extra.get("spoiler_text")
     try:
         # Every piece carries the content warning, which Mastodon counts with the text.
-        pieces = split(
-            part.text, limits.room(warning), limits.count, numbered=False, at_sentences=True
-        )
+        pieces = balanced(part.text, limits.room(warning), limits.count)
     except ValueError as error:
         raise DeliveryError(f"{where} cannot be split for the instance's limit: {error}") from None
     if len(pieces) < 2:
@@ -84,8 +104,9 @@ def _post_in_pieces(api: Mastodon, part: Part, context: DeliveryContext, limits:
     reply_to = context.reply_to
     for number, piece in enumerate(pieces, start=1):
         extra = part.extra if number == 1 else {**part.extra, "visibility": reply_visibility}
+        key, media = f"{context.idempotency_key}-{number}", media_ids if number == 1 else None
         try:
-            reply_to = _post(api, piece, reply_to, extra, f"{context.idempotency_key}-{number}")
+            reply_to = _post(api, piece, reply_to, extra, key, media)
         except TextTooLong as error:
             raise DeliveryError(
                 f"{where} is still too long after splitting it for the instance's limit of "

@@ -1,10 +1,32 @@
-"""A root post with headline, summary, link and hashtags, then a thread. Pure: no network."""
+"""A root post with headline, summary, link and hashtags, then a thread. Pure: no network.
+
+The thread is composed by `publisher.social`: the summary the root cannot hold goes on
+in balanced replies, then the FAQ, thread-wide numbering, the disclosure of a generated
+story, and no text the account already posted.
+"""
 
 from __future__ import annotations
 
 from publisher import ConfigError, Destination, Edition, Rendition, Story
-from publisher.social import chain, digest_title, hashtags, post_template, thread_posts
-from publisher.text import Fitted, fit
+from publisher.social import (
+    Block,
+    Post,
+    Thread,
+    already_posted,
+    chain,
+    digest_title,
+    disclosure_for,
+    faq_blocks,
+    hashtags,
+    picture_extra,
+    post_block,
+    post_template,
+    repeats,
+    thread,
+    with_disclosure,
+    written_posts,
+)
+from publisher.text import Counter
 from publisher_mastodon import limits as instance_limits
 from publisher_mastodon.limits import Limits
 from publisher_mastodon.settings import MastodonSettings
@@ -16,28 +38,21 @@ def render(edition: Edition, destination: Destination) -> Rendition:
     settings: MastodonSettings = destination.settings
     limits = instance_limits.for_render(destination)
     room, count = _room(limits, destination), limits.count
-    post = post_template(destination.templates, "mastodon/post.txt")
+    posted = already_posted(destination, edition)
+    picture, warnings = picture_extra(edition.lead)
+    written = (
+        written_posts(edition.lead, "mastodon", room, count) if edition.kind == "story" else None
+    )
+    if written is not None:
+        posts = [
+            Post(text, edition.lead.language, picture if number == 0 else {})
+            for number, text in enumerate(written)
+        ]
+        found = Thread(tuple(posts), repeats(written, posted))
+    else:
+        found = _composed(edition, destination, room, count, picture, posted)
 
-    def story_post(story: Story, summary: str, tags: str = "", **more: str) -> Fitted:
-        fields = {"headline": story.headline, "summary": summary, "url": story.url, **more}
-        # Hashtags go first, then the summary, and the headline only when no summary is left.
-        cuttable = ["summary", "headline", *more]
-        return fit(post, {**fields, "hashtags": tags}, room, count, ["hashtags"], cuttable)
-
-    if edition.kind == "story":
-        story = edition.lead
-        root = story_post(story, story.summary or story.dek, tags=hashtags(story.tags))
-        rest = root.rest.get("summary", "")
-        posts = [root.text, *thread_posts(settings.thread, rest, story.faq, room, count)]
-    else:  # a digest: the title and lead story first, then one reply per other story
-        lead, *others = edition.stories
-        title = digest_title(settings.digest_title, destination.site.name, edition.end)
-        tags = hashtags(tag for story in edition.stories for tag in story.tags)
-        posts = [story_post(lead, lead.summary or lead.dek, tags, title=title).text]
-        if settings.thread != "none":
-            posts += [story_post(story, story.dek or story.summary).text for story in others]
-
-    root = {"visibility": settings.visibility, "language": edition.lead.language}
+    root = {"visibility": settings.visibility}
     if settings.spoiler_text:
         root["spoiler_text"] = settings.spoiler_text
     reply = {**root, "visibility": settings.reply_visibility}
@@ -45,7 +60,70 @@ def render(edition: Edition, destination: Destination) -> Rendition:
     def status_length(text: str) -> int:
         return limits.status_length(text, settings.spoiler_text)
 
-    return Rendition(chain(posts, limits.max_characters, status_length, root, reply))
+    parts = chain(found.posts, limits.max_characters, status_length, root, reply)
+    return Rendition(parts, warnings + found.warnings(destination.name))
+
+
+def _composed(
+    edition: Edition,
+    destination: Destination,
+    room: int,
+    count: Counter,
+    picture: dict,
+    posted: frozenset[str],
+) -> Thread:
+    settings: MastodonSettings = destination.settings
+    post = with_disclosure(post_template(destination.templates, "mastodon/post.txt"))
+    carry = "summary" if settings.thread != "none" else None
+
+    def story_post(
+        story: Story, summary: str, tags: str = "", extra: dict | None = None, **more: str
+    ) -> Block:
+        fields = {"headline": story.headline, "summary": summary, "url": story.url, **more}
+        # Hashtags go first, then the summary, and the headline only when no summary is left.
+        cuttable = ["summary", "headline", *(name for name in more if name != "disclosure")]
+        return post_block(
+            post,
+            {**fields, "hashtags": tags},
+            count,
+            story.language,
+            droppable=["hashtags"],
+            cuttable=cuttable,
+            carry=carry if "title" not in more else None,
+            extra=extra,
+        )
+
+    lead = edition.lead
+    replies: list[Block] = []
+    if edition.kind == "story":
+        if settings.thread == "faq":
+            replies = faq_blocks(lead, destination.templates, "mastodon", count)
+
+        def root(disclosure: str) -> Block:
+            summary = lead.summary or lead.dek
+            return story_post(lead, summary, hashtags(lead.tags), picture, disclosure=disclosure)
+
+    else:  # a digest: the title and lead story first, then one reply per other story
+        title = digest_title(settings.digest_title, destination.site.name, edition.end)
+        tags = hashtags(tag for story in edition.stories for tag in story.tags)
+        if settings.thread != "none":
+            replies = [
+                story_post(story, story.dek or story.summary) for story in edition.stories[1:]
+            ]
+
+        def root(disclosure: str) -> Block:
+            summary = lead.summary or lead.dek
+            return story_post(lead, summary, tags, picture, title=title, disclosure=disclosure)
+
+    return thread(
+        root,
+        replies,
+        limit=room,
+        count=count,
+        numbering=settings.numbering,
+        disclosure=disclosure_for(edition, destination, count),
+        posted=posted,
+    )
 
 
 def _room(limits: Limits, destination: Destination) -> int:

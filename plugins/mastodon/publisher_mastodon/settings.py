@@ -6,14 +6,14 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from publisher import ChannelSettings, Secret, Url
-from publisher.social import DigestTitle, ThreadMode
+from publisher import Secret, Url
+from publisher.social import SocialSettings, ThreadMode
 from publisher_mastodon.limits import DEFAULT, Limits
 
 Visibility = Literal["public", "unlisted", "private", "direct"]
 
 
-class MastodonSettings(ChannelSettings):
+class MastodonSettings(SocialSettings):
     instance: Url
     access_token: Secret
     thread: ThreadMode = "faq"
@@ -24,7 +24,6 @@ class MastodonSettings(ChannelSettings):
     max_characters: int | None = Field(default=None, gt=0)
     characters_reserved_per_url: int | None = Field(default=None, gt=0)
     spoiler_text: str | None = None
-    digest_title: DigestTitle = "{site}: the week to {date:%d %B %Y}"
     timeout: float = Field(default=30.0, gt=0)  # seconds to wait for the instance to answer
 
     @field_validator("spoiler_text")

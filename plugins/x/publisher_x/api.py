@@ -35,6 +35,19 @@ def connect(settings: XSettings) -> tweepy.Client:
     return client
 
 
+def connect_media(settings: XSettings) -> tweepy.API:
+    """tweepy's v1.1 API, which alone has media upload (`simple_upload`) and alt text."""
+    auth = tweepy.OAuth1UserHandler(
+        settings.api_key.reveal(),
+        settings.api_secret.reveal(),
+        settings.access_token.reveal(),
+        settings.access_token_secret.reveal(),
+    )
+    api = tweepy.API(auth, timeout=settings.timeout, wait_on_rate_limit=False)
+    route(api.session, settings.api_url, settings.timeout)
+    return api
+
+
 @contextmanager
 def translated_errors() -> Iterator[None]:
     """Turn tweepy's and requests' exceptions into those the core retries, waits on or stops at."""
@@ -61,6 +74,8 @@ def translated_errors() -> Iterator[None]:
     except tweepy.HTTPException as error:
         raise DeliveryError(f"X refused the request: {_describe(error)}") from error
     except requests.RequestException as error:
+        raise TemporaryFailure(f"the connection to X failed: {error}") from error
+    except tweepy.TweepyException as error:  # the v1.1 API wraps a failed connection in this
         raise TemporaryFailure(f"the connection to X failed: {error}") from error
 
 

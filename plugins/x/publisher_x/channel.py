@@ -1,23 +1,44 @@
-"""The X channel: render, deliver, recover and check, through tweepy (API v2)."""
+"""The X channel: render, deliver, recover and check, through tweepy (API v2; media v1.1)."""
 
 from __future__ import annotations
+
+import io
+import logging
+from typing import Any
 
 import tweepy
 
 from publisher import (
+    AuthenticationFailed,
     Channel,
+    ConfigError,
     DeliveryContext,
     DeliveryError,
     Destination,
     Edition,
     Part,
+    RateLimited,
     Rendition,
     Sent,
+    TemporaryFailure,
 )
-from publisher_x.api import DuplicateContent, connect, translated_errors
+from publisher.social import PictureUnavailable, fetch_picture
+from publisher_x.api import DuplicateContent, connect, connect_media, translated_errors
+from publisher_x.cost import over_budget
 from publisher_x.lookup import find_post
 from publisher_x.render import render
 from publisher_x.settings import XSettings
+
+log = logging.getLogger("publisher.channels.x")
+
+# What X takes as a post's image: JPEG, PNG and WebP up to 5 MB, GIF up to 15 MB.
+IMAGE_LIMITS = {
+    "image/jpeg": 5_000_000,
+    "image/png": 5_000_000,
+    "image/webp": 5_000_000,
+    "image/gif": 15_000_000,
+}
+ALT_TEXT_LIMIT = 1000  # characters X keeps of an image's description
 
 
 class XChannel(Channel):
@@ -28,28 +49,44 @@ class XChannel(Channel):
 
     def __init__(self) -> None:
         self._client: tweepy.Client | None = None
+        self._media: tweepy.API | None = None
         self._user_id: str | None = None
+        self._refusal: str | None = None
 
     def render(self, edition: Edition, destination: Destination) -> Rendition:
-        return render(edition, destination)
+        rendition = render(edition, destination)
+        # Kept for `preflight`, which the core calls on this instance before anything is sent.
+        self._refusal = over_budget(rendition.cost, destination.settings.max_cost, destination.name)
+        return rendition
+
+    def preflight(self, destination: Destination) -> None:
+        """Credentials set, and the thread within the destination's `max_cost`."""
+        super().preflight(destination)
+        if self._refusal is not None:
+            raise ConfigError(self._refusal)
 
     def deliver(self, part: Part, context: DeliveryContext) -> Sent:
         client = self._connect(context.destination)
         reply_to = context.reply_to.id if context.reply_to else None
+        media_ids, warning = self._picture(part, context)
         try:
             with translated_errors():
-                response = client.create_tweet(text=part.text, in_reply_to_tweet_id=reply_to)
+                response = client.create_tweet(
+                    text=part.text, in_reply_to_tweet_id=reply_to, media_ids=media_ids
+                )
         except DuplicateContent as error:
             # Our own earlier attempt may be the original, still missing from the timeline
             # when `recover` looked.
             found = self.recover(part, context) if context.in_flight else None
             if found is not None:
                 return found
+            shown = part.text if len(part.text) <= 80 else part.text[:79] + "…"
             raise DeliveryError(
-                f"{error}; an identical post is already on the account and this run did not "
-                "make it: delete that post, or change the story, then run again"
+                f"{error}; the post {shown!r} is identical to one already on the account, "
+                "and this run did not make it: delete that post on X, or change this text "
+                "(in the story, or as a hand-written post under posts.x), then run again"
             ) from error
-        return _sent(str(response.data["id"]))
+        return _sent(str(response.data["id"]), warning)
 
     def recover(self, part: Part, context: DeliveryContext) -> Sent | None:
         """X has no idempotency key: look for the part among the account's recent posts."""
@@ -65,8 +102,37 @@ class XChannel(Channel):
         return f"posting as @{me.username}"
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.session.close()
+        for client in (self._client, self._media):
+            if client is not None:
+                client.session.close()
+
+    def _picture(self, part: Part, context: DeliveryContext) -> tuple[list[str] | None, str | None]:
+        """The part's image uploaded with its alt text, fetched now (never at render); an image
+        that cannot be fetched, or that X refuses, is left out with a warning."""
+        image: dict[str, Any] | None = part.extra.get("image")
+        if not image:
+            return None, None
+        settings: XSettings = context.destination.settings
+        try:
+            picture = fetch_picture(image, IMAGE_LIMITS, settings.timeout)
+        except PictureUnavailable as error:
+            return None, _left_out(context, str(error))
+        if self._media is None:
+            self._media = connect_media(settings)
+        extension = picture.mime_type.removeprefix("image/")
+        try:
+            with translated_errors():
+                media = self._media.simple_upload(
+                    f"image.{extension}", file=io.BytesIO(picture.data)
+                )
+                self._media.create_media_metadata(
+                    media.media_id_string, picture.alt[:ALT_TEXT_LIMIT]
+                )
+        except (RateLimited, AuthenticationFailed, TemporaryFailure):
+            raise  # waited on, stopped at or retried, as for the post itself
+        except DeliveryError as error:
+            return None, _left_out(context, f"X refused the image {image['url']} ({error})")
+        return [media.media_id_string], None
 
     def _connect(self, destination: Destination) -> tweepy.Client:
         if self._client is None:
@@ -80,5 +146,11 @@ class XChannel(Channel):
         return self._user_id
 
 
-def _sent(tweet_id: str) -> Sent:
-    return Sent(tweet_id, f"https://x.com/i/web/status/{tweet_id}")
+def _left_out(context: DeliveryContext, reason: str) -> str:
+    warning = f"{reason}; part {context.number} was posted without it"
+    log.warning("%s: %s", context.destination.name, warning)
+    return warning
+
+
+def _sent(tweet_id: str, warning: str | None = None) -> Sent:
+    return Sent(tweet_id, f"https://x.com/i/web/status/{tweet_id}", warning)

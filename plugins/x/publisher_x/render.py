@@ -1,39 +1,100 @@
-"""A root post with headline, link and the dek where it fits, then a thread. Pure: no network."""
+"""A root post with headline, link and the dek where it fits, then a thread. Pure: no network.
+
+The thread is composed by `publisher.social`: balanced replies, thread-wide numbering,
+the disclosure of a generated story, and no text the account already posted.
+"""
 
 from __future__ import annotations
 
-from twitter_text import parse_tweet
-
 from publisher import Destination, Edition, Rendition, Story
-from publisher.social import chain, digest_title, post_template, thread_posts
-from publisher.text import fit
+from publisher.social import (
+    Block,
+    Post,
+    Thread,
+    already_posted,
+    chain,
+    digest_title,
+    disclosure_for,
+    faq_blocks,
+    picture_extra,
+    post_block,
+    post_template,
+    repeats,
+    text_block,
+    thread,
+    with_disclosure,
+    written_posts,
+)
+from publisher_x.cost import over_budget, thread_cost
+from publisher_x.counting import weighted_length
 from publisher_x.settings import XSettings
 
 LIMIT = 280
-
-
-def weighted_length(text: str) -> int:
-    """X's own count (twitter-text): URLs 23, CJK and emoji 2, most Latin 1."""
-    return parse_tweet(text).weightedLength
+__all__ = ["LIMIT", "render", "weighted_length"]
 
 
 def render(edition: Edition, destination: Destination) -> Rendition:
     settings: XSettings = destination.settings
-    post = post_template(destination.templates, "x/post.txt")
+    posted = already_posted(destination, edition)
+    picture, warnings = picture_extra(edition.lead)
+    written = (
+        written_posts(edition.lead, "x", LIMIT, weighted_length)
+        if edition.kind == "story"
+        else None
+    )
+    if written is not None:
+        posts = [
+            Post(text, edition.lead.language, picture if number == 0 else {})
+            for number, text in enumerate(written)
+        ]
+        found = Thread(tuple(posts), repeats(written, posted))
+    else:
+        found = _composed(edition, destination, picture, posted)
+    parts = chain(found.posts, LIMIT, weighted_length)
+    cost = thread_cost(parts, settings.prices)
+    refusal = over_budget(cost, settings.max_cost, destination.name)
+    warnings += found.warnings(destination.name) + ((refusal,) if refusal else ())
+    return Rendition(parts, warnings, cost)
 
-    def story_post(story: Story, **more: str) -> str:
+
+def _composed(
+    edition: Edition, destination: Destination, picture: dict, posted: frozenset[str]
+) -> Thread:
+    settings: XSettings = destination.settings
+    post = with_disclosure(post_template(destination.templates, "x/post.txt"))
+
+    def story_post(story: Story, extra: dict | None = None, **more: str) -> Block:
         fields = {"headline": story.headline, "dek": story.dek, "url": story.url, **more}
-        cuttable = ["dek", "headline", *more]
-        return fit(post, fields, LIMIT, weighted_length, cuttable=cuttable).text
+        cuttable = ["dek", "headline", *(name for name in more if name != "disclosure")]
+        return post_block(
+            post, fields, weighted_length, story.language, cuttable=cuttable, extra=extra
+        )
 
+    lead = edition.lead
+    replies: list[Block] = []
     if edition.kind == "story":
-        story = edition.lead
-        replies = thread_posts(settings.thread, story.summary, story.faq, LIMIT, weighted_length)
-        return Rendition(chain([story_post(story), *replies], LIMIT, weighted_length))
-    # A digest: the title and lead story first, then one reply per other story.
-    lead, *others = edition.stories
-    title = digest_title(settings.digest_title, destination.site.name, edition.end)
-    posts = [story_post(lead, title=title)]
-    if settings.thread != "none":
-        posts += [story_post(story) for story in others]
-    return Rendition(chain(posts, LIMIT, weighted_length))
+        if settings.thread != "none":
+            replies.append(text_block(lead.summary, weighted_length, lead.language))
+        if settings.thread == "faq":
+            replies += faq_blocks(lead, destination.templates, "x", weighted_length)
+
+        def root(disclosure: str) -> Block:
+            return story_post(lead, picture, disclosure=disclosure)
+
+    else:  # a digest: the title and lead story first, then one reply per other story
+        title = digest_title(settings.digest_title, destination.site.name, edition.end)
+        if settings.thread != "none":
+            replies = [story_post(story) for story in edition.stories[1:]]
+
+        def root(disclosure: str) -> Block:
+            return story_post(lead, picture, title=title, disclosure=disclosure)
+
+    return thread(
+        root,
+        replies,
+        limit=LIMIT,
+        count=weighted_length,
+        numbering=settings.numbering,
+        disclosure=disclosure_for(edition, destination, weighted_length),
+        posted=posted,
+    )

@@ -1,9 +1,10 @@
-"""Where tweepy's requests go: its host is fixed to api.twitter.com, so the session is routed.
+"""Where tweepy's requests go: its hosts are fixed (api.twitter.com, and upload.twitter.com for
+media), so the session is routed.
 
 The adapter is mounted on the client's requests session. With `api_url` set it
-rewrites the scheme and host of every request (a forwarding proxy, or a local
-server in tests); either way it gives every request a timeout, which tweepy
-does not.
+rewrites the scheme and host of every request to either host (a forwarding
+proxy, or a local server in tests); either way it gives every request a
+timeout, which tweepy does not.
 """
 
 from __future__ import annotations
@@ -14,17 +15,19 @@ import requests
 from requests.adapters import HTTPAdapter
 
 X_API = "https://api.twitter.com"
+X_UPLOAD = "https://upload.twitter.com"
 
 
 class RoutedAdapter(HTTPAdapter):
-    def __init__(self, base: str | None, timeout: float) -> None:
+    def __init__(self, host: str, base: str | None, timeout: float) -> None:
         super().__init__()
+        self.host = host
         self.base = base.rstrip("/") if base else None
         self.timeout = timeout
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        if self.base and request.url and request.url.startswith(X_API):
-            request.url = self.base + request.url.removeprefix(X_API)
+        if self.base and request.url and request.url.startswith(self.host):
+            request.url = self.base + request.url.removeprefix(self.host)
             # Proxies were chosen for api.twitter.com; choose again for the new host.
             kwargs["proxies"] = requests.utils.get_environ_proxies(request.url)
         kwargs["timeout"] = kwargs.get("timeout") or self.timeout
@@ -32,4 +35,5 @@ class RoutedAdapter(HTTPAdapter):
 
 
 def route(session: requests.Session, base: str | None, timeout: float) -> None:
-    session.mount(X_API + "/", RoutedAdapter(base, timeout))
+    for host in (X_API, X_UPLOAD):
+        session.mount(host + "/", RoutedAdapter(host, base, timeout))
