@@ -17,6 +17,7 @@ from publisher import (
 )
 from publisher_email.letter import Letter, message_id
 from publisher_email.outbox import Outbox
+from publisher_email.outgoing import Outgoing, dkim_signer
 from publisher_email.ratelimit import RateLimit
 from publisher_email.recipients import Recipients
 from publisher_email.render import list_name, render_email
@@ -54,7 +55,8 @@ class EmailChannel(Channel):
         done, total = recipients.progress()
         if total == 0:
             raise DeliveryError(_no_subscribers(destination))
-        letter = Letter(part, seed=context.delivery_id)
+        letter = Letter(part, seed=context.delivery_id, signer=dkim_signer(destination))
+        outgoing = Outgoing(destination, key, context.delivery_id, context.edition.id)
 
         def envelope_for(address: str) -> Envelope:
             copy = letter.copy(
@@ -62,11 +64,23 @@ class EmailChannel(Channel):
                 message_id(context.delivery_id, address, letter.sender),
                 key.token(list_, address),
             )
-            return Envelope(letter.sender, address, copy, label=context.edition.id)
+            sender = outgoing.sender(address, letter.sender)
+            return Envelope(sender, address, copy, label=context.edition.id)
 
         rate = RateLimit(settings.rate_limit) if settings.rate_limit else None
         progress = Progress(done, total, context.progress)
-        send_all(recipients, transport, envelope_for, progress, context.stopping, rate)
+        try:
+            send_all(
+                recipients,
+                transport,
+                envelope_for,
+                progress,
+                context.stopping,
+                rate,
+                refused=outgoing.refused,
+            )
+        finally:
+            outgoing.finished()
         return Sent(context.delivery_id)
 
     def send_test(self, part: Part, edition: Edition, destination: Destination, to: str) -> Sent:
@@ -78,7 +92,9 @@ class EmailChannel(Channel):
             raise DeliveryError(f"--test-to {to}: {error}") from None
         transport = self._open(destination)
         key = _signing_key(destination, transport)
-        letter = Letter(part, seed=f"test/{edition.id}/{destination.name}")
+        letter = Letter(
+            part, seed=f"test/{edition.id}/{destination.name}", signer=dkim_signer(destination)
+        )
         domain = parseaddr(letter.sender)[1].rpartition("@")[2]
         identifier = make_msgid("test", domain=domain)
         copy = letter.copy(address, identifier, key.token(list_name(destination), address))
@@ -103,6 +119,7 @@ class EmailChannel(Channel):
                 "value (python -c 'import secrets; print(secrets.token_urlsafe(32))') before "
                 "sending through a server on another machine"
             )
+        dkim_signer(destination)  # a key that cannot sign stops the run before anything is sent
         if _active(destination) == 0:
             raise ConfigError(f"{destination.name}: {_no_subscribers(destination)}")
 

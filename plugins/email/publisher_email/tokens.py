@@ -41,10 +41,14 @@ class SigningKey:
     def is_demo(self) -> bool:
         return not self.secret.is_set
 
-    def _mac(self, list_name: str, address: str) -> bytes:
+    def digest(self, message: bytes) -> bytes:
+        """HMAC-SHA256 of `message`; callers put a purpose first, so that a MAC made for one
+        use (a VERP return path) is never valid for another (an unsubscribe link)."""
         key = (DEMO_KEY if self.is_demo else self.secret.reveal()).encode()
-        message = f"{list_name}\x1f{address}".encode()
-        return hmac.new(key, message, hashlib.sha256).digest()[:_MAC_BYTES]
+        return hmac.new(key, message, hashlib.sha256).digest()
+
+    def _mac(self, list_name: str, address: str) -> bytes:
+        return self.digest(f"{list_name}\x1f{address}".encode())[:_MAC_BYTES]
 
     def token(self, list_name: str, address: str) -> str:
         """`ADDRESS.MAC`, both URL-safe base64: fits in a query string as it is."""
