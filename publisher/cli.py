@@ -33,7 +33,7 @@ from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
 from publisher import __version__
-from publisher.channel import DeliveryError
+from publisher.channel import DeliveryError, check_channel
 from publisher.commands import CommandContext
 from publisher.config import parse_duration
 from publisher.delivery import Outcome
@@ -475,8 +475,9 @@ def _plugin_rows(plugins: Plugins) -> list[dict[str, Any]]:
 
 
 @cli.command()
+@click.option("--dns", is_flag=True, help="Also look up each destination's DNS records.")
 @pass_context
-def check(context: CommandContext) -> None:
+def check(context: CommandContext, dns: bool) -> None:
     """Check the configuration and each destination's credentials, without publishing."""
     workspace = context.workspace
     config = workspace.config
@@ -486,7 +487,7 @@ def check(context: CommandContext) -> None:
     for destination in workspace.destinations():
         channel = workspace.channel_for(destination)
         try:
-            account = escape(channel.check(destination))
+            account = escape(check_channel(channel, destination, dns=dns))
             out.print(f"[green]ok[/] {destination.name} ({destination.channel}): {account}")
         except (PublisherError, DeliveryError) as error:
             if destination.settings.dry_run:
@@ -517,6 +518,9 @@ def status(context: CommandContext, limit: int) -> None:
             else "never run"
         )
         out.print(f"schedule {name}: last run {escape(said)}")
+    for answer in context.plugins.hook.publisher_status(destinations=workspace.destinations()):
+        for line in answer:
+            out.print(escape(line), style="yellow" if line.startswith("warning") else None)
     rows = workspace.ledger.recent(limit)
     if not rows:
         out.print("Nothing has been published yet.")

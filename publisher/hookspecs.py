@@ -36,3 +36,13 @@ def publisher_template_dirs():
 @hookspec
 def publisher_register_commands(cli):
     """Add commands to the `publisher` command line (a click group)."""
+
+
+@hookspec
+def publisher_status(destinations):
+    """Return lines of your own for `publisher status` about these destinations."""
+
+
+@hookspec
+def publisher_fetch_bounces(destinations):
+    """Read the bounces and complaints of these destinations; return a line per source read."""

@@ -15,6 +15,7 @@ from publisher import (
     Rendition,
     Sent,
 )
+from publisher_email.dkim_signing import DkimSigner
 from publisher_email.letter import Letter, message_id
 from publisher_email.outbox import Outbox
 from publisher_email.outgoing import Outgoing, dkim_signer
@@ -123,12 +124,15 @@ class EmailChannel(Channel):
         if _active(destination) == 0:
             raise ConfigError(f"{destination.name}: {_no_subscribers(destination)}")
 
-    def check(self, destination: Destination) -> str:
+    def check(self, destination: Destination, *, dns: bool = False) -> str:
         """The server reached, the list's size, and the demo key if it is in use; an empty
-        list fails here as it fails a publish."""
+        list fails here as it fails a publish. With `dns`, the DKIM, SPF and DMARC records
+        too, each one missing named."""
         settings: EmailSettings = destination.settings
         transport = self._open(destination)
         key = _signing_key(destination, transport)
+        signer = dkim_signer(destination)
+        found = _dns(destination, signer) if dns else ""
         reached = transport.check()
         warning = (
             f"; warning: {_key_name(settings)} is not set, so unsubscribe links are signed "
@@ -140,7 +144,14 @@ class EmailChannel(Channel):
         if active == 0:
             raise ConfigError(_no_subscribers(destination) + warning)
         list_ = list_name(destination)
-        return f"from {settings.sender} via {reached}; {active} active on list '{list_}'{warning}"
+        signing = (
+            f"; DKIM {signer.key.kind} s={signer.selector} d={signer.domain}" if signer else ""
+        )
+        verp = f"; VERP to {settings.bounce_address}" if settings.bounce_address else ""
+        return (
+            f"from {settings.sender} via {reached}; {active} active on list '{list_}'"
+            f"{signing}{verp}{found}{warning}"
+        )
 
     def close(self) -> None:
         if self._transport is not None:
@@ -157,6 +168,19 @@ class EmailChannel(Channel):
             else:
                 self._transport = SmtpPool(SmtpServer.parse(url), settings.connections)
         return self._transport
+
+
+def _dns(destination: Destination, signer: DkimSigner | None) -> str:
+    """What DNS says; ConfigError naming every record that is missing or wrong."""
+    from publisher_email.dns_check import LookupFailed, check_dns  # dnspython only when asked
+
+    try:
+        report = check_dns(destination.settings, signer.key if signer else None)
+    except (LookupFailed, ValueError) as error:
+        raise ConfigError(f"{destination.name}: {error}") from None
+    if report.missing:
+        raise ConfigError(f"{destination.name}: DNS: " + "; ".join(report.missing))
+    return "; DNS: " + ", ".join(report.found)
 
 
 def _active(destination: Destination) -> int:
