@@ -9,10 +9,10 @@ copy's envelope sender, and an abuse report (RFC 5965) carrying the copy.
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
