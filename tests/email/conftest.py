@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from support.imap import Dovecot, start_dovecot
 from support.mail import (
     READERS,
     Certificate,
@@ -85,3 +86,15 @@ def newsletter(project, smtp_server: SmtpServer):
 def _no_signing_key(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests set the signing key themselves; the developer's own never leaks in."""
     monkeypatch.delenv("EMAIL_SIGNING_KEY", raising=False)
+
+
+@pytest.fixture
+def dovecot(certificate: Certificate, trust: Certificate) -> Iterator[Dovecot]:
+    """Debian's Dovecot on 127.0.0.1 with one throw-away Maildir user; skipped, saying why,
+    where it is not installed or does not start."""
+    try:
+        server = start_dovecot(certificate)
+    except RuntimeError as error:
+        pytest.skip(str(error))
+    yield server
+    server.stop()

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
-from email import policy
-from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from cryptography.hazmat.primitives import serialization
@@ -51,36 +49,30 @@ def dns_record(pem: str) -> str:
     return f"v=DKIM1; k={kind}; p={base64.b64encode(data).decode()}"
 
 
-def _report(to: str, sender: str, report_type: str, text: str) -> EmailMessage:
-    report = EmailMessage(policy=policy.SMTP)
-    report["From"] = sender
-    report["To"] = to
-    report["Date"] = format_datetime(datetime.now(UTC))
-    report["Message-ID"] = make_msgid("report", domain="mx.remote.example")
-    report.set_content(text)
-    report.make_mixed()
-    report.replace_header("Content-Type", f"multipart/report; report-type={report_type}")
-    return report
-
-
-def _part(content_type: str, payload: bytes) -> EmailMessage:
-    part = EmailMessage(policy=policy.SMTP)
-    part["Content-Type"] = content_type
-    part.set_payload(payload)
-    return part
+def _report(
+    to: str, sender: str, report_type: str, text: str, parts: list[tuple[str, bytes]]
+) -> bytes:
+    """A multipart/report written out as a mail server writes one: MIME text, CRLF."""
+    boundary = "report-" + make_msgid().strip("<>").partition("@")[0]
+    head = (
+        f"From: {sender}\r\nTo: {to}\r\nDate: {format_datetime(datetime.now(UTC))}\r\n"
+        f"Message-ID: {make_msgid('report', domain='mx.remote.example')}\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\n"
+        f'Content-Type: multipart/report; report-type={report_type}; boundary="{boundary}"\r\n'
+        "\r\n"
+    )
+    body = [f"--{boundary}\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n".encode()]
+    body.append(text.replace("\n", "\r\n").encode())
+    for content_type, payload in parts:
+        body.append(f"\r\n--{boundary}\r\nContent-Type: {content_type}\r\n\r\n".encode())
+        body.append(payload)
+    body.append(f"\r\n--{boundary}--\r\n".encode())
+    return head.encode() + b"".join(body)
 
 
 def dsn(copy: Received, status: str, diagnostic: str, action: str = "failed") -> bytes:
     """The remote MTA's delivery status notification for one copy, sent to its return path."""
     (recipient,) = copy.recipients
-    report = _report(
-        copy.sender,
-        "Mail Delivery System <MAILER-DAEMON@mx.remote.example>",
-        "delivery-status",
-        f"This is the mail system at host mx.remote.example.\n\n"
-        f"I'm sorry to have to inform you that your message could not be delivered.\n\n"
-        f"<{recipient}>: {diagnostic}\n",
-    )
     fields = (
         "Reporting-MTA: dns; mx.remote.example\r\n"
         f"Arrival-Date: {format_datetime(datetime.now(UTC))}\r\n"
@@ -92,21 +84,21 @@ def dsn(copy: Received, status: str, diagnostic: str, action: str = "failed") ->
         "Remote-MTA: dns; mx.remote.example\r\n"
         f"Diagnostic-Code: smtp; {diagnostic}\r\n"
     )
-    report.attach(_part("message/delivery-status", fields.encode()))
-    headers = copy.raw.partition(b"\r\n\r\n")[0] + b"\r\n\r\n"
-    report.attach(_part("text/rfc822-headers", headers))
-    return report.as_bytes()
+    headers = copy.raw.partition(b"\r\n\r\n")[0] + b"\r\n"
+    return _report(
+        copy.sender,
+        "Mail Delivery System <MAILER-DAEMON@mx.remote.example>",
+        "delivery-status",
+        "This is the mail system at host mx.remote.example.\n\n"
+        "I'm sorry to have to inform you that your message could not be delivered.\n\n"
+        f"<{recipient}>: {diagnostic}\n",
+        [("message/delivery-status", fields.encode()), ("text/rfc822-headers", headers)],
+    )
 
 
 def arf(copy: Received, feedback_address: str) -> bytes:
     """A mailbox provider's abuse report (RFC 5965) about one copy, with the copy inside."""
     (recipient,) = copy.recipients
-    report = _report(
-        feedback_address,
-        "Feedback Loop <fbl@mail.remote.example>",
-        "feedback-report",
-        "This is an email abuse report for an email message received from IP 127.0.0.1.\n",
-    )
     fields = (
         "Feedback-Type: abuse\r\n"
         "User-Agent: RemoteFBL/1.0\r\n"
@@ -116,29 +108,33 @@ def arf(copy: Received, feedback_address: str) -> bytes:
         f"Arrival-Date: {format_datetime(datetime.now(UTC))}\r\n"
         "Source-IP: 127.0.0.1\r\n"
     )
-    report.attach(_part("message/feedback-report", fields.encode()))
     original = f"Return-Path: <{copy.sender}>\r\n".encode() + copy.raw
-    report.attach(_part("message/rfc822", original))
-    return report.as_bytes()
+    return _report(
+        feedback_address,
+        "Feedback Loop <fbl@mail.remote.example>",
+        "feedback-report",
+        "This is an email abuse report for an email message received from IP 127.0.0.1.\n",
+        [("message/feedback-report", fields.encode()), ("message/rfc822", original)],
+    )
 
 
 def qmail_bounce(copy: Received) -> bytes:
     """A bounce in qmail's own format, no DSN: only a heuristic can read it."""
     (recipient,) = copy.recipients
-    bounce = EmailMessage(policy=policy.SMTP)
-    bounce["From"] = "MAILER-DAEMON@qmail.remote.example"
-    bounce["To"] = copy.sender
-    bounce["Subject"] = "failure notice"
-    bounce["Date"] = format_datetime(datetime.now(UTC))
-    bounce["Message-ID"] = make_msgid("qmail", domain="qmail.remote.example")
-    bounce.set_content(
-        "Hi. This is the qmail-send program at qmail.remote.example.\n"
-        "I'm afraid I wasn't able to deliver your message to the following addresses.\n"
-        "This is a permanent error; I've given up. Sorry it didn't work out.\n\n"
-        f"<{recipient}>:\n"
-        "Sorry, no mailbox here by that name. (#5.1.1)\n\n"
-        "--- Below this line is a copy of the message.\n\n"
-        + copy.raw.partition(b"\r\n\r\n")[0].decode("ascii", "replace").replace("\r\n", "\n")
-        + "\n"
+    original = copy.raw.partition(b"\r\n\r\n")[0].decode("ascii", "replace")
+    text = (
+        "Hi. This is the qmail-send program at qmail.remote.example.\r\n"
+        "I'm afraid I wasn't able to deliver your message to the following addresses.\r\n"
+        "This is a permanent error; I've given up. Sorry it didn't work out.\r\n\r\n"
+        f"<{recipient}>:\r\n"
+        "Sorry, no mailbox here by that name. (#5.1.1)\r\n\r\n"
+        "--- Below this line is a copy of the message.\r\n\r\n" + original + "\r\n"
     )
-    return bounce.as_bytes()
+    head = (
+        "From: MAILER-DAEMON@qmail.remote.example\r\n"
+        f"To: {copy.sender}\r\n"
+        "Subject: failure notice\r\n"
+        f"Date: {format_datetime(datetime.now(UTC))}\r\n"
+        f"Message-ID: {make_msgid('qmail', domain='qmail.remote.example')}\r\n\r\n"
+    )
+    return (head + text).encode()
