@@ -410,6 +410,7 @@ class Scheduler:
             name="read the bounce mailboxes",
             kwargs=self.location,
             replace_existing=True,
+            misfire_grace_time=None,  # late is better than never; coalesced to one run
         )
         return [f"{'replaced' if job else 'added'} bounces (every {every})"]
 

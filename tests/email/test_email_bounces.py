@@ -8,10 +8,15 @@ and delivered into the bounce mailbox; then `publisher bounces fetch` reads them
 from __future__ import annotations
 
 import mailbox
+import time
+from datetime import UTC, datetime, timedelta
 
 import dkim
 import pytest
+import time_machine
 
+from publisher.scheduler import BOUNCES, History, Scheduler
+from publisher.workspace import Workspace
 from support.deliverability import arf, dns_record, dsn, qmail_bounce, rsa_key_pem
 from support.imap import PASSWORD
 from support.mail import email_config
@@ -189,3 +194,31 @@ def test_without_verp_the_report_names_the_recipient_and_its_message_id_the_edit
     status = project.run("status").out
     assert "story-night-market: 5 copies, 1 hard bounce(s)" in status  # the edition it was
     assert "story-ferry-fares: 5 copies, 0 hard bounce(s)" in status
+
+
+def test_the_scheduler_reads_the_mailbox_every_15_minutes(project, smtp_server, monkeypatch):
+    box = mailbox.Maildir(project.root / "bounces", create=True)
+    every = SETTINGS + '\n[bounces]\nevery = "15m"\n'
+    _newsletter(project, smtp_server, monkeypatch, "maildir:bounces", settings=every)
+    project.run("publish", "--story", "night-market")
+    box.add(dsn(smtp_server.mailbox.arrivals(READERS[1])[0], "5.2.1", "550 5.2.1 disabled"))
+    start = datetime.now(UTC)
+    with time_machine.travel(start), Scheduler(Workspace.open(project.config)) as running:
+        assert running.reconcile() == ["added bounces (every 15m)"]
+    assert _listed(project, "bounced") == []  # nothing read before its time
+
+    with time_machine.travel(start + timedelta(minutes=16)):
+        with Scheduler(Workspace.open(project.config)) as running:
+            assert running.reconcile() == []  # unchanged: keeps its next run
+            running.jobs.resume()
+            engine = Workspace.open(project.config).state.engine
+            for _ in range(400):
+                if BOUNCES in History(engine).last():
+                    break
+                time.sleep(0.05)
+        listed = project.run("schedule", "list").out
+
+    assert _listed(project, "bounced") == [READERS[1]]
+    assert "bounces: read the bounce mailboxes" in listed
+    assert "every 15m" in listed
+    assert "done: newsletter: 1 message(s) read from Maildir" in listed
