@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from publisher import Channel, ConfigError, Part, Rendition, hookimpl, hookspecs
+from publisher.cli import cli
 from publisher.edition import single
 from publisher.loading import StoryDraft
-from publisher.cli import cli
 from publisher.plugins import load_plugins
 from publisher.scheduler import BOUNCES, History, run_bounces
 from publisher.workspace import Workspace
