@@ -222,3 +222,65 @@ def test_the_scheduler_reads_the_mailbox_every_15_minutes(project, smtp_server, 
     assert "bounces: read the bounce mailboxes" in listed
     assert "every 15m" in listed
     assert "done: newsletter: 1 message(s) read from Maildir" in listed
+
+
+def test_check_logs_in_to_the_bounce_mailbox(project, smtp_server, dovecot, monkeypatch):
+    _newsletter(project, smtp_server, monkeypatch, dovecot.url("imap"))
+
+    result = project.run("check")
+
+    assert result.code == 0, result.out + result.err
+    assert f"bounces from IMAP 127.0.0.1:{dovecot.imap_port} folder INBOX" in result.out
+
+
+def test_unreadable_and_unrelated_messages_are_ignored_and_marked(
+    project, smtp_server, monkeypatch
+):
+    box = mailbox.Maildir(project.root / "bounces", create=True)
+    _newsletter(project, smtp_server, monkeypatch, "maildir:bounces")
+    box.add(b"\x00\xff garbage without headers \r\n\r\n\xfe")
+    box.add(b"From: friend@example.net\r\nSubject: thanks!\r\n\r\nLoved the last issue.\r\n")
+    box.add(b"Content-Type: multipart/report; report-type=delivery-status\r\n\r\nno parts")
+
+    fetched = project.run("bounces", "fetch")
+
+    assert fetched.code == 0, fetched.err
+    assert "3 message(s) read" in fetched.out and "3 ignored" in fetched.out
+    assert _listed(project, "active") == READERS
+    assert "0 message(s) read" in project.run("bounces", "fetch").out
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        (
+            "imaps://bounces@mail.example.org/INBOX",
+            "destinations.newsletter.bounce_mailbox: the IMAP URL needs a user and password",
+        ),
+        (
+            "pop3://bounces:s3cr3t-pw@mail.example.org",
+            "destinations.newsletter.bounce_mailbox: must be imaps://user:password@host/FOLDER",
+        ),
+    ],
+)
+def test_a_bad_mailbox_url_is_one_line_naming_the_key(project, smtp_server, monkeypatch, url, said):
+    _newsletter(project, smtp_server, monkeypatch, "maildir:bounces")
+    monkeypatch.setenv("BOUNCE_IMAP_URL", url)
+
+    fetched = project.run("bounces", "fetch")
+
+    assert fetched.code == 2
+    assert said in fetched.err
+    assert "s3cr3t-pw" not in fetched.err and "Traceback" not in fetched.err
+
+
+def test_an_unset_mailbox_variable_is_named(project, smtp_server, monkeypatch):
+    _newsletter(project, smtp_server, monkeypatch, "maildir:bounces")
+    monkeypatch.delenv("BOUNCE_IMAP_URL")
+
+    fetched = project.run("bounces", "fetch")
+
+    assert fetched.code == 2
+    assert (
+        "newsletter.bounce_mailbox: environment variable BOUNCE_IMAP_URL is not set" in fetched.err
+    )

@@ -68,7 +68,13 @@ def fetch_bounces(
     try:
         for key, raw in box.unread():
             summary.read += 1
-            report = read_report(raw)
+            try:
+                report = read_report(raw)
+            except Exception as error:  # a message no parser expected: report it, go on
+                log.warning(
+                    "%s: message %s is unreadable (%s); left marked", box.describe(), key, error
+                )
+                report = None
             events = _events(report, verp, book) if report is not None else []
             if not events:
                 summary.ignored += 1

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-from publisher import ConfigError
+from publisher import ConfigError, Secret
 from publisher.errors import PublisherError
 
 MAX_BYTES = 2_000_000
@@ -58,7 +58,7 @@ class ImapLocation:
     port: int
     implicit_tls: bool
     username: str
-    password: str
+    password: Secret  # masked in every log line and error from here on
     folder: str
 
     @classmethod
@@ -73,7 +73,7 @@ class ImapLocation:
             raise ValueError(
                 "must be imaps://user:password@host/FOLDER, imap://... (STARTTLS) or maildir:PATH"
             )
-        if not parts.username:
+        if not parts.username or parts.password is None:
             raise ValueError("the IMAP URL needs a user and password (imaps://user:password@...)")
         implicit = parts.scheme == "imaps"
         return cls(
@@ -81,7 +81,7 @@ class ImapLocation:
             port=port or (993 if implicit else 143),
             implicit_tls=implicit,
             username=unquote(parts.username),
-            password=unquote(parts.password or ""),
+            password=Secret(unquote(parts.password or "")),
             folder=unquote(parts.path.strip("/")) or "INBOX",
         )
 
@@ -127,7 +127,7 @@ class ImapBox:
                         "the password unencrypted (use imaps:// if it speaks TLS from the start)"
                     )
                 imap.starttls(context)
-            imap.login(where.username, where.password)
+            imap.login(where.username, where.password.reveal())
             kind, answer = imap.select(_quoted(where.folder))
             if kind != "OK":
                 raise MailboxError(f"{self.describe()}: cannot open the folder: {_text(answer)}")
@@ -214,4 +214,6 @@ def _reason(error: BaseException) -> str:
         return "timed out"
     if isinstance(error, ssl.SSLError):
         return f"TLS failed: {error.reason or error}"
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
     return _text(error.args[0]) if error.args else type(error).__name__

@@ -148,9 +148,12 @@ class EmailChannel(Channel):
             f"; DKIM {signer.key.kind} s={signer.selector} d={signer.domain}" if signer else ""
         )
         verp = f"; VERP to {settings.bounce_address}" if settings.bounce_address else ""
+        bounces = (
+            f"; bounces from {_bounce_mailbox(destination)}" if settings.bounce_mailbox else ""
+        )
         return (
             f"from {settings.sender} via {reached}; {active} active on list '{list_}'"
-            f"{signing}{verp}{found}{warning}"
+            f"{signing}{verp}{bounces}{found}{warning}"
         )
 
     def close(self) -> None:
@@ -181,6 +184,19 @@ def _dns(destination: Destination, signer: DkimSigner | None) -> str:
     if report.missing:
         raise ConfigError(f"{destination.name}: DNS: " + "; ".join(report.missing))
     return "; DNS: " + ", ".join(report.found)
+
+
+def _bounce_mailbox(destination: Destination) -> str:
+    """The bounce mailbox, opened (and logged in to) and closed again."""
+    from publisher_email.bounce_mailbox import open_mailbox  # imaplib only when configured
+
+    try:
+        url = destination.settings.bounce_mailbox.reveal()
+    except ConfigError as error:
+        raise ConfigError(f"{destination.name}.bounce_mailbox: {error}") from None
+    box = open_mailbox(url, destination.root)
+    box.close()
+    return box.describe()
 
 
 def _active(destination: Destination) -> int:

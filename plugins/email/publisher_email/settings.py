@@ -11,6 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from publisher import ChannelSettings, Secret
+from publisher_email.bounce_mailbox import MAILDIR, ImapLocation
 from publisher_email.smtp_pool import SmtpServer
 from publisher_email.transport import OUTBOX
 
@@ -90,6 +91,13 @@ def _smtp_url(url: Secret) -> Secret:
     return url
 
 
+def _mailbox_url(url: Secret | None) -> Secret | None:
+    """Refuse a malformed bounce mailbox when the configuration loads."""
+    if url is not None and url.is_set and not url.reveal().startswith(MAILDIR):
+        ImapLocation.parse(url.reveal())
+    return url
+
+
 def _list_name(value: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", value):
         raise ValueError("must be letters, digits, '.', '_' or '-' (at most 100)")
@@ -132,7 +140,7 @@ class EmailSettings(ChannelSettings):
     bounce_address: Annotated[PlainAddress, AfterValidator(_bounce_address)] | None = None
     # Where bounces and complaints arrive: imaps://user:password@host/FOLDER, imap://...
     # (STARTTLS), or maildir:PATH (bounce_mailbox.py).
-    bounce_mailbox: Secret | None = None
+    bounce_mailbox: Annotated[Secret | None, AfterValidator(_mailbox_url)] = None
     # What stops mail to an address (bounce_store.py).
     hard_bounce_limit: int = Field(default=1, ge=1)
     soft_bounce_limit: int = Field(default=3, ge=1)
