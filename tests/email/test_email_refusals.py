@@ -127,3 +127,22 @@ def test_an_import_never_brings_a_bounced_address_back(verp_newsletter, smtp_ser
     assert verp_newsletter.run("subscribers", "import", str(csv)).code == 0
 
     assert _listed(verp_newsletter, "bounced") == [READERS[0]]
+
+
+def test_an_address_subscribed_again_on_purpose_starts_with_a_clean_record(
+    verp_newsletter, smtp_server
+):
+    mailbox = smtp_server.mailbox
+    mailbox.refuse[READERS[0]] = ["550 5.1.1 No such user here"]
+    verp_newsletter.run("publish", "--story", "night-market")
+    assert _listed(verp_newsletter, "bounced") == [READERS[0]]
+
+    again = verp_newsletter.run("subscribers", "add", READERS[0])
+    mailbox.refuse[READERS[0]] = ["452 4.2.2 Mailbox full"]
+    verp_newsletter.run("publish", "--story", "news-2")
+
+    assert "again (was bounced)" in again.out
+    assert _listed(verp_newsletter, "bounced") == []  # one soft bounce since: still active
+    mailbox.refuse[READERS[0]] = ["550 5.1.1 No such user here"]
+    verp_newsletter.run("publish", "--story", "news-3")
+    assert _listed(verp_newsletter, "bounced") == [READERS[0]]

@@ -11,7 +11,8 @@ The rules, from the destination's settings: `hard_bounce_limit` hard bounces
 (default 1) make an address `bounced`, and so do `soft_bounce_limit` soft
 bounces (3) in as many of the list's last `soft_bounce_editions` editions (5);
 `complaint_limit` complaints (1) make it `complained`. Only an active address
-changes status, and the row stays, so no import can bring it back.
+changes status, and the row stays, so no import can bring it back; an address
+subscribed again on purpose is judged by what came back since.
 """
 
 from __future__ import annotations
@@ -262,11 +263,23 @@ class BounceBook:
         """Stop mail to `address` if its events pass a limit; the new status, or None."""
         rules = self.rules
         with self.engine.begin() as db:
+            subscriber = db.execute(
+                select(subscribers.c.status, subscribers.c.updated_at).where(
+                    subscribers.c.list == self.list, subscribers.c.address == address
+                )
+            ).first()
+            if subscriber is None or subscriber.status != "active":
+                return None
+            # Only what came back since the address became active (again): someone
+            # subscribed anew on purpose starts with a clean record.
+            mine = and_(
+                bounces.c.list == self.list,
+                bounces.c.address == address,
+                bounces.c.received_at >= subscriber.updated_at,
+            )
             counts = dict(
                 db.execute(
-                    select(bounces.c.kind, func.count())
-                    .where(bounces.c.list == self.list, bounces.c.address == address)
-                    .group_by(bounces.c.kind)
+                    select(bounces.c.kind, func.count()).where(mine).group_by(bounces.c.kind)
                 ).all()
             )
             latest = (
@@ -278,10 +291,7 @@ class BounceBook:
             )
             soft_editions = db.scalar(
                 select(func.count(distinct(bounces.c.send_id))).where(
-                    bounces.c.list == self.list,
-                    bounces.c.address == address,
-                    bounces.c.kind == "soft",
-                    bounces.c.send_id.in_(select(latest.c.id)),
+                    mine, bounces.c.kind == "soft", bounces.c.send_id.in_(select(latest.c.id))
                 )
             )
         if counts.get("complaint", 0) >= rules.complaints:
