@@ -8,6 +8,7 @@ and delivered into the bounce mailbox; then `publisher bounces fetch` reads them
 from __future__ import annotations
 
 import mailbox
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +18,7 @@ import time_machine
 
 from publisher.scheduler import BOUNCES, History, Scheduler
 from publisher.workspace import Workspace
+from publisher_email.bounce_fetch import fetch_bounces
 from support.deliverability import arf, dns_record, dsn, qmail_bounce, rsa_key_pem
 from support.imap import PASSWORD
 from support.mail import email_config
@@ -284,3 +286,25 @@ def test_an_unset_mailbox_variable_is_named(project, smtp_server, monkeypatch):
     assert (
         "newsletter.bounce_mailbox: environment variable BOUNCE_IMAP_URL is not set" in fetched.err
     )
+
+
+def test_two_fetches_at_once_count_each_bounce_once(project, smtp_server, dovecot, monkeypatch):
+    _newsletter(project, smtp_server, monkeypatch, dovecot.url())
+    project.run("publish", "--story", "night-market")
+    copies = [smtp_server.mailbox.arrivals(address)[0] for address in READERS]
+    dovecot.deliver(*(dsn(copy, "5.1.1", "550 user unknown") for copy in copies))
+    [destination] = Workspace.open(project.config).destinations(["newsletter"])
+    summaries = []
+
+    def fetch() -> None:
+        summaries.append(fetch_bounces(destination))
+
+    threads = [threading.Thread(target=fetch) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert len(summaries) == 2
+    assert sum(s.bounces for s in summaries) == len(READERS)  # each counted by one fetch only
+    assert _listed(project, "bounced") == READERS

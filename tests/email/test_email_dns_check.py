@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from support.deliverability import dns_record, rsa_key_pem
+from support.deliverability import dns_record, ed25519_key_pem, rsa_key_pem
 from support.dns import LoopbackDns, Zone
 from support.mail import READERS, email_config
 
@@ -97,4 +97,23 @@ def test_check_dns_gives_the_record_to_publish_when_there_is_none(project, signe
     assert (
         f"no DKIM key at news2026._domainkey.example.org; publish TXT '{dns_record(signed)}'"
         in " ".join(result.out.split())
+    )
+
+
+def test_check_dns_matches_an_ed25519_key_and_tells_the_kinds_apart(project, smtp_server, zone):
+    pem = ed25519_key_pem()
+    (project.root / "dkim.pem").write_text(pem)
+    project.write_config(email_config(smtp_server.url(), SETTINGS))
+    project.run("subscribers", "add", READERS[0])
+    _all_records(zone, pem)
+
+    assert (
+        "DKIM key at news2026._domainkey.example.org matches" in project.run("check", "--dns").out
+    )
+
+    zone.records["news2026._domainkey.example.org"] = [dns_record(rsa_key_pem())]
+    result = project.run("check", "--dns")
+    assert result.code == 2
+    assert "the key at news2026._domainkey.example.org is rsa, the configured key ed25519" in (
+        " ".join(result.out.split())
     )

@@ -76,6 +76,7 @@ bounces = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("list", "reference", name="email_bounces_list_reference"),
     Index("email_bounces_list_address", "list", "address"),
+    Index("email_bounces_send", "send_id"),
 )
 
 _MATCH_SENDS = 50  # how many recent editions a Message-ID is compared with
