@@ -49,10 +49,10 @@ def send_all(
 ) -> None:
     """Send to every pending recipient; raise when the send stopped or copies were deferred.
 
-    A refusal for one recipient (4xx, 5xx) is recorded (and handed to `refused`, which
-    counts bounces) and the send goes on; any
-    other error stops it, and so does `stopping()` turning true (a shutdown):
-    copies on the wire are finished and settled, the rest wait for the next run.
+    A refusal for one recipient (4xx, 5xx) is recorded, handed to `refused` (which
+    counts bounces), and the send goes on; any other error stops it, and so does
+    `stopping()` turning true (a shutdown): copies on the wire are finished and
+    settled, the rest wait for the next run.
     """
     stop = threading.Event()
     errors: list[BaseException] = []
