@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 
@@ -10,6 +11,7 @@ from publisher import Secret
 from publisher_email.tokens import SigningKey
 from publisher_email.verp import Verp
 from support.mail import READERS, email_config
+from support.postgres import postgres_url  # noqa: F401  (a fixture)
 from support.project import STORY
 
 KEY = "a-long-random-signing-key-for-the-tests-0123456789"
@@ -146,3 +148,21 @@ def test_an_address_subscribed_again_on_purpose_starts_with_a_clean_record(
     mailbox.refuse[READERS[0]] = ["550 5.1.1 No such user here"]
     verp_newsletter.run("publish", "--story", "news-3")
     assert _listed(verp_newsletter, "bounced") == [READERS[0]]
+
+
+def test_the_rules_hold_on_postgresql(project, smtp_server, request, monkeypatch):
+    postgres_url = request.getfixturevalue("postgres_url")
+    monkeypatch.setenv("EMAIL_SIGNING_KEY", KEY)
+    own_list = f"readers-{uuid.uuid4().hex[:12]}"  # the server is shared by the whole session
+    config = email_config(smtp_server.url(), VERP + f'subscribers = "{own_list}"\n' + ONE_ATTEMPT)
+    project.write_config(config.replace("[site]", f'[site]\nstate = "{postgres_url}"', 1))
+    for address in READERS:
+        assert project.run("subscribers", "add", address).code == 0
+    smtp_server.mailbox.refuse[READERS[0]] = ["550 5.1.1 No such user here"]
+    smtp_server.mailbox.refuse[READERS[1]] = ["451 4.2.2 Mailbox full"]
+
+    assert project.run("publish", "--story", "night-market").code == 1
+
+    assert _listed(project, "bounced") == [READERS[0]]
+    status = project.run("status").out
+    assert "story-night-market: 3 copies, 1 hard bounce(s) 33.3% (limit 1.0%), 1 soft" in status

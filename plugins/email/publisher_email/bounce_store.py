@@ -56,10 +56,11 @@ sends = Table(
     "email_sends",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("delivery_id", String(300), nullable=False, unique=True),
+    Column("delivery_id", String(300), nullable=False),
     Column("list", String(100), nullable=False),
     Column("edition_id", String(200), nullable=False),
     Column("started_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("delivery_id", name="email_sends_delivery_id"),
 )
 
 bounces = Table(
