@@ -151,11 +151,11 @@ def test_an_address_subscribed_again_on_purpose_starts_with_a_clean_record(
 
 
 def test_the_rules_hold_on_postgresql(project, smtp_server, request, monkeypatch):
-    postgres_url = request.getfixturevalue("postgres_url")
+    database = request.getfixturevalue("postgres_url")
     monkeypatch.setenv("EMAIL_SIGNING_KEY", KEY)
     own_list = f"readers-{uuid.uuid4().hex[:12]}"  # the server is shared by the whole session
     config = email_config(smtp_server.url(), VERP + f'subscribers = "{own_list}"\n' + ONE_ATTEMPT)
-    project.write_config(config.replace("[site]", f'[site]\nstate = "{postgres_url}"', 1))
+    project.write_config(config.replace("[site]", f'[site]\nstate = "{database}"', 1))
     for address in READERS:
         assert project.run("subscribers", "add", address).code == 0
     smtp_server.mailbox.refuse[READERS[0]] = ["550 5.1.1 No such user here"]
