@@ -92,7 +92,7 @@ def fetch_bounces(
 
 
 def _events(report: Report, verp: Verp | None, book: BounceBook) -> list[BounceEvent]:
-    source = {"dsn": "dsn", "arf": "arf", "bounce": "bounce"}[report.form]
+    source = report.form  # dsn, arf or bounce: where the event came from, as recorded
     if verp is None:
         return [
             BounceEvent(
