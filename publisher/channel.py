@@ -7,6 +7,7 @@ ledger-backed loop, which records each part before and after it is sent.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -232,9 +233,21 @@ class Channel:
                 except ConfigError as error:
                     raise ConfigError(f"{destination.name}.{name}: {error}") from None
 
-    def check(self, destination: Destination) -> str:
-        """Verify settings and credentials without publishing; say who we will publish as."""
+    def check(self, destination: Destination, *, dns: bool = False) -> str:
+        """Verify settings and credentials without publishing; say who we will publish as.
+
+        With `dns` (`publisher check --dns`), also look up the DNS records the
+        destination depends on; without it, look nothing up in DNS.
+        """
         return "nothing to check"
 
     def close(self) -> None:
         """Release what the instance holds (connections, pools)."""
+
+
+def check_channel(channel: Channel, destination: Destination, *, dns: bool = False) -> str:
+    """`channel.check`, with `dns` only for channels whose `check` takes it (older plugins
+    override `check(destination)` alone, and keep working)."""
+    if dns and "dns" in inspect.signature(channel.check).parameters:
+        return channel.check(destination, dns=True)
+    return channel.check(destination)

@@ -41,7 +41,7 @@ from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
 from publisher import __version__
-from publisher.channel import DeliveryError, Destination
+from publisher.channel import DeliveryError, Destination, check_channel
 from publisher.checks import sample_editions
 from publisher.commands import CommandContext
 from publisher.config import CONFIG_PATH, parse_duration
@@ -699,8 +699,9 @@ def _plugin_rows(plugins: Plugins) -> list[dict[str, Any]]:
 
 
 @cli.command()
+@click.option("--dns", is_flag=True, help="Also look up each destination's DNS records.")
 @pass_context
-def check(context: CommandContext) -> None:
+def check(context: CommandContext, dns: bool) -> None:
     """Check the configuration, every story file, each destination's templates and
     credentials, without publishing."""
     workspace = context.workspace
@@ -720,7 +721,7 @@ def check(context: CommandContext) -> None:
         dry_run = " (dry_run = true: nothing is sent)" if destination.settings.dry_run else ""
         channel = workspace.channel_for(destination)
         try:
-            account = channel.check(destination)
+            account = check_channel(channel, destination, dns=dns)
             if dry_run:
                 _print_check("dry run", "cyan", _named(destination), account + dry_run)
             else:
@@ -776,6 +777,9 @@ def status(context: CommandContext, limit: int) -> None:
             out.print(Text(f"schedule {entry.id.removeprefix(SCHEDULE)}: last run {last}"))
         elif entry.unfinished:
             out.print(Text(f"job {entry.id}: {UNFINISHED_NOTE}; last run {last}"))
+    for answer in context.plugins.hook.publisher_status(destinations=workspace.destinations()):
+        for line in answer:
+            out.print(Text(line), style="yellow" if line.startswith("warning") else None)
     rows = workspace.ledger.recent(limit)
     if not rows:
         out.print("Nothing has been published yet.")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
@@ -173,6 +173,12 @@ class ScheduleSettings(_Settings):
     grace: Duration = "6h"  # a run missed by more than this (machine off) is skipped
 
 
+class BouncesSettings(_Settings):
+    """`[bounces]`: how often `schedule run` reads the bounce mailboxes (never when unset)."""
+
+    every: Duration | None = None
+
+
 @dataclass(frozen=True)
 class Config:
     """A loaded configuration: the site, each destination's settings, the schedules."""
@@ -183,6 +189,7 @@ class Config:
     delivery: DeliverySettings
     destinations: Mapping[str, ChannelSettings]
     schedules: Mapping[str, ScheduleSettings]
+    bounces: BouncesSettings = field(default_factory=BouncesSettings)
 
     def resolve(self, path: Path) -> Path:
         """A path from the configuration, read relative to the project folder."""
@@ -243,7 +250,7 @@ def load_config(path: Path | None, channels: Mapping[str, type], cwd: Path | Non
     except OSError as error:
         raise ConfigError(f"{label}: cannot read: {error.strerror or error}") from None
     raw = _expand_all(raw)
-    unknown = set(raw) - {"site", "delivery", "destinations", "schedules"}
+    unknown = set(raw) - {"site", "delivery", "destinations", "schedules", "bounces"}
     if unknown:
         raise ConfigError(f"{label}: unknown section [{sorted(unknown)[0]}]")
 
@@ -264,8 +271,9 @@ def load_config(path: Path | None, channels: Mapping[str, type], cwd: Path | Non
                     f"{label}: schedules.{name}.to: unknown destination '{target}' "
                     f"(known: {', '.join(destinations) or 'none'})"
                 )
+    bounces = _validate(BouncesSettings, raw.get("bounces", {}), label, "bounces")
     root = _project_root(path) if path else cwd.absolute()
-    return Config(path, root, site, delivery, destinations, schedules)
+    return Config(path, root, site, delivery, destinations, schedules, bounces)
 
 
 def _project_root(path: Path) -> Path:

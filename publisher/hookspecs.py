@@ -46,3 +46,13 @@ def publisher_register_routes(register):
 @hookspec
 def publisher_migrations():
     """Return (name, folder): the Alembic script folder of this plugin's tables, or None."""
+
+
+@hookspec
+def publisher_status(destinations):
+    """Return lines of your own for `publisher status` about these destinations."""
+
+
+@hookspec
+def publisher_fetch_bounces(destinations):
+    """Read the bounces and complaints of these destinations; return a line per source read."""

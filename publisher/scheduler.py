@@ -28,6 +28,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from cron_descriptor import get_description
 from sqlalchemy import (
     Column,
@@ -55,6 +56,7 @@ SCHEDULE = "schedule:"  # job ids: schedule:NAME, resume:NAME, once:STORY:TIME, 
 RESUME = "resume:"
 ONCE = "once:"
 UNFINISHED = "unfinished"  # finishes what `publish` and `digest` runs left undelivered
+BOUNCES = "bounces"  # the job that reads bounce mailboxes, from `[bounces] every`
 ONCE_GRACE = timedelta(hours=6)  # a one-off publish missed by more than this is skipped
 
 # Set on SIGTERM or SIGINT: deliveries stop at the next safe point, the ledger keeps the rest.
@@ -165,6 +167,14 @@ def run_unfinished(config: str | None, root: str, publications: list[list[str]])
             message = "; ".join([*problems, message] if outcomes else problems)
             status = "stopped" if status == "stopped" else "failed"
         record(status, message)
+
+
+def run_bounces(config: str | None, root: str) -> None:
+    """Read every destination's bounce mailbox, through the plugins that keep them."""
+    with _recorded(config, root, BOUNCES) as (workspace, record):
+        hook = workspace.plugins.hook.publisher_fetch_bounces
+        lines = [line for answer in hook(destinations=workspace.destinations()) for line in answer]
+        record("done", "; ".join(lines) or "no destination has a bounce mailbox")
 
 
 @contextmanager
@@ -304,6 +314,21 @@ def _entries(workspace: Workspace, history: History, jobs: list[Job]) -> list[En
                 f"{done['outcome']}: {done['message']}" if done else None,
             )
         )
+    bounces = stored.pop(BOUNCES, None)
+    if workspace.config.bounces.every:
+        done = last.get(BOUNCES)
+        entries.append(
+            Entry(
+                BOUNCES,
+                "read the bounce mailboxes",
+                f"every {workspace.config.bounces.every}",
+                bounces.next_run_time.astimezone(zone)
+                if bounces and bounces.next_run_time
+                else None,
+                done["started_at"] if done else None,
+                f"{done['outcome']}: {done['message']}" if done else None,
+            )
+        )
     for job in sorted(stored.values(), key=lambda j: j.id):
         if job.id.startswith(SCHEDULE):
             continue  # removed from the configuration: the next `schedule run` deletes it
@@ -423,7 +448,31 @@ class Scheduler:
         for job_id in stored:
             self.jobs.remove_job(job_id)
             changes.append(f"removed {job_id.removeprefix(SCHEDULE)}")
-        return changes
+        return changes + self._reconcile_bounces()
+
+    def _reconcile_bounces(self) -> list[str]:
+        """The `[bounces]` job, made to match the configuration."""
+        every = self.workspace.config.bounces.every
+        job = self.jobs.get_job(BOUNCES)
+        if every is None:
+            if job is not None:
+                self.jobs.remove_job(BOUNCES)
+                return ["removed bounces"]
+            return []
+        seconds = parse_duration(every).total_seconds()
+        trigger = IntervalTrigger(seconds=seconds, timezone=self.zone)
+        if job is not None and (str(job.trigger), job.kwargs) == (str(trigger), self.location):
+            return []
+        self.jobs.add_job(
+            "publisher.scheduler:run_bounces",
+            trigger,
+            id=BOUNCES,
+            name="read the bounce mailboxes",
+            kwargs=self.location,
+            replace_existing=True,
+            misfire_grace_time=None,  # late is better than never; coalesced to one run
+        )
+        return [f"{'replaced' if job else 'added'} bounces (every {every})"]
 
     def resume_unfinished(self) -> list[str]:
         """Queue, to run at once, everything a run left undelivered; say what.

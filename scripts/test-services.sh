@@ -37,6 +37,21 @@ if ! [ -x /usr/bin/chromedriver ] && command -v chromium >/dev/null 2>&1; then
     fi
 fi
 
+# Debian's Dovecot: the bounce tests read DSNs and complaint reports from a real IMAP server.
+# The package's own service is not used (the tests start a throw-away one on 127.0.0.1).
+if ! command -v dovecot >/dev/null 2>&1 && [ ! -x /usr/sbin/dovecot ]; then
+    if can_install; then
+        echo "test-services: installing dovecot-imapd (for the bounce mailbox tests)" >&2
+        if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+            --no-install-recommends dovecot-imapd >/dev/null; }; then
+            echo "test-services: dovecot could not be installed; those tests will be skipped" >&2
+        fi
+    else
+        echo "test-services: dovecot is missing and cannot be installed here (needs root" \
+            "and apt-get); the IMAP bounce tests will be skipped" >&2
+    fi
+fi
+
 # PostgreSQL, for the ledger tests that run against a real server.
 if [ -f scripts/install-postgres.sh ]; then
     bash scripts/install-postgres.sh

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import mailbox
 import re
 from pathlib import Path
 
@@ -14,9 +15,11 @@ import pytest
 from sqlalchemy import text
 
 from publisher import Channel, ConfigError, Part, Rendition, hookimpl, hookspecs
+from publisher.cli import cli
 from publisher.edition import single
 from publisher.loading import StoryDraft
 from publisher.plugins import load_plugins
+from publisher.scheduler import BOUNCES, History, run_bounces
 from publisher.workspace import Workspace
 from support.project import REPOSITORY, Project, recorder_config, recorder_table
 
@@ -443,3 +446,38 @@ def test_documented_examples_are_the_tested_code() -> None:
     loader = inspect.getsource(test_publisher_load_story_lets_a_plugin_add_a_format)
     body = loader[loader.index("        @hookimpl") : loader.index("    workspace =")]
     assert inspect.cleandoc(body.replace("self, ", "")) in documentation
+
+
+def test_publisher_status_adds_a_plugins_lines_to_status(project: Project, capsys) -> None:
+    class Figures:
+        @hookimpl
+        def publisher_status(self, destinations):
+            return [f"{d.name}: 12 readers" for d in destinations] + ["warning: log: too quiet"]
+
+    plugins = load_plugins(extra=[Figures()])
+    arguments = ["--config", str(project.config), "status"]
+
+    cli.main(args=arguments, prog_name="publisher", obj=plugins, standalone_mode=False)
+
+    shown = capsys.readouterr().out
+    assert "log: 12 readers\nwarning: log: too quiet\nNothing has been published yet." in shown
+
+
+def test_publisher_fetch_bounces_answers_the_bounces_job(project: Project) -> None:
+    mailbox.Maildir(project.root / "bounces", create=True)
+    project.write_config(
+        recorder_config()
+        + '\n[destinations.newsletter]\nchannel = "email"\nfrom = "news@example.org"\n'
+        'smtp = "outbox:outbox"\nbounce_mailbox = "maildir:bounces"\n'
+        '\n[bounces]\nevery = "15m"\n'
+    )
+
+    run_bounces(str(project.config), str(project.root))
+
+    engine = Workspace.open(project.config).state.engine
+    run = History(engine).last()[BOUNCES]
+    assert run["outcome"] == "done"
+    assert run["message"] == (
+        f"newsletter: 0 message(s) read from Maildir {project.root / 'bounces'}: 0 bounce(s), "
+        "0 complaint(s), 0 already counted, 0 ignored"
+    )

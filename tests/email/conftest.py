@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from support.imap import Dovecot, start_dovecot
 from support.mail import (
     READERS,
     SIGNING_KEY,
@@ -87,3 +88,15 @@ def _signing_key(monkeypatch: pytest.MonkeyPatch) -> None:
     """The tests' own signing key, which any SMTP server needs (tests of the demo key remove
     it); the developer's own never leaks in."""
     monkeypatch.setenv("EMAIL_SIGNING_KEY", SIGNING_KEY)
+
+
+@pytest.fixture
+def dovecot(certificate: Certificate, trust: Certificate) -> Iterator[Dovecot]:
+    """Debian's Dovecot on 127.0.0.1 with one throw-away Maildir user; skipped, saying why,
+    where it is not installed or does not start."""
+    try:
+        server = start_dovecot(certificate)
+    except RuntimeError as error:
+        pytest.skip(str(error))
+    yield server
+    server.stop()

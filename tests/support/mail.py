@@ -47,6 +47,7 @@ class Received:
     recipients: tuple[str, ...]
     message: EmailMessage
     peer: tuple
+    raw: bytes = b""  # the bytes as they arrived, for signatures over them
 
 
 @dataclass
@@ -70,7 +71,13 @@ class Mailbox:
         message = email.message_from_bytes(envelope.content, policy=policy.default)
         with self.lock:
             self.received.append(
-                Received(envelope.mail_from, tuple(envelope.rcpt_tos), message, session.peer)
+                Received(
+                    envelope.mail_from,
+                    tuple(envelope.rcpt_tos),
+                    message,
+                    session.peer,
+                    envelope.original_content or envelope.content,
+                )
             )
         if self.hold:
             await asyncio.sleep(self.hold)
@@ -90,6 +97,11 @@ class Mailbox:
     def to(self, address: str) -> list[EmailMessage]:
         with self.lock:
             return [r.message for r in self.received if address in r.recipients]
+
+    def arrivals(self, address: str) -> list[Received]:
+        """Everything that arrived for `address`, with its envelope and raw bytes."""
+        with self.lock:
+            return [r for r in self.received if address in r.recipients]
 
     def connections(self) -> int:
         with self.lock:

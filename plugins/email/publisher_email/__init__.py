@@ -15,9 +15,10 @@ def publisher_register_channels(register):
 @hookimpl
 def publisher_register_commands(cli):
     # Imported here so that loading the channel (scheduler, tests) never loads the command line.
-    from publisher_email.commands import subscribers
+    from publisher_email.commands import bounces, subscribers
 
     cli.add_command(subscribers)
+    cli.add_command(bounces)
 
 
 @hookimpl
@@ -55,3 +56,21 @@ def publisher_published(edition, destination, receipt):
 def publisher_migrations():
     # Subscribers and recipients live in the state database; their schema moves by migration.
     return ("email", Path(__file__).with_name("migrations"))
+
+
+@hookimpl
+def publisher_status(destinations):
+    from publisher_email.bounce_status import status_lines
+
+    return [line for d in destinations if d.channel == "email" for line in status_lines(d)]
+
+
+@hookimpl
+def publisher_fetch_bounces(destinations):
+    from publisher_email.bounce_fetch import fetch_bounces
+
+    return [
+        f"{d.name}: {fetch_bounces(d).line()}"
+        for d in destinations
+        if d.channel == "email" and d.settings.bounce_mailbox is not None
+    ]

@@ -18,7 +18,9 @@ from publisher import (
 )
 from publisher_email.archive import Archive
 from publisher_email.connect import open_transport
+from publisher_email.dkim_signing import DkimSigner
 from publisher_email.letter import Letter, message_id
+from publisher_email.outgoing import Outgoing, dkim_signer
 from publisher_email.ratelimit import RateLimit
 from publisher_email.recipients import Recipient, Recipients
 from publisher_email.render import list_name, render_email
@@ -62,7 +64,8 @@ class EmailChannel(Channel):
         if total == 0:
             raise DeliveryError(_no_subscribers(destination))
         Archive(engine).record(list_, context.edition, part)
-        letter = Letter(part, seed=context.delivery_id)
+        letter = Letter(part, seed=context.delivery_id, signer=dkim_signer(destination))
+        outgoing = Outgoing(destination, key, context.delivery_id, context.edition.id)
 
         def envelope_for(address: Recipient) -> Envelope:
             token = (
@@ -73,11 +76,23 @@ class EmailChannel(Channel):
             copy = letter.copy(
                 address, message_id(context.delivery_id, address, letter.sender), token
             )
-            return Envelope(letter.sender, address, copy, label=context.edition.id)
+            sender = outgoing.sender(address, letter.sender)
+            return Envelope(sender, address, copy, label=context.edition.id)
 
         rate = RateLimit(settings.rate_limit) if settings.rate_limit else None
         progress = Progress(done, total, context.progress)
-        send_all(recipients, transport, envelope_for, progress, context.stopping, rate)
+        try:
+            send_all(
+                recipients,
+                transport,
+                envelope_for,
+                progress,
+                context.stopping,
+                rate,
+                refused=outgoing.refused,
+            )
+        finally:
+            outgoing.finished()
         return Sent(context.delivery_id)
 
     def send_test(self, part: Part, edition: Edition, destination: Destination, to: str) -> Sent:
@@ -89,7 +104,9 @@ class EmailChannel(Channel):
             raise DeliveryError(f"--test-to {to}: {error}") from None
         key = _signing_key(destination)
         transport = self._open(destination)
-        letter = Letter(part, seed=f"test/{edition.id}/{destination.name}")
+        letter = Letter(
+            part, seed=f"test/{edition.id}/{destination.name}", signer=dkim_signer(destination)
+        )
         domain = parseaddr(letter.sender)[1].rpartition("@")[2]
         identifier = make_msgid("test", domain=domain)
         list_ = list_name(destination)
@@ -113,14 +130,18 @@ class EmailChannel(Channel):
         except (ConfigError, ValueError) as error:
             raise ConfigError(f"{destination.name}.smtp: {error}") from None
         _signing_key(destination)
+        dkim_signer(destination)  # a key that cannot sign stops the run before anything is sent
         if _active(destination) == 0:
             raise ConfigError(f"{destination.name}: {_no_subscribers(destination)}")
 
-    def check(self, destination: Destination) -> str:
+    def check(self, destination: Destination, *, dns: bool = False) -> str:
         """The server reached, the list's size, and the demo key if it is in use; an empty
-        list fails here as it fails a publish."""
+        list fails here as it fails a publish. With `dns`, the DKIM, SPF and DMARC records
+        too, each one missing named."""
         settings: EmailSettings = destination.settings
         key = signing_key(settings)
+        signer = dkim_signer(destination)
+        found = _dns(destination, signer) if dns else ""
         reached = self._open(destination).check()
         warning = (
             f"; warning: {_key_name(settings)} is not set, so unsubscribe links are signed "
@@ -132,7 +153,17 @@ class EmailChannel(Channel):
         if active == 0:
             raise ConfigError(_no_subscribers(destination) + warning)
         list_ = list_name(destination)
-        return f"from {settings.sender} via {reached}; {active} active on list '{list_}'{warning}"
+        signing = (
+            f"; DKIM {signer.key.kind} s={signer.selector} d={signer.domain}" if signer else ""
+        )
+        verp = f"; VERP to {settings.bounce_address}" if settings.bounce_address else ""
+        bounces = (
+            f"; bounces from {_bounce_mailbox(destination)}" if settings.bounce_mailbox else ""
+        )
+        return (
+            f"from {settings.sender} via {reached}; {active} active on list '{list_}'"
+            f"{signing}{verp}{bounces}{found}{warning}"
+        )
 
     def close(self) -> None:
         if self._transport is not None:
@@ -144,6 +175,32 @@ class EmailChannel(Channel):
         if self._transport is None:
             self._transport = open_transport(destination)
         return self._transport
+
+
+def _dns(destination: Destination, signer: DkimSigner | None) -> str:
+    """What DNS says; ConfigError naming every record that is missing or wrong."""
+    from publisher_email.dns_check import LookupFailed, check_dns  # dnspython only when asked
+
+    try:
+        report = check_dns(destination.settings, signer.key if signer else None)
+    except (LookupFailed, ValueError) as error:
+        raise ConfigError(f"{destination.name}: {error}") from None
+    if report.missing:
+        raise ConfigError(f"{destination.name}: DNS: " + "; ".join(report.missing))
+    return "; DNS: " + ", ".join(report.found)
+
+
+def _bounce_mailbox(destination: Destination) -> str:
+    """The bounce mailbox, opened (and logged in to) and closed again."""
+    from publisher_email.bounce_mailbox import open_mailbox  # imaplib only when configured
+
+    try:
+        url = destination.settings.bounce_mailbox.reveal()
+    except ConfigError as error:
+        raise ConfigError(f"{destination.name}.bounce_mailbox: {error}") from None
+    box = open_mailbox(url, destination.root)
+    box.close()
+    return box.describe()
 
 
 def _active(destination: Destination) -> int:

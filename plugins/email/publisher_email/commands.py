@@ -1,4 +1,4 @@
-"""`publisher subscribers import|add|remove|list|export`: the lists of email destinations.
+"""`publisher subscribers import|add|remove|list|export|show` and `publisher bounces fetch`.
 
 Each email destination sends to one list (its own name unless its
 `subscribers` setting names a shared one); `--to DEST` picks the destination
@@ -264,3 +264,39 @@ def _write_whole(path: Path, write) -> int:
         Path(temporary).unlink(missing_ok=True)
         raise
     return count
+
+
+@click.group()
+def bounces() -> None:
+    """Read bounces and complaints into the subscriber lists."""
+
+
+@bounces.command()
+@click.option(
+    "--to",
+    "to",
+    metavar="DEST",
+    help="Only this email destination [default: every one with a bounce_mailbox].",
+)
+@pass_workspace
+def fetch(workspace, to: str | None) -> None:
+    """Read the bounce mailbox: bounces and complaints stop mail to their addresses.
+
+    Messages read are marked, so fetching again counts nothing twice.
+    """
+    from publisher_email.bounce_fetch import fetch_bounces  # imaplib and flufl only when used
+
+    chosen = (
+        [_destination(workspace, to)]
+        if to is not None
+        else [d for d in workspace.destinations() if d.channel == "email"]
+    )
+    readable = [d for d in chosen if d.settings.bounce_mailbox is not None]
+    if not readable:
+        names = ", ".join(d.name for d in chosen) or "none"
+        raise InputError(
+            f"no bounce_mailbox is configured (email destinations: {names}); set one, such as "
+            'bounce_mailbox = "${BOUNCE_IMAP_URL}" (imaps://user:password@host/INBOX)'
+        )
+    for destination in readable:
+        click.echo(f"{destination.name}: {fetch_bounces(destination).line()}")

@@ -2,8 +2,9 @@
 
 The `email` package folds and checks the shared headers once per delivery;
 each copy then costs its own few headers, a substitution of the unsubscribe
-token, and a quoted-printable encoding of both parts (binascii, in C). MJML
-is never compiled here: render did that once.
+token, a quoted-printable encoding of both parts (binascii, in C), and,
+when DKIM is configured, a signature over the finished copy. MJML is never
+compiled here: render did that once.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
 from publisher import Part
+from publisher_email.dkim_signing import DkimSigner
 from publisher_email.render import UNSUBSCRIBE_TOKEN
 
 
@@ -40,7 +42,8 @@ def _own_header(name: str, value: str) -> bytes:
 class Letter:
     """One rendered email, ready to be copied for any number of recipients."""
 
-    def __init__(self, part: Part, seed: str) -> None:
+    def __init__(self, part: Part, seed: str, signer: DkimSigner | None = None) -> None:
+        self._signer = signer
         headers = dict(part.extra["headers"])
         self.sender = parseaddr(headers["From"])[1]
         self._unsubscribe = headers.pop("List-Unsubscribe")
@@ -61,7 +64,7 @@ class Letter:
         """The bytes of one recipient's copy, CRLF line ends, ready for SMTP or a .eml file."""
         unsubscribe = self._unsubscribe.replace(UNSUBSCRIBE_TOKEN, token)
         boundary = self._boundary.encode()
-        return b"".join(
+        message = b"".join(
             (
                 self._head,
                 _own_header("To", address),
@@ -76,6 +79,7 @@ class Letter:
                 b"\r\n--" + boundary + b"--\r\n",
             )
         )
+        return self._signer.sign(message) + message if self._signer else message
 
     @staticmethod
     def _part(subtype: str, body: str, token: str) -> bytes:

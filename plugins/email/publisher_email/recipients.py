@@ -213,18 +213,22 @@ class Recipients:
         return count, [(row.address, row.last_error or "") for row in rows]
 
     def refused(self, limit: int = 5) -> tuple[int, list[tuple[str, str]]]:
-        """Active subscribers who refused the copy for good, and the first few with the reason.
+        """Recipients who refused the copy for good, and the first few with the reason.
 
-        Someone removed from the list since no longer counts: removing an
-        address that no longer exists is how a send with refusals is settled.
+        Every refusal of this run counts, even when the bounce rules have already
+        taken the address off the list; one from an earlier run counts while the
+        address is still active (removing an address that no longer exists is how
+        a send with refusals is settled).
         """
+        member = and_(
+            subscribers.c.list == self.list, subscribers.c.address == recipients.c.address
+        )
+        joined = recipients.outerjoin(subscribers, member)
         where = (
             recipients.c.delivery_id == self.delivery_id,
             recipients.c.status == "failed",
-            subscribers.c.list == self.list,
-            subscribers.c.status == "active",
+            or_(recipients.c.updated_at >= self.run_started, subscribers.c.status == "active"),
         )
-        joined = recipients.join(subscribers, subscribers.c.address == recipients.c.address)
         with self.engine.begin() as db:
             count = db.scalar(select(func.count()).select_from(joined).where(*where))
             rows = db.execute(

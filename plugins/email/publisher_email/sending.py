@@ -46,13 +46,15 @@ def send_all(
     progress: Progress,
     stopping: Callable[[], bool],
     rate: RateLimit | None = None,
+    refused: Callable[[str, Refused], None] | None = None,
 ) -> None:
     """Send to every pending recipient; raise when the send stopped, or was not received by
     everyone.
 
-    A refusal for one recipient (4xx, 5xx) is recorded and the send goes on; any
-    other error stops it, and so does `stopping()` turning true (a signal):
-    copies on the wire are finished and settled, the rest wait for the next run.
+    A refusal for one recipient (4xx, 5xx) is recorded, handed to `refused` (which
+    counts bounces), and the send goes on; any other error stops it, and so does
+    `stopping()` turning true (a signal): copies on the wire are finished and
+    settled, the rest wait for the next run.
     """
     stop = threading.Event()
     errors: list[BaseException] = []
@@ -69,6 +71,8 @@ def send_all(
         except Refused as refusal:
             outcome = "failed" if refusal.permanent else "deferred"
             recipients.settle(address, outcome, str(refusal))
+            if refused is not None:
+                refused(address, refusal)
             if refusal.permanent:
                 progress.advance()
         except BaseException as error:  # the send stops; this copy stays pending

@@ -1,7 +1,7 @@
 """Subscribers in the state database: one row per list and address, with a status.
 
-An unsubscribed or bounced address keeps its row, so that a later import can
-never quietly subscribe it again.
+An unsubscribed, bounced or complained address keeps its row, so that a later
+import can never quietly subscribe it again.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from sqlalchemy import (
 from publisher_email.storage import metadata, now, pages
 from publisher_email.tokens import new_id
 
-Status = Literal["active", "unsubscribed", "bounced"]
-STATUSES: tuple[Status, ...] = ("active", "unsubscribed", "bounced")
+Status = Literal["active", "unsubscribed", "bounced", "complained"]
+STATUSES: tuple[Status, ...] = ("active", "unsubscribed", "bounced", "complained")
 # 'Name <address>' as mail programs copy it; a quoted name may hold commas.
 _MAILBOX = re.compile(r"(?P<name>[^<>]*?)\s*<(?P<address>[^<>]*)>")
 # Control characters (C0 but white space, DEL, C1) and bidirectional overrides and isolates:

@@ -57,9 +57,14 @@ class SigningKey:
     def is_demo(self) -> bool:
         return not self.secret.is_set
 
-    def _digest(self, message: str) -> bytes:
+    def digest(self, message: bytes) -> bytes:
+        """HMAC-SHA256 of `message`; callers put a purpose first, so that a MAC made for one
+        use (a VERP return path) is never valid for another (an unsubscribe link)."""
         key = (DEMO_KEY if self.is_demo else self.secret.reveal()).encode()
-        return hmac.new(key, message.encode(), hashlib.sha256).digest()[:_MAC_BYTES]
+        return hmac.new(key, message, hashlib.sha256).digest()
+
+    def _digest(self, message: str) -> bytes:
+        return self.digest(message.encode())[:_MAC_BYTES]
 
     # Opaque tokens ---------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ class Refused(Exception):
     def __init__(self, code: int, reply: str) -> None:
         super().__init__(f"{code} {reply}".strip())
         self.code = code
+        self.reply = reply
 
     @property
     def permanent(self) -> bool:
