@@ -56,7 +56,7 @@ cat <<TXT
   Newsletter (.eml files, open them in a mail client): $demo/outbox/
 $(find "$demo/outbox" -name '*.eml' | sort | sed 's/^/    /')
   Every destination side by side:                      $demo/preview/index.html
-  Dry-run social posts, part by part:                  $demo/preview/fediverse/ and $demo/preview/x/
+  Dry-run social posts, part by part:                  $demo/preview/fediverse/, x/ and bluesky/
   The state database (ledger, subscribers, schedules): $demo/state/publisher.db
   Try: cd demo && ../.venv/bin/publisher publish --story tokyo-library-night --dry-run
 
