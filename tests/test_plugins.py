@@ -298,6 +298,9 @@ def test_publisher_register_routes_adds_a_page_to_publisher_serve(project: Proje
         ("/hello", lambda session: None, {}, "asks for session; endpoints may take request, web"),
         ("/hello", lambda: None, {"methods": ["DELETE"]}, "methods must be GET and/or POST"),
         ("/healthz", lambda: None, {}, "/healthz is already served by publisher.web.core"),
+        ("/hook", lambda: None, {"max_body": 0}, "max_body of /hook must be a number of bytes"),
+        ("/hook", lambda: None, {"max_body": "1MB"}, "from 1 to 10485760, not '1MB'"),
+        ("/hook", lambda: None, {"max_body": 11 * 1024 * 1024}, "from 1 to 10485760"),
     ],
 )
 def test_publisher_register_routes_checks_what_it_is_given(path, endpoint, options, error) -> None:

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from publisher.plugins import Plugins
@@ -35,6 +35,7 @@ ERRORS = {
     413: ("Too much data", "What was sent is larger than this site accepts."),
     429: ("Too many requests", "Please wait a few minutes and try again."),
     500: ("Something went wrong", "The page could not be shown. Please try again later."),
+    503: ("Try again later", "This page cannot be answered just now. Please try again later."),
 }
 
 
@@ -46,6 +47,23 @@ def create_app(workspace, plugins: Plugins, max_body: int = MAX_BODY) -> ASGIApp
     """
     routes = collect_routes(plugins)
     web = Web(workspace, routes)
+    served = [
+        (
+            Route(route.path, _endpoint(route, web), methods=list(route.methods), name=route.name),
+            route,
+        )
+        for route in routes
+    ]
+    own_limits = [
+        (served_route, route.max_body) for served_route, route in served if route.max_body
+    ]
+
+    def limit_for(scope: Scope) -> int | None:
+        """The body limit of the page asked for, when it set its own (webhooks do)."""
+        for served_route, limit in own_limits:
+            if served_route.matches(scope)[0] is Match.FULL:
+                return limit
+        return None
 
     def error_page(request: Request, error: Exception) -> Response:
         # An unexpected error is logged with its traceback by uvicorn; the reader sees a page.
@@ -54,11 +72,8 @@ def create_app(workspace, plugins: Plugins, max_body: int = MAX_BODY) -> ASGIApp
         return web.error(request, status, title, message)
 
     app = Starlette(
-        routes=[
-            Route(route.path, _endpoint(route, web), methods=list(route.methods), name=route.name)
-            for route in routes
-        ],
-        middleware=[Middleware(BodyLimit, limit=max_body)],
+        routes=[served_route for served_route, _ in served],
+        middleware=[Middleware(BodyLimit, limit=max_body, limit_for=limit_for)],
         exception_handlers={HTTPException: error_page, Exception: error_page},
     )
     app.router.redirect_slashes = False  # no redirects at all: nothing to open
@@ -73,7 +88,8 @@ def _endpoint(route: PageRoute, web: Web) -> Callable:
 
     async def endpoint(request: Request) -> Response:
         if request.method == "POST":
-            request.state.form = _form(request, await request.body())
+            request.state.body = await request.body()
+            request.state.form = _form(request, request.state.body)
             if route.csrf and not web.csrf.accepts(
                 request.cookies.get(COOKIE), request.state.form.get(FIELD)
             ):

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-MAX_BODY = 64 * 1024  # bytes; forms are a few hundred
+MAX_BODY = 64 * 1024  # bytes; forms are a few hundred (a page may set its own: webhooks)
 
 
 class RateLimiter:
@@ -44,18 +44,26 @@ class RateLimiter:
 
 
 class BodyLimit:
-    """Refuse request bodies over `limit` bytes with 413, declared or streamed."""
+    """Refuse request bodies over `limit` bytes with 413, declared or streamed; a page that
+    set its own limit (`limit_for` finds it from the request) gets that one instead."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int = MAX_BODY,
+        limit_for: Callable[[Scope], int | None] = lambda scope: None,
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.limit_for = limit_for
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_for(scope) or self.limit
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             scope["publisher.body_too_large"] = True
         received = 0
 
@@ -65,7 +73,7 @@ class BodyLimit:
                 raise HTTPException(413)
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.limit:
+            if received > limit:
                 raise HTTPException(413)
             return message
 

@@ -17,6 +17,7 @@ from publisher.plugins import BrokenPlugin, Plugins, implementations
 HOOK = "publisher_register_routes"
 METHODS = frozenset({"GET", "POST"})
 PARAMETERS = frozenset({"request", "web"})  # what an endpoint may ask for, by name
+MAX_BODY_CEILING = 10 * 1024 * 1024  # the most any page may accept, so memory stays bounded
 _PATH = re.compile(r"/([A-Za-z0-9._~-]+|\{[a-z_]+\})?(/([A-Za-z0-9._~-]+|\{[a-z_]+\}))*")
 
 
@@ -25,7 +26,8 @@ class PageRoute:
     """One registered page: where it answers, what answers it, and who registered it.
 
     `title` puts the page in the site's navigation; `csrf` (POST only) asks the
-    core to refuse a form without the page's CSRF token.
+    core to refuse a form without the page's CSRF token; `max_body` (bytes) raises
+    the site's body limit for this page alone, for senders such as webhooks.
     """
 
     path: str
@@ -35,6 +37,7 @@ class PageRoute:
     title: str | None
     csrf: bool
     owner: str
+    max_body: int | None = None
 
 
 def collect_routes(plugins: Plugins) -> list[PageRoute]:
@@ -51,10 +54,11 @@ def collect_routes(plugins: Plugins) -> list[PageRoute]:
             name: str | None = None,
             title: str | None = None,
             csrf: bool = True,
+            max_body: int | None = None,
             owner: str = owner,
             mine: list[PageRoute] = mine,
         ) -> None:
-            route = _checked(path, endpoint, methods, name, title, csrf, owner)
+            route = _checked(path, endpoint, methods, name, title, csrf, max_body, owner)
             for other in [*routes, *mine]:
                 if other.name == route.name:
                     raise ValueError(f"page name '{route.name}' is already taken by {other.owner}")
@@ -80,6 +84,7 @@ def _checked(
     name: str | None,
     title: str | None,
     csrf: bool,
+    max_body: object,
     owner: str,
 ) -> PageRoute:
     if not isinstance(path, str) or not _PATH.fullmatch(path):
@@ -96,6 +101,15 @@ def _checked(
     chosen = tuple(method.upper() for method in methods)
     if not chosen or not set(chosen) <= METHODS:
         raise ValueError(f"register(): {path} methods must be GET and/or POST, not {methods!r}")
+    if max_body is not None and (
+        isinstance(max_body, bool)
+        or not isinstance(max_body, int)
+        or not 0 < max_body <= MAX_BODY_CEILING
+    ):
+        raise ValueError(
+            f"register(): max_body of {path} must be a number of bytes from 1 to "
+            f"{MAX_BODY_CEILING}, not {max_body!r}"
+        )
     return PageRoute(
         path=path,
         endpoint=endpoint,
@@ -104,4 +118,5 @@ def _checked(
         title=title,
         csrf=csrf and "POST" in chosen,
         owner=owner,
+        max_body=max_body,
     )

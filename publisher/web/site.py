@@ -62,6 +62,11 @@ class Web:
         """The POSTed form fields (first value of each), read and size-checked by the core."""
         return getattr(request.state, "form", {})
 
+    def body(self, request: Request) -> bytes:
+        """The POSTed body as it was sent (within the page's size limit): what a webhook's
+        signature covers."""
+        return getattr(request.state, "body", b"")
+
     def allow(self, bucket: str, key: str, limit: int, per: float) -> bool:
         """Count a request against `limit` per `per` seconds for (bucket, key)."""
         return self.limiter.allow(bucket, key, limit, per)

@@ -13,101 +13,34 @@ import hashlib
 import hmac
 import json
 import time
-from datetime import UTC, datetime, timedelta
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
 
 from publisher_email.webhooks import (
+    MAX_AGE,
+    RecentTokens,
     WebhookRefused,
+    WebhookUnreadable,
     confirm_subscription,
     land,
     mailgun_event,
     postmark_event,
     ses_notification,
 )
+from support import sns
 from support.mail import READERS
+from support.sns import TOPIC, notification
 
-TOPIC = "arn:aws:sns:eu-west-1:123456789012:ses-bounces"
 CERT_URL = "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0123.pem"
-FIELDS = {
-    "Notification": ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"],
-    "SubscriptionConfirmation": [
-        *("Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"),
-    ],
-}
+BOUNCE = sns.ses_bounce(READERS[0])
+COMPLAINT = sns.ses_complaint(READERS[1])
 
 
-class Signer:
-    """An RSA key and a self-signed certificate, as SNS's signing certificate."""
+class Signer(sns.Signer):
+    """SNS's signing key, its certificate served at CERT_URL (on SNS's own host)."""
 
-    def __init__(self) -> None:
-        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
-        now = datetime.now(UTC)
-        self.pem = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(self.key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=1))
-            .sign(self.key, hashes.SHA256())
-            .public_bytes(serialization.Encoding.PEM)
-        )
-        self.fetched: list[str] = []
-
-    def fetch(self, url: str) -> bytes:
-        self.fetched.append(url)
-        return self.pem
-
-    def sign(self, message: dict, version: str = "2") -> bytes:
-        message = {**message, "SignatureVersion": version, "SigningCertURL": CERT_URL}
-        text = "".join(
-            f"{name}\n{message[name]}\n" for name in FIELDS[message["Type"]] if name in message
-        )
-        algorithm = hashes.SHA1() if version == "1" else hashes.SHA256()
-        signature = self.key.sign(text.encode(), padding.PKCS1v15(), algorithm)
-        message["Signature"] = base64.b64encode(signature).decode()
-        return json.dumps(message).encode()
-
-
-def notification(ses: dict, **changes) -> dict:
-    return {
-        "Type": "Notification",
-        "MessageId": "5f6e2c8b-0000-4000-8000-000000000001",
-        "TopicArn": TOPIC,
-        "Message": json.dumps(ses),
-        "Timestamp": "2026-11-30T08:00:00.000Z",
-        **changes,
-    }
-
-
-BOUNCE = {
-    "notificationType": "Bounce",
-    "bounce": {
-        "bounceType": "Permanent",
-        "bounceSubType": "General",
-        "feedbackId": "0100018c-feedback-1",
-        "bouncedRecipients": [
-            {"emailAddress": READERS[0], "status": "5.1.1", "diagnosticCode": "smtp; 550 unknown"}
-        ],
-    },
-    "mail": {"messageId": "ses-1", "commonHeaders": {"messageId": "<abc@example.org>"}},
-}
-COMPLAINT = {
-    "notificationType": "Complaint",
-    "complaint": {
-        "feedbackId": "0100018c-feedback-2",
-        "complaintFeedbackType": "abuse",
-        "complainedRecipients": [{"emailAddress": READERS[1]}],
-    },
-    "mail": {"messageId": "ses-2"},
-}
+    def sign(self, message: dict, version: str = "2", cert_url: str = CERT_URL) -> bytes:
+        return super().sign(message, version, cert_url)
 
 
 @pytest.fixture
@@ -314,3 +247,45 @@ def _destination(project):
         d for d in Workspace.open(project.config).destinations() if d.channel == "email"
     ]
     return destination
+
+
+@pytest.mark.parametrize(
+    "body", [b"not json", b"[1, 2]", b'{"a": ' * 100_000, "caf\xe9".encode("latin-1")]
+)
+def test_a_body_that_is_not_a_json_object_is_unreadable_not_forged(body):
+    for read in (
+        lambda: ses_notification(body, topic_arns=[TOPIC], fetch=Signer().fetch),
+        lambda: mailgun_event(body, signing_key=MAILGUN_KEY),
+    ):
+        with pytest.raises(WebhookUnreadable):
+            read()
+
+
+def test_a_signed_sns_message_without_an_ses_notification_is_unreadable(signer):
+    body = signer.sign(notification(BOUNCE) | {"Message": "plain words, not JSON"})
+
+    with pytest.raises(WebhookUnreadable, match="does not carry an SES notification"):
+        ses_notification(body, topic_arns=[TOPIC], fetch=signer.fetch)
+
+
+def test_a_mailgun_token_is_accepted_once(newsletter):
+    seen = RecentTokens()
+    body = mailgun_body(FAILED)
+    altered = body.replace(READERS[2].encode(), READERS[0].encode())  # the same signature
+
+    mailgun_event(body, signing_key=MAILGUN_KEY, seen=seen)
+
+    with pytest.raises(WebhookRefused, match="used already"):
+        mailgun_event(altered, signing_key=MAILGUN_KEY, seen=seen)
+    later = time.time() + MAX_AGE + 60  # its timestamp refuses it by then; the memory forgets it
+    assert seen.first("another-token", later) and seen.first("f" * 50, later)
+
+
+@pytest.mark.parametrize("value", ["evil.example:443", "10.0.0.1:8443", "127.0.0.1", "::1:x"])
+def test_the_sns_stand_in_for_tests_can_only_be_on_this_machine(signer, monkeypatch, value):
+    monkeypatch.setenv("PUBLISHER_SNS_HOST", value)
+    body = signer.sign(notification(BOUNCE), cert_url="https://evil.example:443/cert.pem")
+
+    with pytest.raises(WebhookRefused, match="must be a host on this machine"):
+        ses_notification(body, topic_arns=[TOPIC], fetch=signer.fetch)
+    assert signer.fetched == []

@@ -24,7 +24,7 @@ def publisher_register_commands(cli):
 @hookimpl
 def publisher_register_routes(register):
     # Imported here: Starlette loads only when `publisher serve` asks for the pages.
-    from publisher_email import archive_pages, pages, signup_pages
+    from publisher_email import archive_pages, pages, signup_pages, webhook_pages
 
     register("/subscribe", signup_pages.form, name="subscribe", title="Subscribe")
     register("/subscribe", signup_pages.send, methods=["POST"], name="subscribe-send")
@@ -40,6 +40,8 @@ def publisher_register_routes(register):
     register("/archive", archive_pages.index, name="archive", title="Archive")
     register("/archive/{edition}", archive_pages.edition, name="edition")
     register("/feed.atom", archive_pages.feed, name="feed")
+    # Bounces and complaints from SES, Mailgun and Postmark: their signatures authorise them.
+    webhook_pages.register_webhooks(register)
 
 
 @hookimpl
