@@ -50,6 +50,7 @@ from publisher.edition import single
 from publisher.errors import InputError, PublisherError
 from publisher.loading import LoadedStory
 from publisher.logs import event, json_logs, restore_stderr, setup_logging
+from publisher.plugin_skeleton import new_plugin
 from publisher.plugins import Plugins, call_each, describe_failure, load_plugins
 from publisher.preview import renditions_json, write_preview
 from publisher.scaffold import init_project
@@ -669,6 +670,25 @@ def plugins(context: CommandContext, as_json: bool) -> None:
                 Text(", ".join(row["channels"])),
             )
     out.print(table)
+
+
+@cli.group()
+def plugin() -> None:
+    """Start a plugin of your own."""
+
+
+@plugin.command("new")
+@click.argument("name")
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False), required=False)
+@pass_context
+def plugin_new(context: CommandContext, name: str, folder: Path | None) -> None:
+    """Write a channel plugin package NAME into FOLDER (default ./publisher-NAME): a working
+    webhook-style channel to edit, its pyproject.toml, a README and contract tests."""
+    written = new_plugin(name, folder, context.plugins.channels)
+    root = written[0].parent
+    files = ", ".join(str(path.relative_to(root)) for path in written)
+    out.print(Text(f"Wrote {root}/: {files}"))
+    out.print(Text(f"Next: cd {root} && pip install -e '.[test]' && python -m pytest"))
 
 
 def _plugin_rows(plugins: Plugins) -> list[dict[str, Any]]:
