@@ -45,6 +45,7 @@ from publisher.channel import DeliveryError, Destination, check_channel
 from publisher.checks import sample_editions
 from publisher.commands import CommandContext
 from publisher.config import CONFIG_PATH, parse_duration
+from publisher.defaults import CHANNEL_DISTRIBUTIONS
 from publisher.delivery import Outcome
 from publisher.edition import single
 from publisher.errors import InputError, PublisherError
@@ -94,6 +95,7 @@ class _Context(CommandContext):
             self._looked = True
             if workspace.config.path is None and not workspace.state.exists:
                 _say_defaults(workspace)
+            _say_missing(workspace)
         return workspace
 
 
@@ -113,6 +115,23 @@ def _say_defaults(workspace: Workspace) -> None:
         folder=str(root),
         state=state,
     )
+
+
+def _say_missing(workspace: Workspace) -> None:
+    """One line for each channel the embedded defaults use and nobody installed."""
+    for channel, names in workspace.config.missing_channels().items():
+        install = CHANNEL_DISTRIBUTIONS.get(channel, f"a plugin with the {channel} channel")
+        _say(
+            logging.WARNING,
+            f"the {channel} channel is not installed, so the embedded defaults leave out "
+            f"{'destinations' if len(names) > 1 else 'destination'} {', '.join(names)} "
+            f"(pip install {install})",
+            label="note",
+            event="missing_channel",
+            channel=channel,
+            destinations=names,
+            install=install,
+        )
 
 
 pass_context = click.make_pass_decorator(CommandContext)

@@ -11,6 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
+# The channels the embedded defaults use, and the distribution that provides each.
+CHANNEL_DISTRIBUTIONS = {
+    "email": "publisher-email",
+    "mastodon": "publisher-mastodon",
+    "x": "publisher-x",
+    "bluesky": "publisher-bluesky",
+}
 
 
 def _shipped(name: str) -> Path:
