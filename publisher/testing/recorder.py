@@ -1,8 +1,10 @@
 """A loopback HTTP recorder: a real server on 127.0.0.1 to point a channel's `deliver` at.
 
-It records every request and answers 201 with an id, unless told to answer
-otherwise for the next requests: a chosen status, a stall (the request is held
-open, unanswered), or a drop (the connection closed without a word).
+It records every request and answers what is sent (POST, PUT, PATCH) with 201
+and an id, unless told to answer otherwise for the next requests: a chosen
+status, a stall (the request is held open, unanswered), a drop (the
+connection closed without a word), or a lost answer (the request taken, the
+connection closed before the answer).
 
     with Recorder() as recorder:
         recorder.answer(503)          # the next request gets a 503
@@ -23,13 +25,15 @@ from urllib.parse import parse_qs, urlsplit
 
 STALL_LIMIT = 30.0  # seconds a stalled request is held at most, so no thread outlives a test
 MAX_BODY = 16 * 1024 * 1024  # bytes kept of one request; a larger one is refused with 413
+WRITES = frozenset({"POST", "PUT", "PATCH"})
 
 
 @dataclass(frozen=True)
 class Request:
     """One request as the recorder received it.
 
-    `status` is what the recorder answered, None when it stalled or dropped it.
+    `status` is what the recorder answered (or, for a lost answer, would have), None when
+    it stalled or dropped the request; `answered` is False when the client got no answer.
     """
 
     method: str
@@ -38,6 +42,7 @@ class Request:
     headers: dict[str, str]  # names in lower case
     body: bytes
     status: int | None
+    answered: bool = True
 
     def json(self) -> Any:
         """The body read as JSON."""
@@ -78,14 +83,17 @@ class _Plan:
     headers: dict[str, str] = field(default_factory=dict)
     stall: float | None = None  # seconds to hold it open before dropping it
     drop: bool = False
+    lose_answer: bool = False  # take it as usual, then close without answering
 
 
 class Recorder:
     """A threaded HTTP server on 127.0.0.1 (any free port) that keeps every request.
 
-    Every method and path is accepted. The usual answer is 201 with
+    Any path is accepted. The usual answer to a POST, PUT or PATCH is 201 with
     `{"id": "N", "url": ".../received/N"}` and a `Location` header, N counting
-    the requests answered so far with success.
+    those taken so far; to any other method, 404 (the recorder keeps nothing to
+    read back: a channel's `recover` looking for a part finds none, unless the
+    test says otherwise with `answer`).
     """
 
     def __init__(self) -> None:
@@ -138,6 +146,11 @@ class Recorder:
         """Close the connection of the next `times` requests without answering."""
         self._plan(_Plan(drop=True), times)
 
+    def lose_answer(self, *, times: int = 1) -> None:
+        """Take the next `times` requests as usual (they count as accepted), then close their
+        connections before answering: the client cannot know that they arrived."""
+        self._plan(_Plan(lose_answer=True), times)
+
     def release(self) -> None:
         """End every stall now (and any later one at once)."""
         self._released.set()
@@ -165,10 +178,11 @@ class Recorder:
         with self._lock:
             self._plans.extend([plan] * times)
 
-    def _take(self) -> tuple[_Plan | None, int]:
+    def _take(self, method: str) -> tuple[_Plan | None, int]:
         with self._lock:
             plan = self._plans.popleft() if self._plans else None
-            if plan is None:
+            usual = plan is None or plan.lose_answer
+            if usual and method in WRITES:
                 self._accepted += 1
             return plan, self._accepted
 
@@ -194,12 +208,15 @@ class _Handler(BaseHTTPRequestHandler):
         if too_large:
             plan, number = _Plan(413, {"error": "request too large"}), 0
         else:
-            plan, number = recorder._take()
+            plan, number = recorder._take(self.command)
         answer: tuple[int, Any, dict[str, str]] | None
-        if plan is None:
+        usual = plan is None or plan.lose_answer
+        if usual and self.command in WRITES:
             location = f"{recorder.url}/received/{number}"
             answer = (201, {"id": str(number), "url": location}, {"Location": location})
-        elif plan.drop or plan.stall is not None:
+        elif usual:
+            answer = (404, {"error": "nothing here: the recorder only takes what is sent"}, {})
+        elif plan is not None and (plan.drop or plan.stall is not None):
             answer = None
         else:
             answer = (plan.status, plan.body, plan.headers)
@@ -212,12 +229,13 @@ class _Handler(BaseHTTPRequestHandler):
                 headers={name.lower(): value for name, value in self.headers.items()},
                 body=body,
                 status=answer[0] if answer else None,
+                answered=answer is not None and not (plan is not None and plan.lose_answer),
             )
         )
         if plan is not None and plan.stall is not None:
             recorder.stalled.set()
             recorder._released.wait(plan.stall)
-        if answer is None:
+        if answer is None or (plan is not None and plan.lose_answer):
             self.close_connection = True  # closed without an answer
             return
         self._send(*answer)
