@@ -42,7 +42,7 @@ from publisher.testing.recorder import Recorder
 
 FAULT = "a fault the contract made before this part"
 # Setting names that hold credentials, which must be typed `Secret` to be masked.
-_CREDENTIAL_ENDINGS = ("token", "password", "secret", "_key", "api_key")
+_CREDENTIAL_ENDINGS = ("token", "password", "secret", "_key")
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def _observed(
 
 def _chain(error: BaseException | None) -> str:
     """An error with everything it was raised from, as a traceback would show them."""
-    texts = []
+    texts: list[str] = []
     while error is not None and len(texts) < 10:
         texts.append(f"{type(error).__name__}: {error} {error.args!r}")
         error = error.__cause__ or error.__context__

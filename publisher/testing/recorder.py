@@ -103,9 +103,7 @@ class Recorder:
         self._accepted = 0
         self.stalled = threading.Event()  # set while a request is held open
         self._released = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
-        self._server.recorder = self  # type: ignore[attr-defined]
+        self._server = _Server(self)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,))
         self._thread.daemon = True
         self._started = False
@@ -191,8 +189,17 @@ class Recorder:
             self._requests.append(request)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # a stalled request never holds up the end of a test
+
+    def __init__(self, recorder: Recorder) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.recorder = recorder
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    server: _Server
 
     def do_GET(self) -> None:
         self._serve()
@@ -203,20 +210,22 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _serve(self) -> None:
-        recorder: Recorder = self.server.recorder  # type: ignore[attr-defined]
+        recorder = self.server.recorder
         body, too_large = self._body()
+        plan: _Plan | None
         if too_large:
             plan, number = _Plan(413, {"error": "request too large"}), 0
         else:
             plan, number = recorder._take(self.command)
         answer: tuple[int, Any, dict[str, str]] | None
-        usual = plan is None or plan.lose_answer
-        if usual and self.command in WRITES:
+        if plan is None or plan.lose_answer:
             location = f"{recorder.url}/received/{number}"
-            answer = (201, {"id": str(number), "url": location}, {"Location": location})
-        elif usual:
-            answer = (404, {"error": "nothing here: the recorder only takes what is sent"}, {})
-        elif plan is not None and (plan.drop or plan.stall is not None):
+            answer = (
+                (201, {"id": str(number), "url": location}, {"Location": location})
+                if self.command in WRITES
+                else (404, {"error": "nothing here: the recorder only takes what is sent"}, {})
+            )
+        elif plan.drop or plan.stall is not None:
             answer = None
         else:
             answer = (plan.status, plan.body, plan.headers)
