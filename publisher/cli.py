@@ -45,11 +45,13 @@ from publisher.channel import DeliveryError, Destination, check_channel
 from publisher.checks import sample_editions
 from publisher.commands import CommandContext
 from publisher.config import CONFIG_PATH, parse_duration
+from publisher.defaults import CHANNEL_DISTRIBUTIONS
 from publisher.delivery import Outcome
 from publisher.edition import single
 from publisher.errors import InputError, PublisherError
 from publisher.loading import LoadedStory
 from publisher.logs import event, json_logs, restore_stderr, setup_logging
+from publisher.plugin_skeleton import new_plugin
 from publisher.plugins import Plugins, call_each, describe_failure, load_plugins
 from publisher.preview import renditions_json, write_preview
 from publisher.scaffold import init_project
@@ -93,6 +95,7 @@ class _Context(CommandContext):
             self._looked = True
             if workspace.config.path is None and not workspace.state.exists:
                 _say_defaults(workspace)
+            _say_missing(workspace)
         return workspace
 
 
@@ -112,6 +115,23 @@ def _say_defaults(workspace: Workspace) -> None:
         folder=str(root),
         state=state,
     )
+
+
+def _say_missing(workspace: Workspace) -> None:
+    """One line for each channel the embedded defaults use and nobody installed."""
+    for channel, names in workspace.config.missing_channels().items():
+        install = CHANNEL_DISTRIBUTIONS.get(channel, f"a plugin with the {channel} channel")
+        _say(
+            logging.WARNING,
+            f"the {channel} channel is not installed, so the embedded defaults leave out "
+            f"{'destinations' if len(names) > 1 else 'destination'} {', '.join(names)} "
+            f"(pip install {install})",
+            label="note",
+            event="missing_channel",
+            channel=channel,
+            destinations=names,
+            install=install,
+        )
 
 
 pass_context = click.make_pass_decorator(CommandContext)
@@ -669,6 +689,25 @@ def plugins(context: CommandContext, as_json: bool) -> None:
                 Text(", ".join(row["channels"])),
             )
     out.print(table)
+
+
+@cli.group()
+def plugin() -> None:
+    """Start a plugin of your own."""
+
+
+@plugin.command("new")
+@click.argument("name")
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False), required=False)
+@pass_context
+def plugin_new(context: CommandContext, name: str, folder: Path | None) -> None:
+    """Write a channel plugin package NAME into FOLDER (default ./publisher-NAME): a working
+    webhook-style channel to edit, its pyproject.toml, a README and contract tests."""
+    written = new_plugin(name, folder, context.plugins.channels)
+    root = written[0].parent
+    files = ", ".join(str(path.relative_to(root)) for path in written)
+    out.print(Text(f"Wrote {root}/: {files}"))
+    out.print(Text(f"Next: cd {root} && pip install -e '.[test]' && python -m pytest"))
 
 
 def _plugin_rows(plugins: Plugins) -> list[dict[str, Any]]:

@@ -190,6 +190,15 @@ class Config:
     destinations: Mapping[str, ChannelSettings]
     schedules: Mapping[str, ScheduleSettings]
     bounces: BouncesSettings = field(default_factory=BouncesSettings)
+    # Destinations of the embedded defaults left out, by name: the channel nobody installed.
+    missing: Mapping[str, str] = field(default_factory=dict)
+
+    def missing_channels(self) -> dict[str, list[str]]:
+        """Each channel the embedded defaults need and nobody installed, with its destinations."""
+        channels: dict[str, list[str]] = {}
+        for destination, channel in self.missing.items():
+            channels.setdefault(channel, []).append(destination)
+        return channels
 
     def resolve(self, path: Path) -> Path:
         """A path from the configuration, read relative to the project folder."""
@@ -256,13 +265,25 @@ def load_config(path: Path | None, channels: Mapping[str, type], cwd: Path | Non
 
     site = _validate(SiteSettings, raw.get("site", {}), label, "site")
     delivery = _validate(DeliverySettings, raw.get("delivery", {}), label, "delivery")
+    tables = _table(raw, "destinations", label)
+    # The embedded defaults name every built-in channel; they run with those installed.
+    missing = {
+        name: str(settings.get("channel"))
+        for name, settings in tables.items()
+        if path is None and settings.get("channel") not in channels
+    }
     destinations = {
         _destination_name(name, label): _destination(name, settings, channels, label)
-        for name, settings in _table(raw, "destinations", label).items()
+        for name, settings in tables.items()
+        if name not in missing
     }
     schedules = {
         name: _validate(ScheduleSettings, settings, label, f"schedules.{name}")
         for name, settings in _table(raw, "schedules", label).items()
+    }
+    schedules = {
+        name: schedule.model_copy(update={"to": [t for t in schedule.to if t not in missing]})
+        for name, schedule in schedules.items()
     }
     for name, schedule in schedules.items():
         for target in schedule.to:
@@ -273,7 +294,7 @@ def load_config(path: Path | None, channels: Mapping[str, type], cwd: Path | Non
                 )
     bounces = _validate(BouncesSettings, raw.get("bounces", {}), label, "bounces")
     root = _project_root(path) if path else cwd.absolute()
-    return Config(path, root, site, delivery, destinations, schedules, bounces)
+    return Config(path, root, site, delivery, destinations, schedules, bounces, missing)
 
 
 def _project_root(path: Path) -> Path:
@@ -304,7 +325,9 @@ def _destination(
     if channel not in channels:
         known = ", ".join(sorted(channels)) or "none are installed"
         what = f"unknown channel '{channel}'" if channel else "no channel given"
-        raise ConfigError(f"{label}: destinations.{name}.channel: {what} (known: {known})")
+        install = defaults.CHANNEL_DISTRIBUTIONS.get(str(channel))
+        advice = f"; pip install {install} provides it" if install else ""
+        raise ConfigError(f"{label}: destinations.{name}.channel: {what} (known: {known}){advice}")
     model = channels[channel].settings_model
     return _validate(model, settings, label, f"destinations.{name}")
 

@@ -1,7 +1,9 @@
-"""Where the embedded defaults (configuration and templates) are on this installation.
+"""Where the embedded defaults (configuration, templates, the plugin skeleton) are on this
+installation.
 
-They are the repository's top-level `config/` and `templates/`: a wheel carries
-them inside the package, a source checkout has them beside it.
+They are the repository's top-level `config/` and `templates/`, and the example
+plugin `examples/plugin-webhook/` (which `publisher plugin new` copies): a wheel
+carries them inside the package, a source checkout has them beside it.
 """
 
 from __future__ import annotations
@@ -9,6 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
+# The channels the embedded defaults use, and the distribution that provides each.
+CHANNEL_DISTRIBUTIONS = {
+    "email": "publisher-email",
+    "mastodon": "publisher-mastodon",
+    "x": "publisher-x",
+    "bluesky": "publisher-bluesky",
+}
 
 
 def _shipped(name: str) -> Path:
@@ -22,3 +31,8 @@ def templates_dir() -> Path:
 
 def config_file() -> Path:
     return _shipped("config") / "publisher.toml"
+
+
+def plugin_template_dir() -> Path:
+    inside = _PACKAGE / "plugin_template"
+    return inside if inside.is_dir() else _PACKAGE.parent / "examples" / "plugin-webhook"

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from publisher.channel import Channel, DeliveryError, Destination, Rendition
 from publisher.config import Config, find_config, load_config
+from publisher.defaults import CHANNEL_DISTRIBUTIONS
 from publisher.delivery import Outcome, deliver
 from publisher.edition import Edition, digest, single
 from publisher.errors import ConfigError, InputError, StoryError
@@ -320,6 +321,12 @@ class Workspace:
         """The named destinations (all when None), in configuration order."""
         configured = self.config.destinations
         unknown = [name for name in names or () if name not in configured]
+        if unknown and unknown[0] in self.config.missing:
+            channel = self.config.missing[unknown[0]]
+            raise InputError(
+                f"destination '{unknown[0]}' needs the {channel} channel, which is not installed"
+                f" (pip install {CHANNEL_DISTRIBUTIONS.get(channel, 'the plugin that has it')})"
+            )
         if unknown:
             known = ", ".join(configured) or "none"
             raise InputError(f"unknown destination '{unknown[0]}' (configured: {known})")

@@ -9,6 +9,8 @@ import pytest
 
 from support.project import DEFAULT_CONFIG, SAMPLE, SUPPORT_PLUGINS, Project
 
+pytest_plugins = ("pytester",)  # the contract's own tests run pytest on a plugin's suite
+
 
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch) -> None:

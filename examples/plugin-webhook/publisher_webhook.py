@@ -7,10 +7,12 @@ import urllib.error
 import urllib.request
 
 from publisher import (
+    AuthenticationFailed,
     Channel,
     ChannelSettings,
     DeliveryError,
     Part,
+    RateLimited,
     Rendition,
     Secret,
     Sent,
@@ -23,6 +25,7 @@ from publisher import (
 class WebhookSettings(ChannelSettings):
     url: Url
     token: Secret | None = None  # sent as a bearer token, e.g. token = "${WEBHOOK_TOKEN}"
+    timeout: float = 30.0  # seconds to wait for an answer
 
 
 class WebhookChannel(Channel):
@@ -33,7 +36,7 @@ class WebhookChannel(Channel):
         """One JSON document per story; pure, so dry runs and previews show it exactly."""
         parts = []
         for story in edition.stories:
-            body = {"id": story.id, "headline": story.headline, "url": story.url}
+            body = {"id": story.id, "headline": story.headline, "dek": story.dek, "url": story.url}
             text = json.dumps(body, ensure_ascii=False)
             parts.append(Part(text=text, length=len(text)))
         return Rendition(tuple(parts))
@@ -46,14 +49,24 @@ class WebhookChannel(Channel):
         if settings.token:
             request.add_header("Authorization", f"Bearer {settings.token.reveal()}")
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with urllib.request.urlopen(request, timeout=settings.timeout) as response:
                 return Sent(id=response.headers.get("Location") or context.idempotency_key)
         except urllib.error.HTTPError as error:
-            if error.code >= 500:
-                raise TemporaryFailure(f"webhook answered {error.code}") from error
-            raise DeliveryError(f"webhook refused the story: {error.code}") from error
-        except OSError as error:
+            raise refusal(error) from error
+        except OSError as error:  # refused, dropped or timed out: it may have arrived
             raise TemporaryFailure(f"webhook unreachable: {error}") from error
+
+
+def refusal(error):
+    """What an error status means for the run: wait, retry, stop this destination, or fail."""
+    if error.code == 429:
+        wait = error.headers.get("Retry-After", "")
+        return RateLimited("webhook rate limit", float(wait) if wait.isdigit() else None)
+    if error.code in (401, 403):
+        return AuthenticationFailed(f"webhook refused the token: {error.code}")
+    if error.code >= 500:
+        return TemporaryFailure(f"webhook answered {error.code}")
+    return DeliveryError(f"webhook refused the story: {error.code}")
 
 
 @hookimpl
