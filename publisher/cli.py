@@ -860,12 +860,20 @@ def init(folder: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: load plugins, let them add commands, run, map errors to exit codes."""
+    _early_logging(sys.argv[1:] if argv is None else argv)
     plugins = load_plugins()
     call_each(plugins, "publisher_register_commands", cli=cli)
     try:
         return _run_cli(argv, plugins)
     finally:
         restore_stderr()
+
+
+def _early_logging(argv: list[str]) -> None:
+    """Logging as `--log-format` and `-v` ask, before plugins load: what they log then (a
+    PUBLISHER_TRACE_PLUGINS trace) comes out in the same format as the rest."""
+    found = cli.make_context("publisher", list(argv), resilient_parsing=True).params
+    setup_logging(found.get("log_format") or "text", bool(found.get("verbose")))
 
 
 def _run_cli(argv: list[str] | None, plugins: Plugins) -> int:

@@ -30,7 +30,7 @@ from publisher.channel import (
 )
 from publisher.edition import Edition
 from publisher.ledger import AlreadyDone, Busy, Ledger, Publication, text_hash
-from publisher.plugins import Plugins, describe_failure, implementations
+from publisher.plugins import Plugins, by_plugin, describe_failure
 from publisher.retry import RetryPolicy
 from publisher.secrets import scrub
 
@@ -218,9 +218,9 @@ def _announce(
 ) -> None:
     """Tell `publisher_published` plugins; one that fails is logged, the run goes on."""
     hook = "publisher_published"
-    for owner, function in implementations(plugins, hook):
+    for owner, call in by_plugin(plugins, hook):
         try:
-            function(edition=edition, destination=destination, receipt=receipt)
+            call(edition=edition, destination=destination, receipt=receipt)
         except Exception as error:  # what was sent stays sent; the plugin's error is reported
             log.error("%s: %s", destination.name, describe_failure(owner, hook, error))
 

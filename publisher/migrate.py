@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, column, func, inspect, select, table
 
 from publisher.errors import ConfigError
-from publisher.plugins import implementations
+from publisher.plugins import by_plugin
 
 if TYPE_CHECKING:
     from alembic.script import ScriptDirectory
@@ -94,13 +94,14 @@ class Position:
 def plugin_histories(plugins: Plugins) -> tuple[History, ...]:
     """The core's history and each one a plugin declares; a bad declaration is a ConfigError."""
     histories: list[History] = []
-    for owner, function in implementations(plugins, HOOK):
+    for owner, call in by_plugin(plugins, HOOK):
         try:
-            answer = function()
+            answers = call()
         except Exception as error:  # a plugin's bug, reported as its own
             raise ConfigError(f"plugin {owner} failed in {HOOK}: {error}") from None
-        if answer is None:
+        if not answers:  # None: no tables of its own
             continue
+        [answer] = answers
         histories.append(_checked(owner, answer, {CORE.name, *(h.name for h in histories)}))
     return (CORE, *sorted(histories, key=lambda history: history.name))
 

@@ -24,13 +24,7 @@ from publisher.errors import ConfigError, InputError, StoryError
 from publisher.ledger import Ledger, Unfinished
 from publisher.loading import LoadedStory, StoryDefaults, build_story, size_limit
 from publisher.migrate import plugin_histories
-from publisher.plugins import (
-    Plugins,
-    call_each,
-    describe_failure,
-    implementations,
-    load_plugins,
-)
+from publisher.plugins import Plugins, by_plugin, call_each, describe_failure, load_plugins
 from publisher.retry import RetryPolicy
 from publisher.secrets import scrub
 from publisher.state import State
@@ -344,9 +338,9 @@ class Workspace:
         """A private copy of the edition, changed by `publisher_prepare_edition` hooks."""
         prepared = copy.deepcopy(edition)
         hook = "publisher_prepare_edition"
-        for owner, function in implementations(self.plugins, hook):
+        for owner, call in by_plugin(self.plugins, hook):
             try:
-                function(edition=prepared, destination=destination)
+                call(edition=prepared, destination=destination)
             except Exception as error:  # before anything is sent: stop the run, name the plugin
                 raise ConfigError(
                     f"{destination.name}: {describe_failure(owner, hook, error)}; nothing was "
