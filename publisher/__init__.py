@@ -25,7 +25,7 @@ from publisher.channel import (
     Sent,
     TemporaryFailure,
 )
-from publisher.commands import pass_workspace
+from publisher.invocation import pass_workspace
 from publisher.edition import Edition
 from publisher.errors import ConfigError
 from publisher.hookspecs import hookimpl

@@ -43,7 +43,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from publisher import __version__
 from publisher.channel import DeliveryError, Destination, check_channel
 from publisher.checks import sample_editions
-from publisher.commands import CommandContext
+from publisher.invocation import CommandContext
 from publisher.config import CONFIG_PATH, parse_duration
 from publisher.delivery import Outcome
 from publisher.edition import single
