@@ -13,7 +13,6 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 from publisher.channel import (
     AuthenticationFailed,
     Channel,
-    ChannelSettings,
     Cost,
     DeliveryContext,
     DeliveryError,
@@ -25,10 +24,11 @@ from publisher.channel import (
     Sent,
     TemporaryFailure,
 )
-from publisher.invocation import pass_workspace
+from publisher.config import ChannelSettings
 from publisher.edition import Edition
 from publisher.errors import ConfigError
 from publisher.hookspecs import hookimpl
+from publisher.invocation import pass_workspace
 from publisher.loading import StoryDraft
 from publisher.secrets import Secret
 from publisher.story import Story, Url, clean_line

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
-
+from publisher.config import ChannelSettings
 from publisher.errors import ConfigError
 from publisher.secrets import Secret
 
@@ -23,15 +22,6 @@ if TYPE_CHECKING:
     from publisher.edition import Edition
     from publisher.state import State
     from publisher.templates import Templates
-
-
-class ChannelSettings(BaseModel):
-    """Settings every destination has; a channel subclasses this with its own keys."""
-
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
-
-    channel: str
-    dry_run: bool = False
 
 
 @dataclass(frozen=True, eq=False)

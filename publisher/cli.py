@@ -43,11 +43,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from publisher import __version__
 from publisher.channel import DeliveryError, Destination, check_channel
 from publisher.checks import sample_editions
-from publisher.invocation import CommandContext
 from publisher.config import CONFIG_PATH, parse_duration
 from publisher.delivery import Outcome
 from publisher.edition import single
 from publisher.errors import InputError, PublisherError
+from publisher.invocation import CommandContext
 from publisher.loading import LoadedStory
 from publisher.logs import event, json_logs, restore_stderr, setup_logging
 from publisher.plugins import Plugins, call_each, describe_failure, load_plugins

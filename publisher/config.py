@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, Protocol, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
@@ -25,7 +25,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from publisher import defaults
-from publisher.channel import ChannelSettings
 from publisher.errors import ConfigError
 from publisher.retry import RetryPolicy
 from publisher.secrets import EnvText, Secret, expand
@@ -110,6 +109,28 @@ Duration = Annotated[str, AfterValidator(_duration)]
 
 class _Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+
+class ChannelSettings(_Settings):
+    """Settings every destination has; a channel subclasses this with its own keys.
+
+    An unknown key or a bad value in a destination's table stops the run with
+    the file and key named:
+
+    >>> class WebhookSettings(ChannelSettings):
+    ...     url: str
+    >>> WebhookSettings(channel="webhook", url="https://hooks.example.org").dry_run
+    False
+    """
+
+    channel: str
+    dry_run: bool = False
+
+
+class ChannelClass(Protocol):
+    """What the configuration needs of a channel class: the model of its settings."""
+
+    settings_model: type[ChannelSettings]
 
 
 class SiteSettings(_Settings):
@@ -238,7 +259,9 @@ def find_config(explicit: Path | None, cwd: Path) -> Path | None:
     return None
 
 
-def load_config(path: Path | None, channels: Mapping[str, type], cwd: Path | None = None) -> Config:
+def load_config(
+    path: Path | None, channels: Mapping[str, ChannelClass], cwd: Path | None = None
+) -> Config:
     """Read and validate a configuration; `channels` maps channel names to their classes."""
     cwd = cwd or Path.cwd()
     source = path or defaults.config_file()
@@ -298,7 +321,7 @@ def _destination_name(name: str, label: str) -> str:
 
 
 def _destination(
-    name: str, settings: dict[str, Any], channels: Mapping[str, type], label: str
+    name: str, settings: dict[str, Any], channels: Mapping[str, ChannelClass], label: str
 ) -> ChannelSettings:
     channel = settings.get("channel")
     if channel not in channels:

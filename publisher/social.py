@@ -44,7 +44,8 @@ from typing import Annotated, Any, Literal
 import regex
 from pydantic import AfterValidator
 
-from publisher.channel import ChannelSettings, Destination, Part
+from publisher.channel import Destination, Part
+from publisher.config import ChannelSettings
 from publisher.edition import Edition
 from publisher.errors import InputError
 from publisher.ledger import posted_text_hashes, text_hash
