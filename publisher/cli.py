@@ -48,12 +48,14 @@ from publisher.delivery import Outcome
 from publisher.edition import single
 from publisher.errors import InputError, PublisherError
 from publisher.invocation import CommandContext
+from publisher.job_book import SCHEDULE, Entry, JobBook
+from publisher.jobs import STOP
 from publisher.loading import LoadedStory
 from publisher.logs import event, json_logs, restore_stderr, setup_logging
 from publisher.plugins import Plugins, call_each, describe_failure, load_plugins
 from publisher.preview import renditions_json, write_preview
 from publisher.scaffold import init_project
-from publisher.scheduler import SCHEDULE, STOP, Entry, JobBook, Scheduler
+from publisher.scheduler import Scheduler
 from publisher.secrets import scrub
 from publisher.workspace import Workspace
 

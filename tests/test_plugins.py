@@ -17,9 +17,11 @@ from sqlalchemy import text
 from publisher import Channel, ConfigError, Part, Rendition, hookimpl, hookspecs
 from publisher.cli import cli
 from publisher.edition import single
+from publisher.job_book import BOUNCES
+from publisher.jobs import run_bounces
 from publisher.loading import StoryDraft
 from publisher.plugins import load_plugins
-from publisher.scheduler import BOUNCES, History, run_bounces
+from publisher.run_history import History
 from publisher.workspace import Workspace
 from support.project import REPOSITORY, Project, recorder_config, recorder_table
 

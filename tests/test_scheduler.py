@@ -20,7 +20,9 @@ import pytest
 import time_machine
 from apscheduler.util import ref_to_obj
 
-from publisher.scheduler import STOP, History, Scheduler
+from publisher.jobs import STOP
+from publisher.run_history import History
+from publisher.scheduler import Scheduler
 from publisher.workspace import Workspace
 from support.project import STORY, Project, recorder_config
 
