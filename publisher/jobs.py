@@ -20,7 +20,6 @@ from pathlib import Path
 
 from publisher.config import parse_duration
 from publisher.delivery import Outcome
-from publisher.edition import single
 from publisher.errors import PublisherError
 from publisher.job_book import BOUNCES, RESUME, SCHEDULE, UNFINISHED, JobBook
 from publisher.run_history import History
@@ -72,8 +71,7 @@ def run_publish(
     then it waits, paused, for the next start of the scheduler to finish it.
     """
     with _recorded(config, root, job) as (workspace, record):
-        edition = single(workspace.find_story(story).story)
-        plan = [(destination, edition) for destination in workspace.destinations(to)]
+        _, plan = workspace.plan_story(story, to)
         outcomes = workspace.publish(plan, force=force, stop=STOP)
         record(*_summary(outcomes))
         if all(outcome.done for outcome in outcomes):
