@@ -3,13 +3,6 @@
 The public API for plugin authors is what this module exports.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("publisher")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
-
 from publisher.channel import (
     AuthenticationFailed,
     Channel,
@@ -32,6 +25,7 @@ from publisher.invocation import pass_workspace
 from publisher.loading import StoryDraft
 from publisher.secrets import Secret
 from publisher.story import Story, Url, clean_line
+from publisher.version import __version__
 
 __all__ = [
     "AuthenticationFailed",

@@ -40,7 +40,6 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
-from publisher import __version__
 from publisher.channel import DeliveryError, Destination, check_channel
 from publisher.checks import sample_editions
 from publisher.config import CONFIG_PATH, parse_duration
@@ -56,6 +55,7 @@ from publisher.preview import renditions_json, write_preview
 from publisher.scaffold import init_project
 from publisher.scheduler import Scheduler
 from publisher.secrets import scrub
+from publisher.version import __version__
 from publisher.workspace import Plan, Workspace
 
 # No markup: what is printed is shown as it is; emphasis comes from Text styles.

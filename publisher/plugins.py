@@ -21,8 +21,9 @@ from importlib.metadata import entry_points
 import pluggy
 from pluggy import HookCaller
 
-from publisher import __version__, hookspecs, hooktrace
+from publisher import hookspecs, hooktrace
 from publisher.channel import Channel
+from publisher.version import __version__
 
 GROUP = "publisher"
 BUILTINS = (
