@@ -13,13 +13,14 @@ from publisher.channel import (
     Part,
     PartlyDelivered,
     RateLimited,
+    Receipt,
     Rendition,
     Sent,
     TemporaryFailure,
 )
 from publisher.config import ChannelSettings
-from publisher.edition import Edition
-from publisher.errors import ConfigError
+from publisher.edition import Edition, digest, single
+from publisher.errors import ConfigError, InputError, PublisherError, StoryError
 from publisher.hookspecs import hookimpl
 from publisher.invocation import pass_workspace
 from publisher.loading import StoryDraft
@@ -37,18 +38,24 @@ __all__ = [
     "DeliveryError",
     "Destination",
     "Edition",
+    "InputError",
     "Part",
     "PartlyDelivered",
+    "PublisherError",
     "RateLimited",
+    "Receipt",
     "Rendition",
     "Secret",
     "Sent",
     "Story",
     "StoryDraft",
+    "StoryError",
     "TemporaryFailure",
     "Url",
     "__version__",
     "clean_line",
+    "digest",
     "hookimpl",
     "pass_workspace",
+    "single",
 ]

@@ -116,6 +116,21 @@ class Sent:
 
 
 @dataclass(frozen=True)
+class Receipt:
+    """Where every part of an edition ended up at one destination, as the
+    `publisher_published` hook receives it."""
+
+    edition_id: str
+    destination: str
+    parts: tuple[Sent, ...]
+
+    @property
+    def url(self) -> str | None:
+        """The first part's URL: where the thread, or the post, starts."""
+        return self.parts[0].url if self.parts else None
+
+
+@dataclass(frozen=True)
 class DeliveryContext:
     """What `deliver` needs beyond the part itself.
 

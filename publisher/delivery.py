@@ -24,6 +24,7 @@ from publisher.channel import (
     Part,
     PartlyDelivered,
     RateLimited,
+    Receipt,
     Rendition,
     Sent,
     TemporaryFailure,
@@ -37,19 +38,6 @@ from publisher.secrets import scrub
 Status = Literal["sent", "skipped", "failed", "stopped", "dry-run"]
 log = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 60.0  # seconds; far below the ledger's STALE_AFTER
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """Where every part of an edition ended up at one destination."""
-
-    edition_id: str
-    destination: str
-    parts: tuple[Sent, ...]
-
-    @property
-    def url(self) -> str | None:
-        return self.parts[0].url if self.parts else None
 
 
 @dataclass(frozen=True)

@@ -43,8 +43,7 @@ def server():
 
 
 def test_posts_each_story_with_its_idempotency_key(server, sample_story, tmp_path) -> None:
-    from publisher import DeliveryContext
-    from publisher.edition import single
+    from publisher import DeliveryContext, single
 
     url, received = server
     destination = make_destination(WebhookChannel, {"channel": "webhook", "url": url}, tmp_path)

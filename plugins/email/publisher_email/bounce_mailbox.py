@@ -25,8 +25,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-from publisher import ConfigError, Secret
-from publisher.errors import PublisherError
+from publisher import ConfigError, PublisherError, Secret
 
 MAX_BYTES = 2_000_000
 DONE_KEYWORD = "PublisherDone"

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import click
 
-from publisher import Destination, pass_workspace
-from publisher.errors import InputError
+from publisher import Destination, InputError, pass_workspace
 from publisher_email.consent import records
 from publisher_email.exporting import write_csv
 from publisher_email.importing import import_rows, read_rows, read_text

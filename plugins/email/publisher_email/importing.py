@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from publisher.errors import InputError
+from publisher import InputError
 from publisher_email.exporting import restore
 from publisher_email.storage import PAGE
 from publisher_email.subscribers import STATUSES, Subscribers, check_name, parse_mailbox
