@@ -11,7 +11,7 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from publisher.config import ChannelSettings
 from publisher.errors import ConfigError
@@ -23,9 +23,15 @@ if TYPE_CHECKING:
     from publisher.state import State
     from publisher.templates import Templates
 
+# A channel's settings model. Channel, Destination and DeliveryContext are generic in it, so
+# that `destination.settings` has the channel's own type: Channel[MySettings].
+Settings = TypeVar("Settings", bound=ChannelSettings)
+# Read-only where it is held, so a Destination[MySettings] is also a Destination[ChannelSettings].
+SettingsHeld = TypeVar("SettingsHeld", bound=ChannelSettings, covariant=True)
+
 
 @dataclass(frozen=True, eq=False)
-class Destination:
+class Destination(Generic[SettingsHeld]):
     """A named place to publish: a channel with its validated settings.
 
     `root` is the project folder, from which relative paths in settings are read
@@ -33,7 +39,7 @@ class Destination:
     """
 
     name: str
-    settings: ChannelSettings
+    settings: SettingsHeld
     site: SiteSettings
     templates: Templates
     state: State
@@ -131,7 +137,7 @@ class Receipt:
 
 
 @dataclass(frozen=True)
-class DeliveryContext:
+class DeliveryContext(Generic[SettingsHeld]):
     """What `deliver` needs beyond the part itself.
 
     `reply_to` is the remote reference of the part this one answers.
@@ -148,7 +154,7 @@ class DeliveryContext:
     """
 
     edition: Edition
-    destination: Destination
+    destination: Destination[SettingsHeld]
     number: int
     reply_to: Sent | None
     idempotency_key: str
@@ -197,38 +203,42 @@ class AuthenticationFailed(DeliveryError):
     """The credentials were refused: this destination stops, the others go on."""
 
 
-class Channel:
+class Channel(Generic[Settings]):
     """Base class for channels; register subclasses with `publisher_register_channels`.
 
     One instance serves one destination for one run, so it may keep clients
     or connections between parts; `close` is called when the run is over.
+    Subclass it as `Channel[MySettings]` with `settings_model = MySettings`,
+    and `destination.settings` is a `MySettings` to a type checker.
     """
 
     name: ClassVar[str]
     settings_model: ClassVar[type[ChannelSettings]] = ChannelSettings
 
-    def render(self, edition: Edition, destination: Destination) -> Rendition:
+    def render(self, edition: Edition, destination: Destination[Settings]) -> Rendition:
         """Turn an edition into parts. Pure: no network and no clock."""
         raise NotImplementedError
 
-    def deliver(self, part: Part, context: DeliveryContext) -> Sent:
+    def deliver(self, part: Part, context: DeliveryContext[Settings]) -> Sent:
         """Send one part; raise DeliveryError when it could not be sent."""
         raise NotImplementedError
 
-    def send_test(self, part: Part, edition: Edition, destination: Destination, to: str) -> Sent:
+    def send_test(
+        self, part: Part, edition: Edition, destination: Destination[Settings], to: str
+    ) -> Sent:
         """Send one private copy of `part` to `to` (an address this channel understands),
         outside the ledger (`publish --test-to`); channels without test copies keep this."""
         raise NotImplementedError
 
-    def recover(self, part: Part, context: DeliveryContext) -> Sent | None:
+    def recover(self, part: Part, context: DeliveryContext[Settings]) -> Sent | None:
         """For a part that may have gone out unrecorded: find it if it did, else None."""
         return None
 
-    def preflight(self, destination: Destination) -> None:
+    def preflight(self, destination: Destination[Settings]) -> None:
         """Refuse, before anything is sent anywhere, a destination that cannot be delivered to.
 
         Local checks only (no network): by default, that every credential is set.
-        Raise `publisher.errors.ConfigError`; the run stops with exit code 2.
+        Raise `publisher.ConfigError`; the run stops with exit code 2.
         """
         for name in type(destination.settings).model_fields:
             value = getattr(destination.settings, name)
@@ -238,7 +248,7 @@ class Channel:
                 except ConfigError as error:
                     raise ConfigError(f"{destination.name}.{name}: {error}") from None
 
-    def check(self, destination: Destination, *, dns: bool = False) -> str:
+    def check(self, destination: Destination[Settings], *, dns: bool = False) -> str:
         """Verify settings and credentials without publishing; say who we will publish as.
 
         With `dns` (`publisher check --dns`), also look up the DNS records the
@@ -250,7 +260,9 @@ class Channel:
         """Release what the instance holds (connections, pools)."""
 
 
-def check_channel(channel: Channel, destination: Destination, *, dns: bool = False) -> str:
+def check_channel(
+    channel: Channel[Settings], destination: Destination[Settings], *, dns: bool = False
+) -> str:
     """`channel.check`, with `dns` only for channels whose `check` takes it (older plugins
     override `check(destination)` alone, and keep working)."""
     if dns and "dns" in inspect.signature(channel.check).parameters:

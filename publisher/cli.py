@@ -884,7 +884,7 @@ def _run_cli(argv: list[str] | None, plugins: Plugins) -> int:
     except PublisherError as error:
         return _error(str(error), error.exit_code)
     except SQLAlchemyError as error:
-        reason = str(error.orig if getattr(error, "orig", None) else error).splitlines()[0]
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
         return _error(f"the state database failed: {reason}", 1)
     except OSError as error:  # a folder that cannot be written, a file that cannot be read
         where = f"{error.filename}: " if error.filename else ""

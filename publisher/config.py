@@ -324,7 +324,7 @@ def _destination(
     name: str, settings: dict[str, Any], channels: Mapping[str, ChannelClass], label: str
 ) -> ChannelSettings:
     channel = settings.get("channel")
-    if channel not in channels:
+    if not isinstance(channel, str) or channel not in channels:
         known = ", ".join(sorted(channels)) or "none are installed"
         what = f"unknown channel '{channel}'" if channel else "no channel given"
         raise ConfigError(f"{label}: destinations.{name}.channel: {what} (known: {known})")

@@ -218,10 +218,11 @@ def _send(
     part: Part,
     context: DeliveryContext,
     policy: RetryPolicy,
-    sleep: Callable[[float], None],
+    sleep: Callable[[float], object],
 ) -> Sent:
     """One part, retried in this run for rate limits and passing failures, within bounds."""
     where = f"{context.destination.name}: part {context.number}"
+    failure: DeliveryError
     for attempt in range(1, policy.attempts + 1):
         try:
             if context.in_flight:

@@ -42,6 +42,8 @@ def pass_workspace(function: Callable) -> Callable:
     @functools.wraps(function)
     def with_workspace(*args: Any, **kwargs: Any) -> Any:
         context = click.get_current_context().find_object(CommandContext)
+        if context is None:
+            raise RuntimeError(f"{function.__name__} runs only as a `publisher` command")
         return function(context.workspace, *args, **kwargs)
 
     return with_workspace

@@ -82,7 +82,7 @@ def run_unfinished(config: str | None, root: str, publications: list[list[str]])
     """Finish publications that `publish` and `digest` runs left undelivered: stopped, killed
     or failed. `publications` holds [edition id, destination] pairs."""
     with _recorded(config, root, UNFINISHED) as (workspace, record):
-        wanted = {tuple(pair) for pair in publications}
+        wanted = {(edition, destination) for edition, destination in publications}
         plan, problems = workspace.unfinished_plan(wanted)
         outcomes = workspace.publish(plan, stop=STOP) if plan else []
         status, message = _summary(outcomes)

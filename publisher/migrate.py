@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, column, func, inspect, select, table
+from sqlalchemy import Connection, Engine, String, column, func, inspect, select, table
 
 from publisher.errors import ConfigError
 from publisher.plugins import by_plugin
@@ -143,7 +143,7 @@ def _versions(connection: Connection, histories: Sequence[History]) -> dict[str,
     for history in histories:
         revisions: frozenset[str] = frozenset()
         if history.table in present:
-            query = select(column("version_num")).select_from(table(history.table))
+            query = select(column("version_num", String)).select_from(table(history.table))
             revisions = frozenset(connection.execute(query).scalars())
         found[history.name] = revisions
     return found
@@ -208,9 +208,9 @@ def _migrate(engine: Engine, histories: Sequence[History]) -> list[Change]:
                 _run(connection, script, history)
                 changes.append(Change(history.name, tuple(sorted(before)), heads))
     for change in changes:  # committed: every history, or none
-        before = ", ".join(change.before) or "none"
-        after = ", ".join(change.after)
-        log.info("state database: %s tables upgraded from %s to %s", change.history, before, after)
+        was = ", ".join(change.before) or "none"
+        now = ", ".join(change.after)
+        log.info("state database: %s tables upgraded from %s to %s", change.history, was, now)
     return changes
 
 
@@ -228,6 +228,7 @@ def _locked(engine: Engine) -> Iterator[Connection]:
             return
         # pysqlite would begin only at the first write and commit before DDL: we say when.
         driver = connection.connection.driver_connection
+        assert driver is not None, "a connection just opened has its driver's"
         level = driver.isolation_level
         driver.isolation_level = None
         try:

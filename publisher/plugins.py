@@ -17,6 +17,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from typing import Any
 
 import pluggy
 from pluggy import HookCaller
@@ -46,7 +47,7 @@ class Plugins:
     """The manager, the channels plugins registered (with who registered them), the failures."""
 
     manager: pluggy.PluginManager
-    channels: dict[str, type[Channel]] = field(default_factory=dict)
+    channels: dict[str, type[Channel[Any]]] = field(default_factory=dict)
     channel_owners: dict[str, str] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
     broken: list[BrokenPlugin] = field(default_factory=list)
@@ -82,7 +83,8 @@ def load_plugins(extra: Sequence[object] = ()) -> Plugins:
         plugins.versions[name] = __version__
     for plugin in extra:
         name = getattr(plugin, "__name__", type(plugin).__name__)
-        plugins.versions[plugins.manager.register(plugin, name=name)] = "local"
+        plugins.manager.register(plugin, name=name)
+        plugins.versions[name] = "local"
     _collect_channels(plugins)
     return plugins
 
@@ -142,10 +144,10 @@ def by_plugin(plugins: Plugins, hook: str) -> list[tuple[str, HookCaller]]:
     ]
 
 
-def call_each(plugins: Plugins, hook: str, **arguments: object) -> list[object]:
+def call_each(plugins: Plugins, hook: str, **arguments: object) -> list[Any]:
     """Call a start-up hook plugin by plugin; one that fails is reported as broken and
     unregistered, and the others still answer."""
-    answers: list[object] = []
+    answers: list[Any] = []
     for owner, call in by_plugin(plugins, hook):
         try:
             answers.extend(call(**arguments))

@@ -73,10 +73,11 @@ def hashtags(tags: Iterable[str]) -> str:
     return " ".join(dict.fromkeys(tag for tag in map(hashtag, tags) if tag))
 
 
-def digest_title(pattern: str, site: str, date: datetime) -> str:
+def digest_title(pattern: str, site: str, date: datetime | None) -> str:
     """A digest's title from a destination's `digest_title` pattern: `{site}` is the site's
-    name, `{date}` the end of the digest's window. Shared so that every channel (and the
-    check in `DigestTitle`) offers the same placeholders."""
+    name, `{date}` the end of the digest's window (`edition.end`, which every digest has).
+    Shared so that every channel (and the check in `DigestTitle`) offers the same
+    placeholders."""
     return pattern.format(site=site, date=date)
 
 
@@ -189,7 +190,7 @@ def post_block(
     def build(room: int) -> list[str]:
         fitted = fit(render, fields, room, count, droppable, cuttable)
         rest = fitted.rest.get(carry, "") if carry else ""
-        if not rest:
+        if not carry or not rest:
             return [fitted.text]
         whole = fields[carry].strip()
         kept = whole[: len(whole) - len(rest)].rstrip()
@@ -255,7 +256,8 @@ def compose(
     numbered = numbering == "thread"
     # Most blocks make a post at least: room for as many digits as there are blocks saves
     # building them all again once the count passes 9.
-    digits, marks = len(str(len(blocks))), {}
+    digits = len(str(len(blocks)))
+    marks: dict[tuple[int, int], int] = {}
     composed = Thread(())
     for _ in range(_ROUNDS):
         widest = 10**digits - 1
@@ -308,7 +310,9 @@ def _numbered(
 ) -> tuple[Thread, dict[tuple[int, int], int]]:
     """The thread with its numbers and marks, and the marks that posts still repeating need."""
     total = sum(map(len, built))
-    posts, repeats, more = [], [], {}
+    posts: list[Post] = []
+    repeats: list[int] = []
+    more: dict[tuple[int, int], int] = {}
     seen = set(posted)
     for index, (block, texts) in enumerate(zip(blocks, built, strict=True)):
         for place, body in enumerate(texts):
@@ -341,7 +345,9 @@ class Disclosure:
     post: Block
 
 
-def disclosure_for(edition: Edition, destination: Destination, count: Counter) -> Disclosure | None:
+def disclosure_for(
+    edition: Edition, destination: Destination[SocialSettings], count: Counter
+) -> Disclosure | None:
     """The disclosure of an edition with a generated story, from `disclosure.txt`
     (`shared_template`); None when no story is generated or the destination's `disclosure`
     is "none".
@@ -351,16 +357,17 @@ def disclosure_for(edition: Edition, destination: Destination, count: Counter) -
     and `stories` (how many of how many). A template that writes nothing for a language
     is asked again in English, and the post is marked English.
     """
-    settings: SocialSettings = destination.settings
+    settings = destination.settings
     generated = [story for story in edition.stories if story.generated]
     if settings.disclosure == "none" or not generated:
         return None
     first = generated[0]
-    digest = edition.kind == "digest" and edition.end is not None
+    end = edition.end if edition.kind == "digest" else None
+    digest = end is not None
     fields = {
         "headline": first.headline,
-        "title": digest_title(settings.digest_title, destination.site.name, edition.end)
-        if digest
+        "title": digest_title(settings.digest_title, destination.site.name, end)
+        if end is not None
         else "",
         "sources": str(first.source_count or "") if not digest else "",
         "generated": str(len(generated)),
@@ -544,7 +551,7 @@ def fetch_picture(image: Mapping[str, str], limits: Mapping[str, int], timeout: 
         reason = getattr(error, "reason", None) or error
         raise PictureUnavailable(f"the image {url} could not be fetched ({reason})") from None
     mime_type = _sniff(data)
-    if mime_type not in limits:
+    if mime_type is None or mime_type not in limits:
         what = mime_type or "not an image this channel knows"
         takes = ", ".join(sorted(limits))
         raise PictureUnavailable(f"the image {url} is {what}; the platform takes {takes}")

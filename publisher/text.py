@@ -217,9 +217,11 @@ def fit(
     for name in cuttable:
         if fits(current):
             break
-        current[name], rest[name] = cut_to_fit(
-            current[name], lambda head, name=name: fits({**current, name: head})
-        )
+
+        def fits_as(head: str, name: str = name) -> bool:
+            return fits({**current, name: head})
+
+        current[name], rest[name] = cut_to_fit(current[name], fits_as)
     return Fitted(render(current), {name: text for name, text in rest.items() if text})
 
 
@@ -431,7 +433,8 @@ class _Layout:
         while start <= last:
             index = bisect.bisect_right(self.end_at, self.prefix[start] + self._room(start)) - 1
             while index >= 0 and start <= self.ends[index] < last:
-                if ranks[self.ends[index]] <= worst:
+                rank = ranks[self.ends[index]]
+                if rank is not None and rank <= worst:
                     break
                 index -= 1
             if index < 0 or self.ends[index] < start:
