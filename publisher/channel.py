@@ -35,7 +35,15 @@ class Destination(Generic[SettingsHeld]):
     """A named place to publish: a channel with its validated settings.
 
     `root` is the project folder, from which relative paths in settings are read
-    (an email outbox folder, say).
+    (an email outbox folder, say). `templates` finds templates (the user's
+    folder, then plugins', then the defaults); `state` is the state database,
+    for a channel that keeps records of its own.
+
+    Example, in a channel whose settings model has an `endpoint`::
+
+        def render(self, edition: Edition, destination: Destination[HookSettings]):
+            url = destination.settings.endpoint  # typed: HookSettings, no cast
+            text = destination.templates.render("hook/post.txt", headline=...)
     """
 
     name: str
@@ -58,6 +66,11 @@ class Part:
     index of the part this one answers (None for a root). `extra` holds what
     only this channel has (email: subject, headers, html) and is shown in
     `--json` output beside the common keys.
+
+    >>> Part("Night trains return", length=19, limit=300).as_json()["limit"]
+    300
+    >>> Part("The first one leaves at ten.", reply_to=0).reply_to  # answers part 1
+    0
     """
 
     text: str
@@ -78,7 +91,14 @@ class Part:
 
 @dataclass(frozen=True)
 class Rendition:
-    """Everything a destination will receive for an edition, in order."""
+    """Everything a destination will receive for an edition, in order.
+
+    >>> rendition = Rendition((Part("Root post"), Part("A reply", reply_to=0)))
+    >>> [part.text for part in rendition.parts]
+    ['Root post', 'A reply']
+    >>> Rendition((Part("x"),), warnings=("no picture: it has no alt text",)).warnings
+    ('no picture: it has no alt text',)
+    """
 
     parts: tuple[Part, ...]
     warnings: tuple[str, ...] = ()
@@ -91,6 +111,9 @@ class Cost:
 
     `total` is for the parts as rendered; `detail` says, for people, how it adds
     up and what a run may cost beyond it (reads made to recover a part).
+
+    >>> str(Cost(0.045, detail="3 posts at $0.015"))
+    '$0.045 (3 posts at $0.015)'
     """
 
     total: float
@@ -114,6 +137,11 @@ class Sent:
     `warning` says what went out differently from the rendition (a picture that
     could not be fetched, so the post went without it); the ledger keeps it and
     `publisher status` shows it.
+
+    >>> Sent("109876", url="https://social.example/@news/109876")
+    Sent(id='109876', url='https://social.example/@news/109876', warning=None)
+    >>> Sent("109877", warning="posted without its picture: the image is too large").warning
+    'posted without its picture: the image is too large'
     """
 
     id: str
@@ -124,7 +152,12 @@ class Sent:
 @dataclass(frozen=True)
 class Receipt:
     """Where every part of an edition ended up at one destination, as the
-    `publisher_published` hook receives it."""
+    `publisher_published` hook receives it.
+
+    >>> receipt = Receipt("story-night-trains", "fediverse", (Sent("1", "https://s.example/1"),))
+    >>> receipt.url
+    'https://s.example/1'
+    """
 
     edition_id: str
     destination: str
@@ -151,6 +184,17 @@ class DeliveryContext(Generic[SettingsHeld]):
     part checks `stopping()` as it goes: when it turns true (SIGTERM or Ctrl+C,
     or another run took the publication over) it finishes what is on the wire,
     stops and raises `DeliveryError`; the next run finishes it.
+
+    Example, a thread's reply and a long part::
+
+        def deliver(self, part: Part, context: DeliveryContext[HookSettings]) -> Sent:
+            parent = context.reply_to.id if context.reply_to else None
+            headers = {"Idempotency-Key": context.idempotency_key}
+            for done, chunk in enumerate(chunks, start=1):
+                if context.stopping():
+                    raise DeliveryError(f"stopped after {done - 1} of {len(chunks)}")
+                send(chunk, headers)
+                context.progress(done, len(chunks))
     """
 
     edition: Edition
@@ -166,11 +210,25 @@ class DeliveryContext(Generic[SettingsHeld]):
 
 
 class DeliveryError(Exception):
-    """A part could not be delivered and trying again now will not help."""
+    """A part could not be delivered and trying again now will not help.
+
+    The part is recorded as failed with the message, and the next run tries it
+    again; the other destinations go on.
+
+    >>> raise DeliveryError("the server refused the post: 422 text too long")
+    Traceback (most recent call last):
+    publisher.channel.DeliveryError: the server refused the post: 422 text too long
+    """
 
 
 class RateLimited(DeliveryError):
-    """The server asks us to wait; `retry_after` seconds, when it said how long."""
+    """The server asks us to wait; `retry_after` seconds, when it said how long.
+
+    The core waits it out (within `[delivery] longest_wait`) and tries again.
+
+    >>> RateLimited("429 Too Many Requests", retry_after=60).retry_after
+    60
+    """
 
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
@@ -182,6 +240,11 @@ class TemporaryFailure(DeliveryError):
 
     The request may have reached the server, so the retry is made with
     `in_flight` set and `recover` is asked first.
+
+    Example::
+
+        except (ConnectionError, TimeoutError) as error:
+            raise TemporaryFailure(f"the server did not answer: {error}") from error
     """
 
 
@@ -192,6 +255,10 @@ class PartlyDelivered(DeliveryError):
     core records the part as sent (a rerun never sends it again to those who
     have it) with this message beside it, and reports the run as failed.
     Raise plain `DeliveryError` when nobody received it.
+
+    >>> error = PartlyDelivered("2 of 300 refused: a@x.example: 550 no such user", Sent("msg-1"))
+    >>> error.sent.id
+    'msg-1'
     """
 
     def __init__(self, message: str, sent: Sent) -> None:
@@ -200,7 +267,13 @@ class PartlyDelivered(DeliveryError):
 
 
 class AuthenticationFailed(DeliveryError):
-    """The credentials were refused: this destination stops, the others go on."""
+    """The credentials were refused: this destination stops, the others go on.
+
+    Example::
+
+        if response.status_code == 401:
+            raise AuthenticationFailed("the token was refused: is HOOK_TOKEN current?")
+    """
 
 
 class Channel(Generic[Settings]):
@@ -210,6 +283,18 @@ class Channel(Generic[Settings]):
     or connections between parts; `close` is called when the run is over.
     Subclass it as `Channel[MySettings]` with `settings_model = MySettings`,
     and `destination.settings` is a `MySettings` to a type checker.
+
+    >>> from publisher import ChannelSettings, Url
+    >>> class ShoutSettings(ChannelSettings):
+    ...     url: Url
+    >>> class ShoutChannel(Channel[ShoutSettings]):
+    ...     name = "shout"
+    ...     settings_model = ShoutSettings
+    ...
+    ...     def render(self, edition: Edition, destination: Destination[ShoutSettings]):
+    ...         return Rendition((Part(edition.lead.headline.upper()),))
+    >>> ShoutChannel.settings_model(channel="shout", url="https://hooks.example.org").url
+    'https://hooks.example.org'
     """
 
     name: ClassVar[str]

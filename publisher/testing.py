@@ -28,14 +28,43 @@ from publisher.state import State
 from publisher.story import Story
 from publisher.templates import Templates
 
+__all__ = [
+    "LONG_URL",
+    "PUBLISHED",
+    "ChannelContract",
+    "hard_edition",
+    "hard_editions",
+    "hard_stories",
+    "make_destination",
+    "make_story",
+    "no_network",
+    "sample_story",
+]
+
 PUBLISHED = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+"""When the sample stories were published (a Monday morning, UTC).
+
+>>> make_story().published == PUBLISHED
+True
+"""
+
 LONG_URL = (
     "https://news.example.org/stories/" + "a-very-long-path-segment-" * 12 + "end?ref=x&utm=y"
 )
+"""A story URL longer than a whole post on most networks: a channel must still fit it.
+
+>>> len(LONG_URL) > 300
+True
+"""
 
 
 def make_story(**fields: Any) -> Story:
-    """A valid story with sensible defaults; pass fields to change any of them."""
+    """A valid story with sensible defaults; pass fields to change any of them.
+
+    >>> story = make_story(id="trams", headline="Trams Return", faq=[])
+    >>> (story.url, story.headline, story.faq)
+    ('https://news.example.org/stories/trams', 'Trams Return', [])
+    """
     story_id = fields.pop("id", "sample-story")
     values: dict[str, Any] = {
         "id": story_id,
@@ -55,7 +84,11 @@ def make_story(**fields: Any) -> Story:
 
 
 def hard_stories() -> dict[str, Story]:
-    """Stories that break naive channels: scripts, emoji, long URLs, long answers, no FAQ."""
+    """Stories that break naive channels: scripts, emoji, long URLs, long answers, no FAQ.
+
+    >>> sorted(hard_stories())
+    ['cjk', 'emoji', 'long-answer', 'long-url', 'markup', 'no-faq']
+    """
     long_answer = " ".join(
         f"Sentence number {n} explains one more detail of the plan in plain words."
         for n in range(30)
@@ -93,7 +126,12 @@ def hard_stories() -> dict[str, Story]:
 
 
 def hard_editions() -> dict[str, Edition]:
-    """Each hard story as its own edition, plus a digest of all of them."""
+    """Each hard story as its own edition, plus a digest of all of them.
+
+    >>> editions = hard_editions()
+    >>> editions["cjk"].kind, editions["digest"].kind, len(editions["digest"].stories)
+    ('story', 'digest', 6)
+    """
     stories = hard_stories()
     editions = {name: single(story) for name, story in stories.items()}
     everything = digest(stories.values(), PUBLISHED + timedelta(hours=1), timedelta(days=7))
@@ -104,11 +142,27 @@ def hard_editions() -> dict[str, Edition]:
 
 @pytest.fixture
 def sample_story() -> Story:
+    """A fixture: the story `make_story()` makes.
+
+    Example::
+
+        def test_renders_the_headline(sample_story, destination):
+            rendition = MyChannel().render(single(sample_story), destination)
+            assert sample_story.headline in rendition.parts[0].text
+    """
     return make_story()
 
 
 @pytest.fixture(params=sorted(hard_editions()))
 def hard_edition(request: pytest.FixtureRequest) -> Edition:
+    """A fixture: each of `hard_editions()` in turn (the test runs once for each).
+
+    Example::
+
+        def test_every_part_fits(hard_edition, destination):
+            for part in MyChannel().render(hard_edition, destination).parts:
+                assert part.length <= part.limit
+    """
     return hard_editions()[request.param]
 
 
@@ -118,7 +172,13 @@ class _NetworkUsed(AssertionError):
 
 @pytest.fixture
 def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Fail the test if anything opens a network connection (render must be pure)."""
+    """A fixture: fail the test if anything opens a network connection (render must be pure).
+
+    Example::
+
+        def test_render_stays_offline(sample_story, destination, no_network):
+            MyChannel().render(single(sample_story), destination)
+    """
 
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise _NetworkUsed("render opened a network connection")
@@ -138,6 +198,14 @@ def make_destination(
 
     Its tables are those of the core and of every installed plugin, made by
     their migrations on first use, as in a real run.
+
+    Example::
+
+        def test_posts_to_the_endpoint(tmp_path, sample_story):
+            destination = make_destination(
+                MyChannel, {"channel": "mine", "endpoint": "http://127.0.0.1:8025"}, tmp_path
+            )
+            parts = MyChannel().render(single(sample_story), destination).parts
     """
     return Destination(
         name=name,
@@ -149,7 +217,14 @@ def make_destination(
 
 
 class ChannelContract:
-    """Tests every channel passes. Subclass and set `channel_class` and `settings`."""
+    """Tests every channel passes. Subclass and set `channel_class` and `settings`.
+
+    Example, in a plugin's own tests::
+
+        class TestWebhookContract(ChannelContract):
+            channel_class = WebhookChannel
+            settings = {"channel": "webhook", "url": "https://hooks.example.org/stories"}
+    """
 
     channel_class: ClassVar[type[Channel]]
     settings: ClassVar[Mapping[str, Any]]
