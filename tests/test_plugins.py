@@ -8,9 +8,11 @@ from __future__ import annotations
 import inspect
 import json
 import mailbox
+import os
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import text
 
@@ -557,14 +559,23 @@ def test_publisher_register_commands_with_fewer_arguments(project: Project, lean
     assert project.run("hello").out == "Hello editor, from Test News.\n"
 
 
-def test_publisher_register_routes_with_fewer_arguments(project: Project, lean) -> None:
-    from publisher.web.routes import collect_routes
+@pytest.mark.slow
+def test_publisher_register_routes_with_fewer_arguments(project: Project, lean, monkeypatch):
+    """Through `publisher serve` itself, traced: the implementation that takes no `register`
+    is called, and the pages are served."""
+    from support.web import free_port, spawn_serve, stop
 
-    plugins = load_plugins()
-    routes = collect_routes(plugins)
-    assert plugins.broken == []
-    assert "publisher_register_routes" in lean.CALLED
-    assert {"/healthz", "/archive"} <= {route.path for route in routes}
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(LEAN), os.environ["PYTHONPATH"]]))
+    monkeypatch.setenv("PUBLISHER_TRACE_PLUGINS", "1")
+    port = free_port()
+    server = spawn_serve(project, port)
+    try:
+        home = httpx.get(f"http://127.0.0.1:{port}/", timeout=10)
+    finally:
+        _, err = stop(server)
+    assert home.status_code == 200
+    assert re.search(r"publisher_register_routes\(register=<function .*\) by lean -> \[\]\n", err)
+    assert "failed in publisher_register_routes" not in err
 
 
 def test_publisher_status_with_fewer_arguments(project: Project, lean) -> None:
