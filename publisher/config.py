@@ -19,10 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Protocol, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from publisher import defaults
 from publisher.errors import ConfigError
@@ -89,6 +86,10 @@ def _story_url(pattern: str) -> str:
 
 
 def _database_url(url: str) -> str:
+    # Imported here: every channel imports this module (ChannelSettings), most never a database.
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         make_url(url)
     except ArgumentError:
@@ -176,6 +177,8 @@ class DeliverySettings(_Settings):
 
 
 def _cron(text: str) -> str:
+    from apscheduler.triggers.cron import CronTrigger  # as for _database_url
+
     try:
         CronTrigger.from_crontab(text)
     except ValueError as error:
