@@ -853,10 +853,10 @@ def init(folder: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: load plugins, let them add commands, run, map errors to exit codes."""
-    _early_logging(sys.argv[1:] if argv is None else argv)
-    plugins = load_plugins()
-    call_each(plugins, "publisher_register_commands", cli=cli)
     try:
+        _early_logging(sys.argv[1:] if argv is None else argv)
+        plugins = load_plugins()
+        call_each(plugins, "publisher_register_commands", cli=cli)
         return _run_cli(argv, plugins)
     finally:
         restore_stderr()
