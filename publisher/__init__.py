@@ -3,17 +3,9 @@
 The public API for plugin authors is what this module exports.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("publisher")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
-
 from publisher.channel import (
     AuthenticationFailed,
     Channel,
-    ChannelSettings,
     Cost,
     DeliveryContext,
     DeliveryError,
@@ -21,17 +13,20 @@ from publisher.channel import (
     Part,
     PartlyDelivered,
     RateLimited,
+    Receipt,
     Rendition,
     Sent,
     TemporaryFailure,
 )
-from publisher.commands import pass_workspace
-from publisher.edition import Edition
-from publisher.errors import ConfigError
+from publisher.config import ChannelSettings
+from publisher.edition import Edition, digest, single
+from publisher.errors import ConfigError, InputError, PublisherError, StoryError
 from publisher.hookspecs import hookimpl
+from publisher.invocation import pass_workspace
 from publisher.loading import StoryDraft
 from publisher.secrets import Secret
 from publisher.story import Story, Url, clean_line
+from publisher.version import __version__
 
 __all__ = [
     "AuthenticationFailed",
@@ -43,18 +38,24 @@ __all__ = [
     "DeliveryError",
     "Destination",
     "Edition",
+    "InputError",
     "Part",
     "PartlyDelivered",
+    "PublisherError",
     "RateLimited",
+    "Receipt",
     "Rendition",
     "Secret",
     "Sent",
     "Story",
     "StoryDraft",
+    "StoryError",
     "TemporaryFailure",
     "Url",
     "__version__",
     "clean_line",
+    "digest",
     "hookimpl",
     "pass_workspace",
+    "single",
 ]

@@ -11,10 +11,9 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
-
+from publisher.config import ChannelSettings
 from publisher.errors import ConfigError
 from publisher.secrets import Secret
 
@@ -24,26 +23,31 @@ if TYPE_CHECKING:
     from publisher.state import State
     from publisher.templates import Templates
 
-
-class ChannelSettings(BaseModel):
-    """Settings every destination has; a channel subclasses this with its own keys."""
-
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
-
-    channel: str
-    dry_run: bool = False
+# A channel's settings model. Channel, Destination and DeliveryContext are generic in it, so
+# that `destination.settings` has the channel's own type: Channel[MySettings].
+Settings = TypeVar("Settings", bound=ChannelSettings)
+# Read-only where it is held, so a Destination[MySettings] is also a Destination[ChannelSettings].
+SettingsHeld = TypeVar("SettingsHeld", bound=ChannelSettings, covariant=True)
 
 
 @dataclass(frozen=True, eq=False)
-class Destination:
+class Destination(Generic[SettingsHeld]):
     """A named place to publish: a channel with its validated settings.
 
     `root` is the project folder, from which relative paths in settings are read
-    (an email outbox folder, say).
+    (an email outbox folder, say). `templates` finds templates (the user's
+    folder, then plugins', then the defaults); `state` is the state database,
+    for a channel that keeps records of its own.
+
+    Example, in a channel whose settings model has an `endpoint`::
+
+        def render(self, edition: Edition, destination: Destination[HookSettings]):
+            url = destination.settings.endpoint  # typed: HookSettings, no cast
+            text = destination.templates.render("hook/post.txt", headline=...)
     """
 
     name: str
-    settings: ChannelSettings
+    settings: SettingsHeld
     site: SiteSettings
     templates: Templates
     state: State
@@ -62,6 +66,11 @@ class Part:
     index of the part this one answers (None for a root). `extra` holds what
     only this channel has (email: subject, headers, html) and is shown in
     `--json` output beside the common keys.
+
+    >>> Part("Night trains return", length=19, limit=300).as_json()["limit"]
+    300
+    >>> Part("The first one leaves at ten.", reply_to=0).reply_to  # answers part 1
+    0
     """
 
     text: str
@@ -82,7 +91,14 @@ class Part:
 
 @dataclass(frozen=True)
 class Rendition:
-    """Everything a destination will receive for an edition, in order."""
+    """Everything a destination will receive for an edition, in order.
+
+    >>> rendition = Rendition((Part("Root post"), Part("A reply", reply_to=0)))
+    >>> [part.text for part in rendition.parts]
+    ['Root post', 'A reply']
+    >>> Rendition((Part("x"),), warnings=("no picture: it has no alt text",)).warnings
+    ('no picture: it has no alt text',)
+    """
 
     parts: tuple[Part, ...]
     warnings: tuple[str, ...] = ()
@@ -95,6 +111,9 @@ class Cost:
 
     `total` is for the parts as rendered; `detail` says, for people, how it adds
     up and what a run may cost beyond it (reads made to recover a part).
+
+    >>> str(Cost(0.045, detail="3 posts at $0.015"))
+    '$0.045 (3 posts at $0.015)'
     """
 
     total: float
@@ -118,6 +137,11 @@ class Sent:
     `warning` says what went out differently from the rendition (a picture that
     could not be fetched, so the post went without it); the ledger keeps it and
     `publisher status` shows it.
+
+    >>> Sent("109876", url="https://social.example/@news/109876")
+    Sent(id='109876', url='https://social.example/@news/109876', warning=None)
+    >>> Sent("109877", warning="posted without its picture: the image is too large").warning
+    'posted without its picture: the image is too large'
     """
 
     id: str
@@ -126,7 +150,27 @@ class Sent:
 
 
 @dataclass(frozen=True)
-class DeliveryContext:
+class Receipt:
+    """Where every part of an edition ended up at one destination, as the
+    `publisher_published` hook receives it.
+
+    >>> receipt = Receipt("story-night-trains", "fediverse", (Sent("1", "https://s.example/1"),))
+    >>> receipt.url
+    'https://s.example/1'
+    """
+
+    edition_id: str
+    destination: str
+    parts: tuple[Sent, ...]
+
+    @property
+    def url(self) -> str | None:
+        """The first part's URL: where the thread, or the post, starts."""
+        return self.parts[0].url if self.parts else None
+
+
+@dataclass(frozen=True)
+class DeliveryContext(Generic[SettingsHeld]):
     """What `deliver` needs beyond the part itself.
 
     `reply_to` is the remote reference of the part this one answers.
@@ -140,10 +184,21 @@ class DeliveryContext:
     part checks `stopping()` as it goes: when it turns true (SIGTERM or Ctrl+C,
     or another run took the publication over) it finishes what is on the wire,
     stops and raises `DeliveryError`; the next run finishes it.
+
+    Example, a thread's reply and a long part::
+
+        def deliver(self, part: Part, context: DeliveryContext[HookSettings]) -> Sent:
+            parent = context.reply_to.id if context.reply_to else None
+            headers = {"Idempotency-Key": context.idempotency_key}
+            for done, chunk in enumerate(chunks, start=1):
+                if context.stopping():
+                    raise DeliveryError(f"stopped after {done - 1} of {len(chunks)}")
+                send(chunk, headers)
+                context.progress(done, len(chunks))
     """
 
     edition: Edition
-    destination: Destination
+    destination: Destination[SettingsHeld]
     number: int
     reply_to: Sent | None
     idempotency_key: str
@@ -155,11 +210,25 @@ class DeliveryContext:
 
 
 class DeliveryError(Exception):
-    """A part could not be delivered and trying again now will not help."""
+    """A part could not be delivered and trying again now will not help.
+
+    The part is recorded as failed with the message, and the next run tries it
+    again; the other destinations go on.
+
+    >>> raise DeliveryError("the server refused the post: 422 text too long")
+    Traceback (most recent call last):
+    publisher.channel.DeliveryError: the server refused the post: 422 text too long
+    """
 
 
 class RateLimited(DeliveryError):
-    """The server asks us to wait; `retry_after` seconds, when it said how long."""
+    """The server asks us to wait; `retry_after` seconds, when it said how long.
+
+    The core waits it out (within `[delivery] longest_wait`) and tries again.
+
+    >>> RateLimited("429 Too Many Requests", retry_after=60).retry_after
+    60
+    """
 
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
@@ -171,6 +240,11 @@ class TemporaryFailure(DeliveryError):
 
     The request may have reached the server, so the retry is made with
     `in_flight` set and `recover` is asked first.
+
+    Example::
+
+        except (ConnectionError, TimeoutError) as error:
+            raise TemporaryFailure(f"the server did not answer: {error}") from error
     """
 
 
@@ -181,6 +255,10 @@ class PartlyDelivered(DeliveryError):
     core records the part as sent (a rerun never sends it again to those who
     have it) with this message beside it, and reports the run as failed.
     Raise plain `DeliveryError` when nobody received it.
+
+    >>> error = PartlyDelivered("2 of 300 refused: a@x.example: 550 no such user", Sent("msg-1"))
+    >>> error.sent.id
+    'msg-1'
     """
 
     def __init__(self, message: str, sent: Sent) -> None:
@@ -189,41 +267,63 @@ class PartlyDelivered(DeliveryError):
 
 
 class AuthenticationFailed(DeliveryError):
-    """The credentials were refused: this destination stops, the others go on."""
+    """The credentials were refused: this destination stops, the others go on.
+
+    Example::
+
+        if response.status_code == 401:
+            raise AuthenticationFailed("the token was refused: is HOOK_TOKEN current?")
+    """
 
 
-class Channel:
+class Channel(Generic[Settings]):
     """Base class for channels; register subclasses with `publisher_register_channels`.
 
     One instance serves one destination for one run, so it may keep clients
     or connections between parts; `close` is called when the run is over.
+    Subclass it as `Channel[MySettings]` with `settings_model = MySettings`,
+    and `destination.settings` is a `MySettings` to a type checker.
+
+    >>> from publisher import ChannelSettings, Url
+    >>> class ShoutSettings(ChannelSettings):
+    ...     url: Url
+    >>> class ShoutChannel(Channel[ShoutSettings]):
+    ...     name = "shout"
+    ...     settings_model = ShoutSettings
+    ...
+    ...     def render(self, edition: Edition, destination: Destination[ShoutSettings]):
+    ...         return Rendition((Part(edition.lead.headline.upper()),))
+    >>> ShoutChannel.settings_model(channel="shout", url="https://hooks.example.org").url
+    'https://hooks.example.org'
     """
 
     name: ClassVar[str]
     settings_model: ClassVar[type[ChannelSettings]] = ChannelSettings
 
-    def render(self, edition: Edition, destination: Destination) -> Rendition:
+    def render(self, edition: Edition, destination: Destination[Settings]) -> Rendition:
         """Turn an edition into parts. Pure: no network and no clock."""
         raise NotImplementedError
 
-    def deliver(self, part: Part, context: DeliveryContext) -> Sent:
+    def deliver(self, part: Part, context: DeliveryContext[Settings]) -> Sent:
         """Send one part; raise DeliveryError when it could not be sent."""
         raise NotImplementedError
 
-    def send_test(self, part: Part, edition: Edition, destination: Destination, to: str) -> Sent:
+    def send_test(
+        self, part: Part, edition: Edition, destination: Destination[Settings], to: str
+    ) -> Sent:
         """Send one private copy of `part` to `to` (an address this channel understands),
         outside the ledger (`publish --test-to`); channels without test copies keep this."""
         raise NotImplementedError
 
-    def recover(self, part: Part, context: DeliveryContext) -> Sent | None:
+    def recover(self, part: Part, context: DeliveryContext[Settings]) -> Sent | None:
         """For a part that may have gone out unrecorded: find it if it did, else None."""
         return None
 
-    def preflight(self, destination: Destination) -> None:
+    def preflight(self, destination: Destination[Settings]) -> None:
         """Refuse, before anything is sent anywhere, a destination that cannot be delivered to.
 
         Local checks only (no network): by default, that every credential is set.
-        Raise `publisher.errors.ConfigError`; the run stops with exit code 2.
+        Raise `publisher.ConfigError`; the run stops with exit code 2.
         """
         for name in type(destination.settings).model_fields:
             value = getattr(destination.settings, name)
@@ -233,7 +333,7 @@ class Channel:
                 except ConfigError as error:
                     raise ConfigError(f"{destination.name}.{name}: {error}") from None
 
-    def check(self, destination: Destination, *, dns: bool = False) -> str:
+    def check(self, destination: Destination[Settings], *, dns: bool = False) -> str:
         """Verify settings and credentials without publishing; say who we will publish as.
 
         With `dns` (`publisher check --dns`), also look up the DNS records the
@@ -245,7 +345,9 @@ class Channel:
         """Release what the instance holds (connections, pools)."""
 
 
-def check_channel(channel: Channel, destination: Destination, *, dns: bool = False) -> str:
+def check_channel(
+    channel: Channel[Settings], destination: Destination[Settings], *, dns: bool = False
+) -> str:
     """`channel.check`, with `dns` only for channels whose `check` takes it (older plugins
     override `check(destination)` alone, and keep working)."""
     if dns and "dns" in inspect.signature(channel.check).parameters:

@@ -40,24 +40,25 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
-from publisher import __version__
 from publisher.channel import DeliveryError, Destination, check_channel
 from publisher.checks import sample_editions
-from publisher.commands import CommandContext
 from publisher.config import CONFIG_PATH, parse_duration
 from publisher.defaults import CHANNEL_DISTRIBUTIONS
 from publisher.delivery import Outcome
-from publisher.edition import single
 from publisher.errors import InputError, PublisherError
+from publisher.invocation import CommandContext
+from publisher.job_book import SCHEDULE, Entry, JobBook
+from publisher.jobs import STOP
 from publisher.loading import LoadedStory
 from publisher.logs import event, json_logs, restore_stderr, setup_logging
 from publisher.plugin_skeleton import new_plugin
 from publisher.plugins import Plugins, call_each, describe_failure, load_plugins
 from publisher.preview import renditions_json, write_preview
 from publisher.scaffold import init_project
-from publisher.scheduler import SCHEDULE, STOP, Entry, JobBook, Scheduler
+from publisher.scheduler import Scheduler
 from publisher.secrets import scrub
-from publisher.workspace import Workspace
+from publisher.version import __version__
+from publisher.workspace import Plan, Workspace
 
 # No markup: what is printed is shown as it is; emphasis comes from Text styles.
 out = Console(highlight=False, soft_wrap=True, markup=False)
@@ -283,16 +284,13 @@ def publish(
 ) -> int | None:
     """Publish one story now (or --at a time) to every destination, or those given with --to."""
     workspace = context.workspace
-    loaded = workspace.find_story(story_ref, _published(published))
-    edition = single(loaded.story)
-    plan = [(destination, edition) for destination in workspace.destinations(_names(to))]
+    loaded, plan = workspace.plan_story(story_ref, _names(to), _published(published))
     if at is not None:
         if dry_run or as_json or test_to:
             raise InputError(
                 "--at stores the publish for later: use it without --dry-run, --json or --test-to"
             )
-        for destination, _ in plan:  # bad input is refused now, not when the time comes
-            workspace.render(edition, destination)
+        workspace.check_plan(plan)
         when = _time(at, workspace.config.site.zone)
         job_id = JobBook(workspace).once(loaded.path, when, _names(to), force)
         out.print(Text(f"Scheduled {job_id} for {when:%Y-%m-%d %H:%M %Z}."))
@@ -330,7 +328,7 @@ def digest(
     return None
 
 
-def _digest_plan(workspace: Workspace, since: str | None, to: str | None) -> list:
+def _digest_plan(workspace: Workspace, since: str | None, to: str | None) -> Plan:
     window_text = since or workspace.config.site.digest_since
     window = _duration(window_text, "--since")
     plan, idle = workspace.plan_digest(_names(to), datetime.now(workspace.config.site.zone), window)
@@ -358,7 +356,7 @@ def _command(context: CommandContext, *args: str) -> str:
 
 
 def _run(
-    workspace: Workspace, plan: list, dry_run: bool, as_json: bool, force: bool, again: str
+    workspace: Workspace, plan: Plan, dry_run: bool, as_json: bool, force: bool, again: str
 ) -> int | None:
     """Render every destination (any bad input stops here), then deliver unless --dry-run.
 
@@ -366,9 +364,7 @@ def _run(
     code is then 130 or 143, and one line says how to send the rest.
     """
     if dry_run:
-        renditions = {
-            destination: workspace.render(edition, destination) for destination, edition in plan
-        }
+        renditions = workspace.renditions(plan)
         for destination, rendition in renditions.items():
             for warning in rendition.warnings:
                 _say(
@@ -560,15 +556,12 @@ def preview(
     """Write every destination's rendered output into a folder, with an index page."""
     workspace = context.workspace
     if story_ref:
-        edition = single(workspace.find_story(story_ref).story)
-        plan = [(destination, edition) for destination in workspace.destinations(_names(to))]
+        _, plan = workspace.plan_story(story_ref, _names(to))
     else:
         plan = _digest_plan(workspace, since, to)
     if not plan:
         raise InputError("nothing to preview: give --story, or a longer --since")
-    renditions = {
-        destination: workspace.render(edition, destination) for destination, edition in plan
-    }
+    renditions = workspace.renditions(plan)
     index = write_preview(folder, renditions, workspace.templates)
     out.print(Text(f"Preview of {len(renditions)} destination(s) written; open {index}"))
 
@@ -899,12 +892,20 @@ def init(folder: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: load plugins, let them add commands, run, map errors to exit codes."""
-    plugins = load_plugins()
-    call_each(plugins, "publisher_register_commands", cli=cli)
     try:
+        _early_logging(sys.argv[1:] if argv is None else argv)
+        plugins = load_plugins()
+        call_each(plugins, "publisher_register_commands", cli=cli)
         return _run_cli(argv, plugins)
     finally:
         restore_stderr()
+
+
+def _early_logging(argv: list[str]) -> None:
+    """Logging as `--log-format` and `-v` ask, before plugins load: what they log then (a
+    PUBLISHER_TRACE_PLUGINS trace) comes out in the same format as the rest."""
+    found = cli.make_context("publisher", list(argv), resilient_parsing=True).params
+    setup_logging(found.get("log_format") or "text", bool(found.get("verbose")))
 
 
 def _run_cli(argv: list[str] | None, plugins: Plugins) -> int:
@@ -922,7 +923,7 @@ def _run_cli(argv: list[str] | None, plugins: Plugins) -> int:
     except PublisherError as error:
         return _error(str(error), error.exit_code)
     except SQLAlchemyError as error:
-        reason = str(error.orig if getattr(error, "orig", None) else error).splitlines()[0]
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
         return _error(f"the state database failed: {reason}", 1)
     except OSError as error:  # a folder that cannot be written, a file that cannot be read
         where = f"{error.filename}: " if error.filename else ""

@@ -16,16 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, Protocol, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from publisher import defaults
-from publisher.channel import ChannelSettings
 from publisher.errors import ConfigError
 from publisher.retry import RetryPolicy
 from publisher.secrets import EnvText, Secret, expand
@@ -90,6 +86,10 @@ def _story_url(pattern: str) -> str:
 
 
 def _database_url(url: str) -> str:
+    # Imported here: every channel imports this module (ChannelSettings), most never a database.
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         make_url(url)
     except ArgumentError:
@@ -110,6 +110,28 @@ Duration = Annotated[str, AfterValidator(_duration)]
 
 class _Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+
+class ChannelSettings(_Settings):
+    """Settings every destination has; a channel subclasses this with its own keys.
+
+    An unknown key or a bad value in a destination's table stops the run with
+    the file and key named:
+
+    >>> class WebhookSettings(ChannelSettings):
+    ...     url: str
+    >>> WebhookSettings(channel="webhook", url="https://hooks.example.org").dry_run
+    False
+    """
+
+    channel: str
+    dry_run: bool = False
+
+
+class ChannelClass(Protocol):
+    """What the configuration needs of a channel class: the model of its settings."""
+
+    settings_model: type[ChannelSettings]
 
 
 class SiteSettings(_Settings):
@@ -155,6 +177,8 @@ class DeliverySettings(_Settings):
 
 
 def _cron(text: str) -> str:
+    from apscheduler.triggers.cron import CronTrigger  # as for _database_url
+
     try:
         CronTrigger.from_crontab(text)
     except ValueError as error:
@@ -247,7 +271,9 @@ def find_config(explicit: Path | None, cwd: Path) -> Path | None:
     return None
 
 
-def load_config(path: Path | None, channels: Mapping[str, type], cwd: Path | None = None) -> Config:
+def load_config(
+    path: Path | None, channels: Mapping[str, ChannelClass], cwd: Path | None = None
+) -> Config:
     """Read and validate a configuration; `channels` maps channel names to their classes."""
     cwd = cwd or Path.cwd()
     source = path or defaults.config_file()
@@ -319,10 +345,10 @@ def _destination_name(name: str, label: str) -> str:
 
 
 def _destination(
-    name: str, settings: dict[str, Any], channels: Mapping[str, type], label: str
+    name: str, settings: dict[str, Any], channels: Mapping[str, ChannelClass], label: str
 ) -> ChannelSettings:
     channel = settings.get("channel")
-    if channel not in channels:
+    if not isinstance(channel, str) or channel not in channels:
         known = ", ".join(sorted(channels)) or "none are installed"
         what = f"unknown channel '{channel}'" if channel else "no channel given"
         install = defaults.CHANNEL_DISTRIBUTIONS.get(str(channel))

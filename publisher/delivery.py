@@ -24,32 +24,20 @@ from publisher.channel import (
     Part,
     PartlyDelivered,
     RateLimited,
+    Receipt,
     Rendition,
     Sent,
     TemporaryFailure,
 )
 from publisher.edition import Edition
 from publisher.ledger import AlreadyDone, Busy, Ledger, Publication, text_hash
-from publisher.plugins import Plugins, describe_failure, implementations
+from publisher.plugins import Plugins, by_plugin, describe_failure
 from publisher.retry import RetryPolicy
 from publisher.secrets import scrub
 
 Status = Literal["sent", "skipped", "failed", "stopped", "dry-run"]
 log = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 60.0  # seconds; far below the ledger's STALE_AFTER
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """Where every part of an edition ended up at one destination."""
-
-    edition_id: str
-    destination: str
-    parts: tuple[Sent, ...]
-
-    @property
-    def url(self) -> str | None:
-        return self.parts[0].url if self.parts else None
 
 
 @dataclass(frozen=True)
@@ -218,9 +206,9 @@ def _announce(
 ) -> None:
     """Tell `publisher_published` plugins; one that fails is logged, the run goes on."""
     hook = "publisher_published"
-    for owner, function in implementations(plugins, hook):
+    for owner, call in by_plugin(plugins, hook):
         try:
-            function(edition=edition, destination=destination, receipt=receipt)
+            call(edition=edition, destination=destination, receipt=receipt)
         except Exception as error:  # what was sent stays sent; the plugin's error is reported
             log.error("%s: %s", destination.name, describe_failure(owner, hook, error))
 
@@ -230,10 +218,11 @@ def _send(
     part: Part,
     context: DeliveryContext,
     policy: RetryPolicy,
-    sleep: Callable[[float], None],
+    sleep: Callable[[float], object],
 ) -> Sent:
     """One part, retried in this run for rate limits and passing failures, within bounds."""
     where = f"{context.destination.name}: part {context.number}"
+    failure: DeliveryError
     for attempt in range(1, policy.attempts + 1):
         try:
             if context.in_flight:

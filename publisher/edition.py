@@ -17,6 +17,12 @@ class Edition(BaseModel):
 
     `publisher_prepare_edition` hooks change an edition in place; each
     destination gets its own copy, so a change for one never leaks to another.
+    `lead` is the first story: the story of a single edition, the top of a digest.
+
+    >>> from publisher.testing import make_story
+    >>> edition = single(make_story(headline="Trams Return"))
+    >>> (edition.id, edition.kind, edition.lead.headline)
+    ('story-sample-story', 'story', 'Trams Return')
     """
 
     model_config = ConfigDict(validate_assignment=True)
@@ -33,6 +39,12 @@ class Edition(BaseModel):
 
 
 def single(story: Story) -> Edition:
+    """The edition that carries one story (`publisher publish --story`).
+
+    >>> from publisher.testing import make_story
+    >>> single(make_story(id="trams")).id
+    'story-trams'
+    """
     return Edition(id=f"story-{story.id}", kind="story", stories=[story])
 
 
@@ -49,6 +61,18 @@ def digest(
     The id names the window's last day and the stories, so rebuilding the same
     digest gives the same id (and the ledger knows it), while a different choice
     of stories is a different edition.
+
+    >>> from datetime import UTC, datetime, timedelta
+    >>> from publisher.testing import make_story
+    >>> week = [
+    ...     make_story(id="trams", published=datetime(2026, 11, 20, tzinfo=UTC)),
+    ...     make_story(id="ferry", published=datetime(2026, 11, 22, tzinfo=UTC), priority=1),
+    ...     make_story(id="old", published=datetime(2026, 10, 1, tzinfo=UTC)),
+    ... ]
+    >>> edition = digest(week, datetime(2026, 11, 23, tzinfo=UTC), timedelta(days=7))
+    >>> [story.id for story in edition.stories]
+    ['ferry', 'trams']
+    >>> digest(week, datetime(2026, 11, 23, tzinfo=UTC), timedelta(days=7), {"ferry", "trams"})
     """
     start = end - since
     chosen = sorted(

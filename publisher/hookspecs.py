@@ -6,6 +6,15 @@ from pluggy import HookimplMarker, HookspecMarker
 
 hookspec = HookspecMarker("publisher")
 hookimpl = HookimplMarker("publisher")
+"""Marks a plugin's hook implementations; it may declare only the arguments it uses.
+
+>>> @hookimpl
+... def publisher_published(receipt):
+...     print(f"published at {receipt.url}")
+>>> @hookimpl(trylast=True)
+... def publisher_template_dirs():
+...     return ["/usr/share/my-plugin/templates"]
+"""
 
 
 @hookspec

@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, overload
 
 from sqlalchemy import (
     Column,
@@ -43,6 +44,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
 from publisher.channel import Sent
 from publisher.errors import PublisherError
@@ -173,6 +175,10 @@ def _owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
+@overload
+def _aware(value: datetime) -> datetime: ...
+@overload
+def _aware(value: None) -> None: ...
 def _aware(value: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; everything stored here is UTC."""
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
@@ -203,7 +209,7 @@ def _owner_is_gone(
     return False
 
 
-def _same(column: Column, value: object) -> object:
+def _same(column: Column[Any], value: object) -> ColumnElement[bool]:
     """`column` still holds `value` (NULL included), for a conditional update."""
     return column.is_(None) if value is None else column == value
 

@@ -34,7 +34,17 @@ _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 @dataclass
 class StoryDraft:
-    """What a loader read from a file: raw values, and the line each was found on."""
+    """What a loader read from a file: raw values, and the line each was found on.
+
+    `lines` maps keys (tuples such as `("faq", 0, "a")`) to line numbers, so that
+    a value that does not validate is named with its line. The core fills in
+    `id`, `url` and `published` and validates, the same for every format.
+
+    >>> from pathlib import Path
+    >>> draft = StoryDraft(Path("brief.ini"), {"headline": "Trams Return"}, {("headline",): 1})
+    >>> draft.lines[("headline",)]
+    1
+    """
 
     path: Path
     fields: dict[str, Any]

@@ -70,8 +70,10 @@ class JsonStderr(io.TextIOBase):
         self._pending = ""
         self._lock = threading.Lock()
 
+    # typeshed declares `encoding` a plain attribute; at run time it is a read-only property
+    # of TextIOBase, so only a property can give it a value.
     @property
-    def encoding(self) -> str:
+    def encoding(self) -> str:  # type: ignore[override]
         return "utf-8"
 
     def writable(self) -> bool:

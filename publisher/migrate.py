@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, column, func, inspect, select, table
+from sqlalchemy import Connection, Engine, String, column, func, inspect, select, table
 
 from publisher.errors import ConfigError
-from publisher.plugins import implementations
+from publisher.plugins import by_plugin
 
 if TYPE_CHECKING:
     from alembic.script import ScriptDirectory
@@ -94,13 +94,14 @@ class Position:
 def plugin_histories(plugins: Plugins) -> tuple[History, ...]:
     """The core's history and each one a plugin declares; a bad declaration is a ConfigError."""
     histories: list[History] = []
-    for owner, function in implementations(plugins, HOOK):
+    for owner, call in by_plugin(plugins, HOOK):
         try:
-            answer = function()
+            answers = call()
         except Exception as error:  # a plugin's bug, reported as its own
             raise ConfigError(f"plugin {owner} failed in {HOOK}: {error}") from None
-        if answer is None:
+        if not answers:  # None: no tables of its own
             continue
+        [answer] = answers
         histories.append(_checked(owner, answer, {CORE.name, *(h.name for h in histories)}))
     return (CORE, *sorted(histories, key=lambda history: history.name))
 
@@ -142,7 +143,7 @@ def _versions(connection: Connection, histories: Sequence[History]) -> dict[str,
     for history in histories:
         revisions: frozenset[str] = frozenset()
         if history.table in present:
-            query = select(column("version_num")).select_from(table(history.table))
+            query = select(column("version_num", String)).select_from(table(history.table))
             revisions = frozenset(connection.execute(query).scalars())
         found[history.name] = revisions
     return found
@@ -207,9 +208,9 @@ def _migrate(engine: Engine, histories: Sequence[History]) -> list[Change]:
                 _run(connection, script, history)
                 changes.append(Change(history.name, tuple(sorted(before)), heads))
     for change in changes:  # committed: every history, or none
-        before = ", ".join(change.before) or "none"
-        after = ", ".join(change.after)
-        log.info("state database: %s tables upgraded from %s to %s", change.history, before, after)
+        was = ", ".join(change.before) or "none"
+        now = ", ".join(change.after)
+        log.info("state database: %s tables upgraded from %s to %s", change.history, was, now)
     return changes
 
 
@@ -227,6 +228,7 @@ def _locked(engine: Engine) -> Iterator[Connection]:
             return
         # pysqlite would begin only at the first write and commit before DDL: we say when.
         driver = connection.connection.driver_connection
+        assert driver is not None, "a connection just opened has its driver's"
         level = driver.isolation_level
         driver.isolation_level = None
         try:

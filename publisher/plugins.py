@@ -3,21 +3,28 @@
 `PUBLISHER_LOAD_PLUGINS` (comma-separated entry-point names, empty for none)
 limits which installed plugins load: the way out when one breaks start-up.
 A plugin that fails to import or to register is reported and skipped; the
-others load.
+others load. `PUBLISHER_TRACE_PLUGINS=1` logs every hook call (hooktrace.py).
+
+Every hook is called through pluggy, so that an implementation may declare
+only the arguments it uses and hookwrappers run; where the core must know
+which plugin failed, it calls them one by one (`by_plugin`).
 """
 
 from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from typing import Any
 
 import pluggy
+from pluggy import HookCaller
 
-from publisher import __version__, hookspecs
+from publisher import hookspecs, hooktrace
 from publisher.channel import Channel
+from publisher.version import __version__
 
 GROUP = "publisher"
 BUILTINS = (
@@ -40,7 +47,7 @@ class Plugins:
     """The manager, the channels plugins registered (with who registered them), the failures."""
 
     manager: pluggy.PluginManager
-    channels: dict[str, type[Channel]] = field(default_factory=dict)
+    channels: dict[str, type[Channel[Any]]] = field(default_factory=dict)
     channel_owners: dict[str, str] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
     broken: list[BrokenPlugin] = field(default_factory=list)
@@ -58,6 +65,8 @@ def load_plugins(extra: Sequence[object] = ()) -> Plugins:
     """
     plugins = Plugins(pluggy.PluginManager(GROUP))
     plugins.manager.add_hookspecs(hookspecs)
+    if hooktrace.wanted():
+        hooktrace.trace(plugins.manager)
     wanted = os.environ.get("PUBLISHER_LOAD_PLUGINS")
     allowed = None if wanted is None else {n.strip() for n in wanted.split(",") if n.strip()}
     for entry_point in entry_points(group=GROUP):
@@ -74,15 +83,18 @@ def load_plugins(extra: Sequence[object] = ()) -> Plugins:
         plugins.versions[name] = __version__
     for plugin in extra:
         name = getattr(plugin, "__name__", type(plugin).__name__)
-        plugins.versions[plugins.manager.register(plugin, name=name)] = "local"
+        plugins.manager.register(plugin, name=name)
+        plugins.versions[name] = "local"
     _collect_channels(plugins)
     return plugins
 
 
 def _collect_channels(plugins: Plugins) -> None:
-    """Call each plugin's register hook with a `register` that checks what it is given."""
-    for implementation in plugins.hook.publisher_register_channels.get_hookimpls():
-        owner = implementation.plugin_name
+    """Call each plugin's register hook with a `register` that checks what it is given.
+
+    In the order plugins were registered, so that the first to claim a name keeps it.
+    """
+    for owner, call in reversed(by_plugin(plugins, "publisher_register_channels")):
 
         def register(channel_class: type[Channel], owner: str = owner) -> None:
             if not (isinstance(channel_class, type) and issubclass(channel_class, Channel)):
@@ -98,7 +110,7 @@ def _collect_channels(plugins: Plugins) -> None:
             plugins.channel_owners[name] = owner
 
         try:
-            implementation.function(register=register)
+            call(register=register)
         except Exception as error:
             plugins.broken.append(
                 BrokenPlugin(owner, plugins.versions.pop(owner), _error_text(error))
@@ -112,20 +124,33 @@ def _error_text(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def implementations(plugins: Plugins, hook: str) -> Iterator[tuple[str, Callable]]:
-    """(plugin name, function) for each implementation of `hook`, in the order pluggy calls
-    them: for callers that must know which plugin failed."""
-    for implementation in reversed(getattr(plugins.hook, hook).get_hookimpls()):
-        yield implementation.plugin_name, implementation.function
+def by_plugin(plugins: Plugins, hook: str) -> list[tuple[str, HookCaller]]:
+    """(plugin name, the hook of that plugin alone) for each plugin implementing `hook`, in
+    the order pluggy calls them: for callers that must know which plugin failed.
+
+    Each call still goes through pluggy: an implementation gets only the
+    arguments it declares, every hookwrapper wraps it, and tracing sees it.
+    """
+    implementations = getattr(plugins.hook, hook).get_hookimpls()
+    plain = [i.plugin for i in reversed(implementations) if not (i.wrapper or i.hookwrapper)]
+    # Hookwrappers wrap each plugin's call; with nothing to wrap, each runs once on its own.
+    alone = plain or [i.plugin for i in reversed(implementations)]
+    return [
+        (
+            plugins.manager.get_name(plugin) or repr(plugin),
+            plugins.manager.subset_hook_caller(hook, [p for p in alone if p is not plugin]),
+        )
+        for plugin in alone
+    ]
 
 
-def call_each(plugins: Plugins, hook: str, **arguments: object) -> list[object]:
+def call_each(plugins: Plugins, hook: str, **arguments: object) -> list[Any]:
     """Call a start-up hook plugin by plugin; one that fails is reported as broken and
     unregistered, and the others still answer."""
-    answers = []
-    for owner, function in list(implementations(plugins, hook)):
+    answers: list[Any] = []
+    for owner, call in by_plugin(plugins, hook):
         try:
-            answers.append(function(**arguments))
+            answers.extend(call(**arguments))
         except Exception as error:  # one plugin's bug must not stop every command
             plugins.broken.append(
                 BrokenPlugin(owner, plugins.versions.pop(owner, "unknown"), _error_text(error))

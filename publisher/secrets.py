@@ -45,7 +45,22 @@ def expand(value: str, environ: Mapping[str, str] | None = None) -> str:
 
 
 class Secret:
-    """A credential: shown as its `${VAR}` source or a mask, revealed only where it is used."""
+    """A credential: shown as its `${VAR}` source or a mask, revealed only where it is used.
+
+    Type a setting as `Secret` and write `token = "${HOOK_TOKEN}"` in the
+    configuration: the value comes from the environment, an unset variable is
+    reported only when the value is needed, and every revealed value is masked
+    in logs and errors.
+
+    >>> token = Secret("example-value-of-a-token", source="${HOOK_TOKEN}")
+    >>> token
+    Secret('${HOOK_TOKEN}')
+    >>> token.reveal()
+    'example-value-of-a-token'
+    >>> Secret("", source="${UNSET_TOKEN}", unset=("UNSET_TOKEN",)).reveal()
+    Traceback (most recent call last):
+    publisher.errors.ConfigError: environment variable UNSET_TOKEN is not set
+    """
 
     def __init__(self, value: str, source: str = "", unset: tuple[str, ...] = ()) -> None:
         self._value = value

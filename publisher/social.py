@@ -44,7 +44,8 @@ from typing import Annotated, Any, Literal
 import regex
 from pydantic import AfterValidator
 
-from publisher.channel import ChannelSettings, Destination, Part
+from publisher.channel import Destination, Part
+from publisher.config import ChannelSettings
 from publisher.edition import Edition
 from publisher.errors import InputError
 from publisher.ledger import posted_text_hashes, text_hash
@@ -52,9 +53,61 @@ from publisher.story import Story
 from publisher.templates import Templates
 from publisher.text import Counter, balanced, fit, marked
 
+__all__ = [
+    "Block",
+    "DigestTitle",
+    "Disclosure",
+    "DisclosureMode",
+    "Numbering",
+    "Picture",
+    "PictureUnavailable",
+    "Post",
+    "SocialSettings",
+    "Thread",
+    "ThreadMode",
+    "already_posted",
+    "chain",
+    "compose",
+    "digest_title",
+    "disclosure_for",
+    "faq_blocks",
+    "fetch_picture",
+    "hashtag",
+    "hashtags",
+    "picture_extra",
+    "post_block",
+    "post_template",
+    "repeats",
+    "shared_template",
+    "text_block",
+    "thread",
+    "with_disclosure",
+    "written_posts",
+]
+
 ThreadMode = Literal["none", "summary", "faq"]
+"""What a story's thread carries after its root post: nothing, the summary, or the summary
+and the FAQ (the `thread` setting).
+
+>>> SocialSettings(channel="bluesky", thread="faq").thread
+'faq'
+"""
+
 Numbering = Literal["thread", "none"]
+"""Whether every post of a thread ends " n/N", the root included (the `numbering` setting).
+
+>>> SocialSettings(channel="bluesky").numbering
+'thread'
+"""
+
 DisclosureMode = Literal["auto", "root", "last", "none"]
+"""Where a thread says that an editorial model wrote its story (the `disclosure` setting):
+in the root post, as the last post, "auto" (the last post when there is a thread, else
+the root), or nowhere.
+
+>>> SocialSettings(channel="bluesky", disclosure="last").disclosure
+'last'
+"""
 
 _BLANK_LINES = re.compile(r"\n\s*\n(\s*\n)+")
 _NOT_WORD = regex.compile(r"[^\p{L}\p{N}_]+")
@@ -63,19 +116,34 @@ _MOST_MARKS = 5  # a post that still repeats after this many is reported instead
 
 
 def hashtag(tag: str) -> str:
-    """'open source' -> '#OpenSource', 'GPT-4o' -> '#GPT4o'; '' when nothing is left."""
+    """'open source' -> '#OpenSource', 'GPT-4o' -> '#GPT4o'; '' when nothing is left.
+
+    >>> hashtag("open source"), hashtag("GPT-4o"), hashtag("!!")
+    ('#OpenSource', '#GPT4o', '')
+    """
     words = [word for word in _NOT_WORD.split(tag) if word]
     return "#" + "".join(word[0].upper() + word[1:] for word in words) if words else ""
 
 
 def hashtags(tags: Iterable[str]) -> str:
+    """A story's tags as hashtags, each once, in order.
+
+    >>> hashtags(["open source", "Open Source", "trams"])
+    '#OpenSource #Trams'
+    """
     return " ".join(dict.fromkeys(tag for tag in map(hashtag, tags) if tag))
 
 
-def digest_title(pattern: str, site: str, date: datetime) -> str:
+def digest_title(pattern: str, site: str, date: datetime | None) -> str:
     """A digest's title from a destination's `digest_title` pattern: `{site}` is the site's
-    name, `{date}` the end of the digest's window. Shared so that every channel (and the
-    check in `DigestTitle`) offers the same placeholders."""
+    name, `{date}` the end of the digest's window (`edition.end`, which every digest has).
+    Shared so that every channel (and the check in `DigestTitle`) offers the same
+    placeholders.
+
+    >>> week = datetime(2026, 11, 23, tzinfo=UTC)
+    >>> digest_title("{site}: the week to {date:%d %B %Y}", "Harbour News", week)
+    'Harbour News: the week to 23 November 2026'
+    """
     return pattern.format(site=site, date=date)
 
 
@@ -95,12 +163,28 @@ def _valid_digest_title(pattern: str) -> str:
 
 
 DigestTitle = Annotated[str, AfterValidator(_valid_digest_title)]
-"""A settings field for a digest title pattern, checked when the configuration loads."""
+"""A settings field for a digest title pattern, checked when the configuration loads.
+
+>>> SocialSettings(channel="bluesky", digest_title="{site} weekly").digest_title
+'{site} weekly'
+>>> SocialSettings(channel="bluesky", digest_title="{sitename}")
+Traceback (most recent call last):
+pydantic_core._pydantic_core.ValidationError: 1 validation error for SocialSettings
+...
+"""
 
 
 class SocialSettings(ChannelSettings):
     """What every social destination chooses about its threads; a channel's settings
-    subclass this (and may change a default, as Mastodon does for `thread`)."""
+    subclass this (and may change a default, as Mastodon does for `thread`).
+
+    >>> class BoardSettings(SocialSettings):
+    ...     board: str
+    ...     thread: ThreadMode = "faq"
+    >>> settings = BoardSettings(channel="board", board="news")
+    >>> (settings.thread, settings.numbering, settings.disclosure)
+    ('faq', 'thread', 'auto')
+    """
 
     thread: ThreadMode = "summary"
     numbering: Numbering = "thread"  # "3/9" on every post, root included; or none
@@ -111,10 +195,14 @@ class SocialSettings(ChannelSettings):
 def post_template(
     templates: Templates, name: str | Sequence[str]
 ) -> Callable[[Mapping[str, str]], str]:
-    """A template as a function of its fields, with the blank lines of empty fields removed.
+    r"""A template as a function of its fields, with the blank lines of empty fields removed.
 
     Given several names, the first that exists: a channel's own `x/faq.txt`, say, before
     the `social/faq.txt` every social channel shares.
+
+    >>> post = post_template(Templates([]), "x/post.txt")  # the defaults only
+    >>> post({"headline": "Trams Return", "dek": "", "url": "https://n.example/t"})
+    'Trams Return\n\nhttps://n.example/t'
     """
     names = [name] if isinstance(name, str) else list(name)
 
@@ -128,7 +216,12 @@ def post_template(
 def shared_template(
     templates: Templates, channel: str, name: str
 ) -> Callable[[Mapping[str, str]], str]:
-    """`{channel}/{name}` when there is one (a user's, or the channel's), else `social/{name}`."""
+    r"""`{channel}/{name}` when there is one (a user's, or the channel's), else `social/{name}`.
+
+    >>> faq = shared_template(Templates([]), "bluesky", "faq.txt")  # social/faq.txt
+    >>> faq({"question": "When?", "answer": "At ten."})
+    'When?\nAt ten.'
+    """
     return post_template(templates, [f"{channel}/{name}", f"social/{name}"])
 
 
@@ -137,7 +230,11 @@ def shared_template(
 
 @dataclass(frozen=True)
 class Post:
-    """One post of a thread: its text, its story's language, and what travels with it."""
+    """One post of a thread: its text, its story's language, and what travels with it.
+
+    >>> Post("Trams return 1/2", "en", {"image": {"url": "https://n.example/t.jpg"}}).language
+    'en'
+    """
 
     text: str
     language: str
@@ -150,6 +247,10 @@ class Block:
 
     `build(room)` gives the block's posts; `extra` travels with the first of
     them (a story's picture, on a root post). A block is built once per room.
+
+    >>> block = Block(lambda room: ["Trams return."] if room >= 13 else ["Trams…"], "en")
+    >>> block.posts(300), block.posts(10)
+    (('Trams return.',), ('Trams…',))
     """
 
     build: Callable[[int], Sequence[str]]
@@ -164,7 +265,11 @@ class Block:
 
 
 def text_block(text: str, count: Counter, language: str) -> Block:
-    """A text cut into as few posts as it needs, of similar lengths (`text.balanced`)."""
+    """A text cut into as few posts as it needs, of similar lengths (`text.balanced`).
+
+    >>> text_block("A first sentence here. And another one follows it.", len, "en").posts(40)
+    ('A first sentence here.', 'And another one follows it.')
+    """
     return Block(lambda room: balanced(text, room, count), language)
 
 
@@ -179,16 +284,33 @@ def post_block(
     carry: str | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> Block:
-    """A post rendered from `fields` and fitted to the room (`text.fit`).
+    r"""A post rendered from `fields` and fitted to the room (`text.fit`).
 
     With `carry`, the text cut from that field is not lost: it goes on in
     replies, the post and the replies balanced together, the post ending "…".
+
+    >>> def post(fields):
+    ...     return "\n\n".join(v for v in (fields["headline"], fields["dek"], fields["url"]) if v)
+    >>> fields = {
+    ...     "headline": "Trams Return to the Old Town",
+    ...     "dek": "The line reopens on Monday, forty years after it closed.",
+    ...     "url": "https://n.example/t",
+    ... }
+    >>> root, reply = post_block(post, fields, len, "en", cuttable=["dek"], carry="dek").posts(80)
+    >>> print(root)
+    Trams Return to the Old Town
+    <BLANKLINE>
+    The line reopens…
+    <BLANKLINE>
+    https://n.example/t
+    >>> reply
+    'on Monday, forty years after it closed.'
     """
 
     def build(room: int) -> list[str]:
         fitted = fit(render, fields, room, count, droppable, cuttable)
         rest = fitted.rest.get(carry, "") if carry else ""
-        if not rest:
+        if not carry or not rest:
             return [fitted.text]
         whole = fields[carry].strip()
         kept = whole[: len(whole) - len(rest)].rstrip()
@@ -207,8 +329,14 @@ def post_block(
 
 
 def faq_blocks(story: Story, templates: Templates, channel: str, count: Counter) -> list[Block]:
-    """One block per FAQ entry from `faq.txt` (`shared_template`: by default the question on
-    its own line, then the answer, with no label in any one language)."""
+    r"""One block per FAQ entry from `faq.txt` (`shared_template`: by default the question on
+    its own line, then the answer, with no label in any one language).
+
+    >>> from publisher.testing import make_story
+    >>> story = make_story(faq=[{"q": "When?", "a": "At ten."}, {"q": "Where?", "a": "Pier 4."}])
+    >>> [block.posts(300) for block in faq_blocks(story, Templates([]), "bluesky", len)]
+    [('When?\nAt ten.',), ('Where?\nPier 4.',)]
+    """
     render = shared_template(templates, channel, "faq.txt")
     return [
         text_block(
@@ -223,7 +351,11 @@ def faq_blocks(story: Story, templates: Templates, channel: str, count: Counter)
 
 @dataclass(frozen=True)
 class Thread:
-    """The posts of a thread, and the numbers (from 1) of any that still repeat a post."""
+    """The posts of a thread, and the numbers (from 1) of any that still repeat a post.
+
+    >>> Thread((Post("Trams return.", "en"),), repeats=(1,)).warnings("fediverse")[0][:40]
+    'post 1 repeats a post fediverse already '
+    """
 
     posts: tuple[Post, ...]
     repeats: tuple[int, ...] = ()
@@ -250,11 +382,19 @@ def compose(
     is in `posted`, or comes earlier in the thread, gets a mark: its place in
     the thread (" 3/9") when the thread is not numbered, else " (2)", " (3)"...;
     its block is rebuilt with room for the mark, so every post still fits.
+
+    >>> blocks = [text_block(text, len, "en") for text in ("Trams return.", "More soon.")]
+    >>> [post.text for post in compose(blocks, 100, len).posts]
+    ['Trams return. 1/2', 'More soon. 2/2']
+    >>> again = [*blocks, text_block("More soon.", len, "en")]
+    >>> [post.text for post in compose(again, 100, len, numbering="none").posts]
+    ['Trams return.', 'More soon.', 'More soon. 3/3']
     """
     numbered = numbering == "thread"
     # Most blocks make a post at least: room for as many digits as there are blocks saves
     # building them all again once the count passes 9.
-    digits, marks = len(str(len(blocks))), {}
+    digits = len(str(len(blocks)))
+    marks: dict[tuple[int, int], int] = {}
     composed = Thread(())
     for _ in range(_ROUNDS):
         widest = 10**digits - 1
@@ -307,7 +447,9 @@ def _numbered(
 ) -> tuple[Thread, dict[tuple[int, int], int]]:
     """The thread with its numbers and marks, and the marks that posts still repeating need."""
     total = sum(map(len, built))
-    posts, repeats, more = [], [], {}
+    posts: list[Post] = []
+    repeats: list[int] = []
+    more: dict[tuple[int, int], int] = {}
     seen = set(posted)
     for index, (block, texts) in enumerate(zip(blocks, built, strict=True)):
         for place, body in enumerate(texts):
@@ -333,14 +475,21 @@ def _numbered(
 @dataclass(frozen=True)
 class Disclosure:
     """How a thread says that an editorial model wrote its story: `inline` is said in the
-    root post, `post` as the thread's last post; `mode` is the destination's choice."""
+    root post, `post` as the thread's last post; `mode` is the destination's choice.
+
+    >>> last = text_block("“Trams Return” was written by an AI model.", len, "en")
+    >>> Disclosure("last", "Written by an AI model.", last).post.posts(300)
+    ('“Trams Return” was written by an AI model.',)
+    """
 
     mode: DisclosureMode
     inline: str
     post: Block
 
 
-def disclosure_for(edition: Edition, destination: Destination, count: Counter) -> Disclosure | None:
+def disclosure_for(
+    edition: Edition, destination: Destination[SocialSettings], count: Counter
+) -> Disclosure | None:
     """The disclosure of an edition with a generated story, from `disclosure.txt`
     (`shared_template`); None when no story is generated or the destination's `disclosure`
     is "none".
@@ -349,17 +498,23 @@ def disclosure_for(edition: Edition, destination: Destination, count: Counter) -
     generated story's), `title` (a digest's), `sources` (its source count), `generated`
     and `stories` (how many of how many). A template that writes nothing for a language
     is asked again in English, and the post is marked English.
+
+    Example, in a render (see `thread`)::
+
+        disclosure = disclosure_for(edition, destination, count)
+        composed = thread(root, replies, limit=300, count=count, disclosure=disclosure)
     """
-    settings: SocialSettings = destination.settings
+    settings = destination.settings
     generated = [story for story in edition.stories if story.generated]
     if settings.disclosure == "none" or not generated:
         return None
     first = generated[0]
-    digest = edition.kind == "digest" and edition.end is not None
+    end = edition.end if edition.kind == "digest" else None
+    digest = end is not None
     fields = {
         "headline": first.headline,
-        "title": digest_title(settings.digest_title, destination.site.name, edition.end)
-        if digest
+        "title": digest_title(settings.digest_title, destination.site.name, end)
+        if end is not None
         else "",
         "sources": str(first.source_count or "") if not digest else "",
         "generated": str(len(generated)),
@@ -390,6 +545,12 @@ def thread(
     `root(text)` is the root block with `text` in it ("" for none). "root" puts
     the disclosure there; "last" makes it the thread's last post; "auto" does
     that when there is a thread at all, and puts it in the root otherwise.
+
+    >>> def root(disclosure):
+    ...     return text_block(" ".join(t for t in ("Trams Return", disclosure) if t), len, "en")
+    >>> composed = thread(root, [text_block("More soon.", len, "en")], limit=100, count=len)
+    >>> [post.text for post in composed.posts]
+    ['Trams Return 1/2', 'More soon. 2/2']
     """
 
     def composed(blocks: Sequence[Block]) -> Thread:
@@ -408,8 +569,13 @@ def thread(
 def with_disclosure(
     render: Callable[[Mapping[str, str]], str],
 ) -> Callable[[Mapping[str, str]], str]:
-    """A root template that always says its `disclosure`: after the rest, when a user's
-    own template leaves it out."""
+    r"""A root template that always says its `disclosure`: after the rest, when a user's
+    own template leaves it out.
+
+    >>> post = with_disclosure(lambda fields: fields["headline"])  # a template without it
+    >>> post({"headline": "Trams Return", "disclosure": "Written by an AI model."})
+    'Trams Return\n\nWritten by an AI model.'
+    """
 
     def rendered(fields: Mapping[str, str]) -> str:
         text = render(fields)
@@ -426,6 +592,11 @@ def written_posts(story: Story, channel: str, room: int, count: Counter) -> list
     """The story's hand-written posts for `channel` (its `posts`), or None when it has none.
 
     They go out as written; one that does not fit `room` is bad input, named.
+
+    >>> from publisher.testing import make_story
+    >>> story = make_story(posts={"x": ["Trams are back!", "Details at ten."]})
+    >>> written_posts(story, "x", 280, len), written_posts(story, "mastodon", 500, len)
+    (['Trams are back!', 'Details at ten.'], None)
     """
     posts = story.posts.get(channel)
     if not posts:
@@ -442,7 +613,13 @@ def written_posts(story: Story, channel: str, room: int, count: Counter) -> list
 
 
 def repeats(posts: Sequence[str], posted: Collection[str]) -> tuple[int, ...]:
-    """The numbers (from 1) of posts whose text is in `posted` or comes earlier among them."""
+    """The numbers (from 1) of posts whose text is in `posted` or comes earlier among them.
+
+    `posted` holds what `already_posted` gives: hashes of posts made before.
+
+    >>> repeats(["Trams return.", "More soon.", "Trams return."], frozenset())
+    (3,)
+    """
     seen, found = set(posted), []
     for number, text in enumerate(posts, start=1):
         digest = text_hash(text)
@@ -455,7 +632,13 @@ def repeats(posts: Sequence[str], posted: Collection[str]) -> tuple[int, ...]:
 def already_posted(destination: Destination, edition: Edition) -> frozenset[str]:
     """The `text_hash` of every post the ledger records for `destination` (the parts of the
     unfinished publication of `edition` aside: a resumed run makes them, it does not repeat
-    them). Reads the state database, which render may; never creates it."""
+    them). Reads the state database, which render may; never creates it.
+
+    Example, in a render (see `thread`)::
+
+        composed = thread(root, replies, limit=300, count=count,
+                          posted=already_posted(destination, edition))
+    """
     if not destination.state.exists:
         return frozenset()
     return posted_text_hashes(destination.state.engine, destination.name, edition.id)
@@ -471,6 +654,10 @@ def chain(
     """Parts for a thread: the first post is the root, each next one replies to the one before.
 
     A `Post` adds its `language` and its `extra` to the part's extra.
+
+    >>> root, reply = chain([Post("Trams return.", "en"), "More soon."], 300, len)
+    >>> (root.reply_to, reply.reply_to, reply.length, root.extra)
+    (None, 0, 10, {'language': 'en'})
     """
     parts = []
     for number, post in enumerate(posts):
@@ -494,11 +681,25 @@ def chain(
 
 
 class PictureUnavailable(Exception):
-    """A story's picture could not be fetched, or is not one the platform takes."""
+    """A story's picture could not be fetched, or is not one the platform takes.
+
+    Example, at delivery::
+
+        try:
+            picture = fetch_picture(part.extra["image"], {"image/jpeg": 1_000_000}, 10)
+        except PictureUnavailable as error:
+            warning = str(error)  # the post goes without it; Sent(..., warning=warning)
+    """
 
 
 @dataclass(frozen=True)
 class Picture:
+    r"""A fetched picture, checked: its bytes, what they are, and the alt text to post.
+
+    >>> Picture(b"\x89PNG...", "image/png", "A tram on the bridge").mime_type
+    'image/png'
+    """
+
     data: bytes
     mime_type: str
     alt: str
@@ -517,6 +718,13 @@ def picture_extra(story: Story) -> tuple[dict[str, Any], tuple[str, ...]]:
 
     A picture without alt text is left out, with a warning: a post must not show
     readers of screen readers an image they cannot know.
+
+    >>> from publisher.testing import make_story
+    >>> story = make_story(image={"url": "https://n.example/t.jpg", "alt": "A tram"})
+    >>> picture_extra(story)
+    ({'image': {'url': 'https://n.example/t.jpg', 'alt': 'A tram'}}, ())
+    >>> picture_extra(make_story(image={"url": "https://n.example/t.jpg", "alt": ""}))[1]
+    ("the image of 'sample-story' has no alt text, so it is not attached: ...",)
     """
     if story.image is None:
         return {}, ()
@@ -533,6 +741,11 @@ def fetch_picture(image: Mapping[str, str], limits: Mapping[str, int], timeout: 
     `limits` (MIME type -> most bytes), by what the file is rather than what it is called.
 
     Raises `PictureUnavailable` saying why; the post then goes out without it.
+
+    Example, at delivery (`PictureUnavailable` shows what to do when it fails)::
+
+        picture = fetch_picture(part.extra["image"], {"image/png": 1_000_000}, timeout=10)
+        upload(picture.data, picture.mime_type, alt=picture.alt)
     """
     url = image["url"]
     request = urllib.request.Request(url, headers={"User-Agent": "Publisher"})
@@ -543,7 +756,7 @@ def fetch_picture(image: Mapping[str, str], limits: Mapping[str, int], timeout: 
         reason = getattr(error, "reason", None) or error
         raise PictureUnavailable(f"the image {url} could not be fetched ({reason})") from None
     mime_type = _sniff(data)
-    if mime_type not in limits:
+    if mime_type is None or mime_type not in limits:
         what = mime_type or "not an image this channel knows"
         takes = ", ".join(sorted(limits))
         raise PictureUnavailable(f"the image {url} is {what}; the platform takes {takes}")

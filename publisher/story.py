@@ -31,10 +31,13 @@ MAX_ID_LENGTH = 150
 
 
 def clean_line(value: str) -> str:
-    """One line of text: NFC, no control characters, runs of white space folded.
+    r"""One line of text: NFC, no control characters, runs of white space folded.
 
     Headlines and titles end up in mail headers and post openings, so CR and LF
     are folded to spaces here, once, rather than guarded against in each channel.
+
+    >>> clean_line("  Trams\r\n  return\t today ")
+    'Trams return today'
     """
     return _SPACES.sub(" ", _CONTROL.sub(" ", unicodedata.normalize("NFC", value))).strip()
 
@@ -100,6 +103,14 @@ RequiredLine = Annotated[str, AfterValidator(clean_line), AfterValidator(_requir
 Block = Annotated[str, AfterValidator(clean_block)]
 RequiredBlock = Annotated[str, AfterValidator(clean_block), AfterValidator(_required)]
 Url = Annotated[str, AfterValidator(str.strip), AfterValidator(_url)]
+"""A settings or story field that holds an http(s) URL, checked when it is read.
+
+>>> from publisher import ChannelSettings
+>>> class HookSettings(ChannelSettings):
+...     url: Url
+>>> HookSettings(channel="hook", url=" https://hooks.example.org/in ").url
+'https://hooks.example.org/in'
+"""
 PostText = Annotated[str, AfterValidator(clean_post), AfterValidator(_required)]
 ChannelName = Annotated[str, AfterValidator(_channel)]
 
@@ -139,7 +150,19 @@ class Image(_Model):
 
 
 class Story(_Model):
-    """One story as the editorial pipeline wrote it, validated and normalised."""
+    """One story as the editorial pipeline wrote it, validated and normalised.
+
+    The fields are those of the story files (README: "Add a story"); `faq`
+    entries have `question` and `answer`, `sections` a `heading` and
+    `paragraphs`.
+
+    >>> from publisher.testing import make_story
+    >>> story = make_story(id="trams", headline="Trams  Return", tags=["transport"])
+    >>> (story.headline, story.url, story.language)
+    ('Trams Return', 'https://news.example.org/stories/trams', 'en')
+    >>> story.faq[0].question
+    'How long is the crossing?'
+    """
 
     id: Annotated[str, AfterValidator(_slug), Field(json_schema_extra={"maxLength": MAX_ID_LENGTH})]
     headline: RequiredLine

@@ -18,10 +18,43 @@ from dataclasses import dataclass, field
 
 import regex
 
+__all__ = [
+    "ELLIPSIS",
+    "URL_PATTERN",
+    "Counter",
+    "Fitted",
+    "balanced",
+    "cut",
+    "cut_to_fit",
+    "fit",
+    "graphemes",
+    "marked",
+    "sentences",
+    "split",
+    "with_urls_as",
+]
+
 Counter = Callable[[str], int]
+"""How a channel counts a text's length: `graphemes`, `len`, a platform's own weights.
+
+>>> count: Counter = with_urls_as(23)
+>>> count("Trams return: https://news.example.org/stories/trams-return-to-the-old-town")
+37
+"""
+
 ELLIPSIS = "…"
+"""The mark a text cut short ends with (`marked`, `cut`).
+
+>>> marked("The first boat left at six", ELLIPSIS)
+'The first boat left at six…'
+"""
 
 URL_PATTERN = regex.compile(r"https?://[^\s<>\"]*[^\s<>\".,;:!?)\]'’”]", regex.IGNORECASE)
+"""A URL in running text, without the punctuation that ends the sentence around it.
+
+>>> URL_PATTERN.findall("See https://news.example.org/a, and http://b.example.")
+['https://news.example.org/a', 'http://b.example']
+"""
 _SENTENCE_GAP = regex.compile(r"(?<=[.!?…][\"'”’»)\]]*)\s+|(?<=[。！？])")
 _WORD_GAP = regex.compile(r"\s+")
 _GRAPHEME = regex.compile(r"\X")
@@ -29,12 +62,22 @@ _NO_SPACE_SCRIPT = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}]")
 
 
 def graphemes(text: str) -> int:
-    """User-perceived characters: an emoji with modifiers or a flag counts once."""
+    """User-perceived characters: an emoji with modifiers or a flag counts once (Bluesky's
+    count, and the base of Mastodon's).
+
+    >>> graphemes("👨‍👩‍👧 café"), len("👨‍👩‍👧 café")
+    (6, 10)
+    """
     return len(_GRAPHEME.findall(text))
 
 
 def with_urls_as(width: int, count: Counter = graphemes) -> Counter:
-    """A counter in which every URL weighs `width`, however long (Mastodon, X)."""
+    """A counter in which every URL weighs `width`, however long (Mastodon, X).
+
+    >>> count = with_urls_as(23)
+    >>> count("Read https://news.example.org/stories/a-very-long-path today")
+    34
+    """
 
     def counter(text: str) -> int:
         urls = len(URL_PATTERN.findall(text))
@@ -44,12 +87,20 @@ def with_urls_as(width: int, count: Counter = graphemes) -> Counter:
 
 
 def sentences(text: str) -> list[str]:
-    """Split at sentence ends (Latin and CJK punctuation), keeping the punctuation."""
+    """Split at sentence ends (Latin and CJK punctuation), keeping the punctuation.
+
+    >>> sentences("Trams return. The first leaves at ten! 切符は？はい。")
+    ['Trams return.', 'The first leaves at ten!', '切符は？', 'はい。']
+    """
     return [s for s in (part.strip() for part in _SENTENCE_GAP.split(text)) if s]
 
 
 def marked(head: str, mark: str = ELLIPSIS) -> str:
-    """The head of a cut text with its mark: "…" after a word, " …" after a sentence."""
+    """The head of a cut text with its mark: "…" after a word, " …" after a sentence.
+
+    >>> marked("The first boat left at six"), marked("The first boat left.")
+    ('The first boat left at six…', 'The first boat left. …')
+    """
     kept = head.rstrip()
     return f"{kept} {mark}" if mark and kept.endswith(tuple(".!?。！？")) else kept + mark
 
@@ -57,7 +108,11 @@ def marked(head: str, mark: str = ELLIPSIS) -> str:
 def cut(
     text: str, budget: int, count: Counter, mark: str = ELLIPSIS, inside_words: bool = False
 ) -> tuple[str, str]:
-    """The longest head of `text` that fits `budget` (mark included), and the rest."""
+    """The longest head of `text` that fits `budget` (mark included), and the rest.
+
+    >>> cut("The first boat left at six. The second at seven.", 20, len)
+    ('The first boat left…', 'at six. The second at seven.')
+    """
     return cut_to_fit(text, lambda head: count(head) <= budget, mark, inside_words)
 
 
@@ -71,6 +126,9 @@ def cut_to_fit(
     ("", text), except in scripts written without spaces (CJK, Thai), which are
     cut between characters, the only boundary they have, and with
     `inside_words`, the last resort for a word longer than a whole post.
+
+    >>> cut_to_fit("The first boat left at six. The second at seven.", lambda h: len(h) <= 30)
+    ('The first boat left at six. …', 'The second at seven.')
     """
     text = text.strip()
 
@@ -136,6 +194,10 @@ def split(
     With `at_sentences`, posts break only between sentences, and a sentence is
     cut at a word only when it is too long for a post of its own: a thread
     reads better one whole thought per post than with every post filled up.
+    (`balanced` gives posts of similar lengths, which reads better still.)
+
+    >>> split("One sentence here. Another sentence there. A third one.", 30, len)
+    ['One sentence here. 1/3', 'Another sentence there. 2/3', 'A third one. 3/3']
     """
     text = text.strip()
     whole = count(text)
@@ -182,7 +244,11 @@ def _sentence_head(text: str, budget: int, count: Counter, mark: str = "") -> tu
 
 @dataclass
 class Fitted:
-    """A post that fits, and what was cut from each field to make it fit."""
+    """A post that fits, and what was cut from each field to make it fit (`fit`).
+
+    >>> Fitted("Trams Return…", {"headline": "to the Old Town"}).rest["headline"]
+    'to the Old Town'
+    """
 
     text: str
     rest: dict[str, str] = field(default_factory=dict)
@@ -202,6 +268,19 @@ def fit(
     then each `cuttable` field in turn is cut at a sentence or word boundary,
     the rest kept in `Fitted.rest` for a thread to carry on with. Fields in
     neither list (the link) are never touched.
+
+    >>> def post(fields):
+    ...     return " ".join(v for v in (fields["headline"], fields["tags"], fields["url"]) if v)
+    >>> fields = {
+    ...     "headline": "Trams Return to the Old Town After Forty Years",
+    ...     "tags": "#trams #city",
+    ...     "url": "https://n.example/t",
+    ... }
+    >>> fitted = fit(post, fields, 60, len, droppable=["tags"], cuttable=["headline"])
+    >>> fitted.text
+    'Trams Return to the Old Town After… https://n.example/t'
+    >>> fitted.rest
+    {'headline': 'Forty Years'}
     """
     current = dict(fields)
     rest: dict[str, str] = {}
@@ -217,9 +296,11 @@ def fit(
     for name in cuttable:
         if fits(current):
             break
-        current[name], rest[name] = cut_to_fit(
-            current[name], lambda head, name=name: fits({**current, name: head})
-        )
+
+        def fits_as(head: str, name: str = name) -> bool:
+            return fits({**current, name: head})
+
+        current[name], rest[name] = cut_to_fit(current[name], fits_as)
     return Fitted(render(current), {name: text for name, text in rest.items() if text})
 
 
@@ -289,6 +370,7 @@ def balanced(text: str, limit: int, count: Counter, first: int | None = None) ->
     when not even one word fits. Nothing is added or lost: the posts, joined
     with what separated them, give back the text.
 
+    >>> from publisher.text import balanced
     >>> balanced("A first sentence here. And another one follows it.", 40, len)
     ['A first sentence here.', 'And another one follows it.']
     """
@@ -431,7 +513,8 @@ class _Layout:
         while start <= last:
             index = bisect.bisect_right(self.end_at, self.prefix[start] + self._room(start)) - 1
             while index >= 0 and start <= self.ends[index] < last:
-                if ranks[self.ends[index]] <= worst:
+                rank = ranks[self.ends[index]]
+                if rank is not None and rank <= worst:
                     break
                 index -= 1
             if index < 0 or self.ends[index] < start:

@@ -25,13 +25,7 @@ from publisher.errors import ConfigError, InputError, StoryError
 from publisher.ledger import Ledger, Unfinished
 from publisher.loading import LoadedStory, StoryDefaults, build_story, size_limit
 from publisher.migrate import plugin_histories
-from publisher.plugins import (
-    Plugins,
-    call_each,
-    describe_failure,
-    implementations,
-    load_plugins,
-)
+from publisher.plugins import Plugins, by_plugin, call_each, describe_failure, load_plugins
 from publisher.retry import RetryPolicy
 from publisher.secrets import scrub
 from publisher.state import State
@@ -39,6 +33,8 @@ from publisher.story import Story
 from publisher.templates import Templates
 
 log = logging.getLogger(__name__)
+
+Plan = list[tuple[Destination, Edition]]  # what goes where: an edition for each destination
 
 
 def _lexical(path: Path) -> Path:
@@ -246,9 +242,7 @@ class Workspace:
             return self._rebuild(unfinished)
         return digest(self.stories, now, since, self.ledger.sent_stories(destination), max_stories)
 
-    def unfinished_plan(
-        self, wanted: set[tuple[str, str]]
-    ) -> tuple[list[tuple[Destination, Edition]], list[str]]:
+    def unfinished_plan(self, wanted: set[tuple[str, str]]) -> tuple[Plan, list[str]]:
         """The `wanted` (edition id, destination) publications that are still unfinished,
         rebuilt as they were; also why any of them cannot be (a story gone, a destination
         no longer configured)."""
@@ -289,6 +283,18 @@ class Workspace:
             end=unfinished.end,
         )
 
+    def plan_story(
+        self,
+        reference: str,
+        names: Sequence[str] | None = None,
+        published: datetime | None = None,
+    ) -> tuple[LoadedStory, Plan]:
+        """The story `reference` names (a path, a file name or an id), as one edition for
+        each named destination (all when None)."""
+        loaded = self.find_story(reference, published)
+        edition = single(loaded.story)
+        return loaded, [(destination, edition) for destination in self.destinations(names)]
+
     def plan_digest(
         self,
         names: Sequence[str] | None,
@@ -296,7 +302,7 @@ class Workspace:
         since: timedelta,
         max_stories: int | None = None,
         only_unfinished: bool = False,
-    ) -> tuple[list[tuple[Destination, Edition]], list[Destination]]:
+    ) -> tuple[Plan, list[Destination]]:
         """Each destination's next digest; also the destinations with nothing new.
 
         With `only_unfinished`, only the digests that a run left half-delivered.
@@ -351,9 +357,9 @@ class Workspace:
         """A private copy of the edition, changed by `publisher_prepare_edition` hooks."""
         prepared = copy.deepcopy(edition)
         hook = "publisher_prepare_edition"
-        for owner, function in implementations(self.plugins, hook):
+        for owner, call in by_plugin(self.plugins, hook):
             try:
-                function(edition=prepared, destination=destination)
+                call(edition=prepared, destination=destination)
             except Exception as error:  # before anything is sent: stop the run, name the plugin
                 raise ConfigError(
                     f"{destination.name}: {describe_failure(owner, hook, error)}; nothing was "
@@ -368,6 +374,15 @@ class Workspace:
             return channel.render(self.prepare(edition, destination), destination)
         finally:
             channel.close()
+
+    def renditions(self, plan: Plan) -> dict[Destination, Rendition]:
+        """What each destination of `plan` would receive: no network, nothing recorded."""
+        return {destination: self.render(edition, destination) for destination, edition in plan}
+
+    def check_plan(self, plan: Plan) -> None:
+        """Refuse now what would fail when `plan` runs later (`publish --at`): a story a
+        destination cannot render, a template error. Nothing is kept or sent."""
+        self.renditions(plan)
 
     def publish(
         self,

@@ -21,6 +21,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in (
         "PUBLISHER_CONFIG",
         "PUBLISHER_LOAD_PLUGINS",
+        "PUBLISHER_TRACE_PLUGINS",
         "SMTP_URL",
         "MASTODON_ACCESS_TOKEN",
         "BLUESKY_HANDLE",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from publisher.errors import StoryError
-from publisher.scheduler import run_schedule
+from publisher.jobs import run_schedule
 from publisher.story import MAX_ID_LENGTH
 from publisher.workspace import Workspace
 from support.postgres import postgres_url  # noqa: F401  (a fixture)

@@ -8,18 +8,22 @@ from __future__ import annotations
 import inspect
 import json
 import mailbox
+import os
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import text
 
 from publisher import Channel, ConfigError, Part, Rendition, hookimpl, hookspecs
 from publisher.cli import cli
 from publisher.edition import single
+from publisher.job_book import BOUNCES
+from publisher.jobs import run_bounces
 from publisher.loading import StoryDraft
 from publisher.plugins import load_plugins
-from publisher.scheduler import BOUNCES, History, run_bounces
+from publisher.run_history import History
 from publisher.workspace import Workspace
 from support.project import REPOSITORY, Project, recorder_config, recorder_table
 
@@ -449,6 +453,11 @@ def test_documented_examples_are_the_tested_code() -> None:
     loader = inspect.getsource(test_publisher_load_story_lets_a_plugin_add_a_format)
     body = loader[loader.index("        @hookimpl") : loader.index("    workspace =")]
     assert inspect.cleandoc(body.replace("self, ", "")) in documentation
+    lean = (LEAN / "publisher_lean.py").read_text()
+    for hook in ("publisher_prepare_edition", "publisher_published"):
+        start = lean.index(f"@hookimpl\ndef {hook}(")
+        example = lean[start : lean.index("\n\n\n", start)]
+        assert example in documentation, f"docs/plugins.md lacks publisher_lean.{hook}"
 
 
 def test_publisher_status_adds_a_plugins_lines_to_status(project: Project, capsys) -> None:
@@ -484,3 +493,218 @@ def test_publisher_fetch_bounces_answers_the_bounces_job(project: Project) -> No
         f"newsletter: 0 message(s) read from Maildir {project.root / 'bounces'}: 0 bounce(s), "
         "0 complaint(s), 0 already counted, 0 ignored"
     )
+
+
+# Hooks are called through pluggy: an implementation declares only the arguments it uses ------
+
+LEAN = Path(__file__).parent / "support" / "lean"
+WITH_ARGUMENTS = [hook for hook in HOOKS if inspect.signature(getattr(hookspecs, hook)).parameters]
+
+
+@pytest.fixture
+def lean(monkeypatch):
+    """The `lean` plugin installed: every hook implemented with fewer arguments than it has."""
+    monkeypatch.syspath_prepend(str(LEAN))
+    import publisher_lean
+
+    publisher_lean.CALLED.clear()
+    return publisher_lean
+
+
+def _not_broken(project: Project) -> None:
+    row = plugin_rows(project)["lean"]
+    assert row["error"] is None, row["error"]
+    assert set(row["hooks"]) == set(HOOKS) - {"publisher_template_dirs", "publisher_migrations"}
+
+
+def test_every_hook_with_arguments_is_tested_with_fewer(lean) -> None:
+    source = Path(__file__).read_text()
+    missing = [
+        hook
+        for hook in WITH_ARGUMENTS
+        if not re.search(rf"def test_{hook}_with_fewer_arguments\(", source)
+    ]
+    assert not missing, f"hooks without a test of an implementation taking fewer: {missing}"
+    for hook in WITH_ARGUMENTS:
+        declared = inspect.signature(getattr(lean, hook)).parameters
+        specified = inspect.signature(getattr(hookspecs, hook)).parameters
+        assert set(declared) < set(specified), f"publisher_lean.{hook} declares them all"
+
+
+def test_publisher_register_channels_with_fewer_arguments(project: Project, lean) -> None:
+    _not_broken(project)
+    assert "publisher_register_channels" in lean.CALLED
+
+
+def test_publisher_load_story_with_fewer_arguments(project: Project, lean) -> None:
+    result = project.run("story", str(project.root / "stories" / "night-market.md"), "--json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["headline"] == "Harbour Opens a Night Market"
+    assert "publisher_load_story" in lean.CALLED
+
+
+def test_publisher_prepare_edition_with_fewer_arguments(project: Project, lean) -> None:
+    result = project.run("publish", "--story", "night-market", "--dry-run")
+    assert result.code == 0, result.err
+    assert "[lean] Harbour Opens a Night Market" in result.out
+
+
+def test_publisher_published_with_fewer_arguments(project: Project, lean) -> None:
+    result = project.run("publish", "--story", "night-market")
+    assert result.code == 0, result.err
+    assert "lean: announced https://recorder.example/1" in result.out
+    assert project.posts()[0]["text"] == "[lean] Harbour Opens a Night Market"
+
+
+def test_publisher_register_commands_with_fewer_arguments(project: Project, lean) -> None:
+    _not_broken(project)
+    assert "publisher_register_commands" in lean.CALLED
+    assert project.run("hello").out == "Hello editor, from Test News.\n"
+
+
+@pytest.mark.slow
+def test_publisher_register_routes_with_fewer_arguments(project: Project, lean, monkeypatch):
+    """Through `publisher serve` itself, traced: the implementation that takes no `register`
+    is called, and the pages are served."""
+    from support.web import free_port, spawn_serve, stop
+
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(LEAN), os.environ["PYTHONPATH"]]))
+    monkeypatch.setenv("PUBLISHER_TRACE_PLUGINS", "1")
+    port = free_port()
+    server = spawn_serve(project, port)
+    try:
+        home = httpx.get(f"http://127.0.0.1:{port}/", timeout=10)
+    finally:
+        _, err = stop(server)
+    assert home.status_code == 200
+    assert re.search(r"publisher_register_routes\(register=<function .*\) by lean -> \[\]\n", err)
+    assert "failed in publisher_register_routes" not in err
+
+
+def test_publisher_status_with_fewer_arguments(project: Project, lean) -> None:
+    result = project.run("status")
+    assert result.code == 0, result.err
+    assert "lean: all quiet\nNothing has been published yet." in result.out
+
+
+def test_publisher_fetch_bounces_with_fewer_arguments(project: Project, lean) -> None:
+    project.write_config(recorder_config() + '\n[bounces]\nevery = "15m"\n')
+    run_bounces(str(project.config), str(project.root))
+    run = History(Workspace.open(project.config).state.engine).last()[BOUNCES]
+    assert (run["outcome"], run["message"]) == ("done", "lean: no bounce mailbox")
+
+
+def test_a_hookwrapper_wraps_each_plugins_call(project: Project) -> None:
+    seen = []
+
+    class Loud:
+        @hookimpl
+        def publisher_prepare_edition(self, edition):
+            edition.lead.headline = edition.lead.headline.upper()
+
+    class Watching:
+        @hookimpl(wrapper=True)
+        def publisher_prepare_edition(self, edition):
+            before = edition.lead.headline
+            result = yield
+            seen.append((before, edition.lead.headline))
+            return result
+
+    workspace = _workspace_with(project, Loud(), Watching())
+    edition = single(workspace.find_story("night-market").story)
+    [log] = workspace.destinations()
+    assert workspace.render(edition, log).parts[0].text == "HARBOUR OPENS A NIGHT MARKET"
+    assert seen == [("Harbour Opens a Night Market", "HARBOUR OPENS A NIGHT MARKET")]
+
+
+def test_a_hookwrapper_alone_still_runs(project: Project) -> None:
+    class Marking:
+        @hookimpl(wrapper=True)
+        def publisher_prepare_edition(self, edition):
+            result = yield
+            edition.lead.headline += " (checked)"
+            return result
+
+    workspace = _workspace_with(project, Marking())
+    edition = single(workspace.find_story("night-market").story)
+    [log] = workspace.destinations()
+    assert workspace.render(edition, log).parts[0].text == "Harbour Opens a Night Market (checked)"
+
+
+def test_a_failing_hookwrapper_is_named_like_the_plugin_it_wraps(project: Project) -> None:
+    class Failing:
+        @hookimpl(wrapper=True)
+        def publisher_prepare_edition(self):
+            yield
+            raise ValueError("wrapped badly")
+
+    workspace = _workspace_with(project, Failing())
+    edition = single(workspace.find_story("night-market").story)
+    with pytest.raises(ConfigError) as refused:
+        workspace.publish([(workspace.destinations()[0], edition)])
+    assert "plugin Failing" in str(refused.value) and "ValueError: wrapped badly" in str(
+        refused.value
+    )
+    assert project.posts() == []
+
+
+# PUBLISHER_TRACE_PLUGINS ------------------------------------------------------------------------
+
+
+def test_trace_plugins_shows_each_hook_call(project: Project, lean, monkeypatch) -> None:
+    monkeypatch.setenv("PUBLISHER_TRACE_PLUGINS", "1")
+    result = project.run("publish", "--story", "night-market", "--dry-run")
+    assert result.code == 0, result.err
+    [prepare] = [line for line in result.err.splitlines() if "publisher_prepare_edition(" in line]
+    assert prepare.startswith(
+        "INFO publisher.trace: publisher_prepare_edition(edition=Edition(id='story-night-market'"
+    )
+    assert ", destination=Destination(name='log'" in prepare
+    assert prepare.endswith(" by lean -> []")
+    assert len(prepare) < 400, "arguments are shortened"
+    assert "publisher_register_channels(register=<function" in result.err
+
+
+def test_trace_plugins_names_the_error(project: Project, monkeypatch) -> None:
+    monkeypatch.setenv("PUBLISHER_TRACE_PLUGINS", "1")
+    monkeypatch.syspath_prepend(str(FAULTY))
+    result = project.run("--log-format", "json", "plugins")
+    assert result.code == 0, result.err
+    lines = [json.loads(line) for line in result.err.splitlines()]
+    [failed] = [
+        line
+        for line in lines
+        if line.get("hook") == "publisher_register_commands" and line["plugins"] == ["faulty"]
+    ]
+    assert failed["level"] == "info" and failed["logger"] == "publisher.trace"
+    assert failed["error"] == "RuntimeError: commands are broken"
+    assert failed["arguments"] == {"cli": "<Group cli>"}
+    assert "result" not in failed
+
+
+def test_trace_plugins_keeps_json_logs_json(project: Project, lean, monkeypatch) -> None:
+    monkeypatch.setenv("PUBLISHER_TRACE_PLUGINS", "1")
+    monkeypatch.setenv("RECORDER_TOKEN", "s3cret-token-value")
+    project.write_config(recorder_config(token="${RECORDER_TOKEN}"))
+    result = project.run("--log-format", "json", "publish", "--story", "night-market")
+    assert result.code == 0, result.err
+    lines = [json.loads(line) for line in result.err.splitlines()]
+    hooks = [line["hook"] for line in lines if line.get("event") == "hook_call"]
+    assert hooks[0] == "publisher_register_channels", "plugins loading are traced too"
+    assert {"publisher_load_story", "publisher_prepare_edition", "publisher_published"} <= set(
+        hooks
+    )
+    [published] = [
+        line
+        for line in lines
+        if line.get("hook") == "publisher_published" and line["plugins"] == ["lean"]
+    ]
+    assert set(published["arguments"]) == {"edition", "destination", "receipt"}
+    assert published["result"] == "[]"
+    assert "s3cret-token-value" not in result.err
+
+
+def test_without_the_variable_nothing_is_traced(project: Project, lean) -> None:
+    result = project.run("-v", "publish", "--story", "night-market", "--dry-run")
+    assert result.code == 0, result.err
+    assert "publisher.trace" not in result.err

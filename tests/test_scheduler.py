@@ -6,6 +6,7 @@ the scheduler itself is APScheduler's, running for real in a thread or process.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import signal
 import threading
@@ -17,8 +18,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from apscheduler.util import ref_to_obj
 
-from publisher.scheduler import STOP, History, Scheduler
+from publisher.jobs import STOP
+from publisher.run_history import History
+from publisher.scheduler import Scheduler
 from publisher.workspace import Workspace
 from support.project import STORY, Project, recorder_config
 
@@ -418,3 +422,37 @@ def test_status_and_schedule_list_tell_the_same_last_run(project: Project) -> No
     last = listed.split("last run: ")[1].strip()
     assert last.split(": ")[1] == "sent", listed
     assert status == f"schedule weekly: last run {last}"
+
+
+# APScheduler stores each job's function as text ("module:function") beside its keyword
+# arguments: users' databases hold these, so they stay as they are.
+JOB_FUNCTIONS = {
+    "publisher.scheduler:run_schedule": ["config", "root", "name", "resume_only"],
+    "publisher.scheduler:run_publish": ["config", "root", "job", "story", "to", "force"],
+    "publisher.scheduler:run_unfinished": ["config", "root", "publications"],
+    "publisher.scheduler:run_bounces": ["config", "root"],
+}
+
+
+def test_the_job_functions_stored_in_users_databases_keep_their_names(project: Project) -> None:
+    add_story(project, "recent", datetime.now(BERLIN) - timedelta(days=1))
+    project.write_config(config(fail_at=2) + '\n[bounces]\nevery = "15m"\n')
+    assert project.run("publish", "--story", "recent").code == 1  # left unfinished
+    assert project.run("digest", "--to", "log").code == 1  # a digest left unfinished
+    assert project.run("publish", "--story", "recent", "--at", "2030-01-07T09:15").code == 0
+    with Scheduler(Workspace.open(project.config)) as running:
+        running.reconcile()
+        running.resume_unfinished()
+        stored = running.jobs.get_jobs()
+    assert {job.id for job in stored} == {
+        "schedule:weekly",
+        "resume:weekly",
+        "bounces",
+        "unfinished",
+        "once:recent:20300107T0915",
+    }
+    assert {job.func_ref for job in stored} == set(JOB_FUNCTIONS)
+    for job in stored:
+        function = ref_to_obj(job.func_ref)
+        assert list(inspect.signature(function).parameters) == JOB_FUNCTIONS[job.func_ref]
+        inspect.signature(function).bind(**job.kwargs)  # what was stored still fits

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Hashable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import yaml
 from yaml.composer import Composer
@@ -27,9 +27,9 @@ from yaml.scanner import Scanner
 from publisher.loading import Location, printable
 
 try:  # libyaml parses several times faster; the pure-Python parser gives the same events
-    from yaml.cyaml import CParser as _EventSource
+    from yaml._yaml import CParser as _EventSource
 except ImportError:  # PyYAML built without libyaml
-
+    # The same name as the import above, defined only when that import failed.
     class _EventSource(Reader, Scanner, Parser):  # type: ignore[no-redef]
         def __init__(self, text: str) -> None:
             Reader.__init__(self, text)
@@ -56,17 +56,12 @@ class Refused(ValueError):
 # YAML -------------------------------------------------------------------------------------
 
 
-class _StrictLoader(Composer, _EventSource, SafeConstructor, Resolver):  # type: ignore[misc]
+class _StrictLoader(Composer, _EventSource, SafeConstructor, Resolver):
     """SafeLoader's parts, with a composer that refuses what front matter has no use for.
 
     Dates stay text (no timestamp resolver), so that a bad date gets our message
     and its line rather than YAML's.
     """
-
-    yaml_implicit_resolvers: ClassVar = {
-        first: [(tag, rx) for tag, rx in resolvers if tag != _TIMESTAMP]
-        for first, resolvers in Resolver.yaml_implicit_resolvers.items()
-    }
 
     def __init__(self, text: str) -> None:
         _EventSource.__init__(self, text)
@@ -76,17 +71,18 @@ class _StrictLoader(Composer, _EventSource, SafeConstructor, Resolver):  # type:
         self._depth = 0
         self._values = 0
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         event = self.peek_event()
+        where = getattr(event, "start_mark", None)
         if isinstance(event, AliasEvent) or getattr(event, "anchor", None) is not None:
-            raise _Problem("anchors and aliases (& and *) are not allowed", event.start_mark)
+            raise _Problem("anchors and aliases (& and *) are not allowed", where)
         self._values += 1
         if self._values > MAX_VALUES:
-            raise _Problem(f"more than {MAX_VALUES:,} keys and values", event.start_mark)
+            raise _Problem(f"more than {MAX_VALUES:,} keys and values", where)
         if isinstance(event, CollectionStartEvent):
             self._depth += 1
             if self._depth > MAX_DEPTH:
-                raise _Problem(f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
+                raise _Problem(f"nested deeper than {MAX_DEPTH} levels", where)
         try:
             return super().compose_node(parent, index)
         finally:
@@ -118,16 +114,31 @@ class _StrictLoader(Composer, _EventSource, SafeConstructor, Resolver):  # type:
         _check_number(node)
         return super().construct_yaml_float(node)
 
+    yaml_constructors: ClassVar = {
+        **SafeConstructor.yaml_constructors,
+        "tag:yaml.org,2002:int": construct_yaml_int,
+        "tag:yaml.org,2002:float": construct_yaml_float,
+    }
 
-_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)
-_StrictLoader.add_constructor("tag:yaml.org,2002:float", _StrictLoader.construct_yaml_float)
+
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != _TIMESTAMP]
+    for first, resolvers in Resolver.yaml_implicit_resolvers.items()
+}
 
 
-class _Problem(yaml.MarkedYAMLError):
-    """A refusal at `mark`; `first` is the line (0-based) a repeated key first appeared on."""
+class _Marked(Protocol):
+    line: int  # 0-based
 
-    def __init__(self, reason: str, mark: yaml.Mark, first: int | None = None) -> None:
-        super().__init__(problem=reason, problem_mark=mark)
+
+class _Problem(yaml.YAMLError):
+    """A refusal at `mark` (PyYAML's or libyaml's), read as YAML's own errors are (`problem`,
+    `problem_mark`); `first` is the line (0-based) a repeated key first appeared on."""
+
+    def __init__(self, reason: str, mark: _Marked | None, first: int | None = None) -> None:
+        super().__init__(reason)
+        self.problem = reason
+        self.problem_mark = mark
         self.first = first
 
 

@@ -165,7 +165,7 @@ class _Reader:
 
     def _related(self, line: int, body: list[tuple[int, str]]) -> None:
         """Title line, then dek line; a relation label may be glued to the title."""
-        related = []
+        related: list[dict[str, str]] = []
         for index in range(0, len(body), 2):
             number, title = body[index]
             dek = body[index + 1][1] if index + 1 < len(body) else ""

@@ -54,7 +54,8 @@ class Arrival:
     and `reply_to` the remote id of the post it answers, as the endpoint recorded them; leave
     them None where the endpoint has no such thing, and the checks that need them are skipped.
 
-    >>> Arrival("Ferries run again", id="17", reply_to="16")
+    >>> Arrival("Ferries run again", id="17", reply_to="16").reply_to
+    '16'
     """
 
     text: str
@@ -140,7 +141,7 @@ def _normalised(text: str) -> str:
 
 
 class ChannelContract:
-    """Tests every channel passes. Subclass it in your plugin's tests:
+    """Tests every channel passes. Example, in your plugin's tests::
 
         class TestWebhookContract(ChannelContract):
             channel_class = WebhookChannel

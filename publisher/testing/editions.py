@@ -13,10 +13,27 @@ from publisher.edition import Edition, digest, single
 from publisher.story import Story
 
 PUBLISHED = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+"""When the sample stories were published (a Monday morning, UTC).
+
+>>> make_story().published == PUBLISHED
+True
+"""
+
 LONG_URL = (
     "https://news.example.org/stories/" + "a-very-long-path-segment-" * 12 + "end?ref=x&utm=y"
 )
+"""A story URL longer than a whole post on most networks: a channel must still fit it.
+
+>>> len(LONG_URL) > 300
+True
+"""
+
 DIGEST_SIZE = 10
+"""How many stories the sample digest holds.
+
+>>> len(make_digest_edition().stories) == DIGEST_SIZE
+True
+"""
 
 
 def make_story(**fields: Any) -> Story:
@@ -53,7 +70,11 @@ def _long_answer(size: int = 2000) -> str:
 
 
 def hard_stories() -> dict[str, Story]:
-    """Stories that break naive channels: scripts, emoji, long URLs, long answers, no FAQ."""
+    """Stories that break naive channels: scripts, emoji, long URLs, long answers, no FAQ.
+
+    >>> sorted(hard_stories())
+    ['cjk', 'emoji', 'long-answer', 'long-url', 'markup', 'no-faq']
+    """
     return {
         "cjk": make_story(
             id="cjk",
@@ -95,7 +116,12 @@ def hard_stories() -> dict[str, Story]:
 
 def digest_stories() -> list[Story]:
     """Ten stories for a digest: the hard ones, and four more (plain, right-to-left,
-    generated, many questions), each published an hour before the next."""
+    generated, many questions), each published an hour before the next.
+
+    >>> stories = digest_stories()
+    >>> len(stories), stories[0].published - stories[1].published
+    (10, datetime.timedelta(seconds=3600))
+    """
     stories = [
         *hard_stories().values(),
         make_story(id="solar-ferry"),
@@ -130,7 +156,13 @@ def digest_stories() -> list[Story]:
 
 
 def digest_edition() -> Edition:
-    """A digest of the ten `digest_stories`, newest first, as a weekly schedule would make it."""
+    """A digest of the ten `digest_stories`, newest first, as a weekly schedule would make it
+    (exported as `make_digest_edition`; the fixture `digest_edition` gives it to a test).
+
+    >>> edition = make_digest_edition()
+    >>> edition.kind, len(edition.stories), edition.lead.id
+    ('digest', 10, 'cjk')
+    """
     edition = digest(digest_stories(), PUBLISHED + timedelta(hours=1), timedelta(days=7))
     if edition is None or len(edition.stories) != DIGEST_SIZE:  # the stories above, changed
         raise RuntimeError(f"the sample digest must hold {DIGEST_SIZE} stories")
@@ -138,7 +170,12 @@ def digest_edition() -> Edition:
 
 
 def hard_editions() -> dict[str, Edition]:
-    """Each hard story as its own edition, plus the ten-story digest (`digest`)."""
+    """Each hard story as its own edition, plus the ten-story digest (`digest`).
+
+    >>> editions = hard_editions()
+    >>> editions["cjk"].kind, editions["digest"].kind
+    ('story', 'digest')
+    """
     editions = {name: single(story) for name, story in hard_stories().items()}
     editions["digest"] = digest_edition()
     return editions

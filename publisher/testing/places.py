@@ -23,7 +23,12 @@ from publisher.templates import Templates
 
 def temporary_state(folder: Path) -> State:
     """A SQLite state database in `folder`, upgraded now by the migrations of the core and of
-    every installed plugin, as the first command of a real run upgrades it."""
+    every installed plugin, as the first command of a real run upgrades it.
+
+    >>> import pathlib, tempfile
+    >>> temporary_state(pathlib.Path(tempfile.mkdtemp())).exists
+    True
+    """
     state = State(f"sqlite:///{folder / 'state.db'}", plugin_histories(load_plugins()))
     state.upgrade()
     return state
@@ -42,7 +47,12 @@ def make_destination(
 
     `${VAR}` in a setting reads the environment, as in `config/publisher.toml`.
 
-    >>> make_destination(MyChannel, {"channel": "mine", "url": "http://127.0.0.1:8080"}, tmp_path)
+    Example::
+
+        def test_posts_to_the_endpoint(tmp_path, sample_story, recorder):
+            settings = {"channel": "mine", "url": recorder.url}
+            destination = make_destination(MyChannel, settings, tmp_path)
+            parts = MyChannel().render(single(sample_story), destination).parts
     """
     return Destination(
         name=name,
@@ -67,13 +77,27 @@ def _expanded(value: Any) -> Any:
 
 class NetworkUsed(ConnectionError):
     """Raised where code tried to reach the network while it was blocked: an OSError, as a
-    machine without a network would raise, so the code's own error handling runs."""
+    machine without a network would raise, so the code's own error handling runs.
+
+    >>> issubclass(NetworkUsed, OSError)
+    True
+    """
 
 
 @contextmanager
 def network_blocked() -> Iterator[list[str]]:
     """Refuse every connection and name lookup inside the block; yields the list of what was
-    tried, so that a test sees an attempt even when the code under test swallowed the error."""
+    tried, so that a test sees an attempt even when the code under test swallowed the error.
+
+    >>> import socket
+    >>> with network_blocked() as tried:
+    ...     try:
+    ...         socket.create_connection(("127.0.0.1", 9))
+    ...     except OSError:
+    ...         pass
+    >>> tried
+    ["getaddrinfo ('127.0.0.1', 9)"]
+    """
     tried: list[str] = []
     saved = (socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo)
 

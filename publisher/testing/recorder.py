@@ -34,6 +34,9 @@ class Request:
 
     `status` is what the recorder answered (or, for a lost answer, would have), None when
     it stalled or dropped the request; `answered` is False when the client got no answer.
+
+    >>> Request("POST", "/posts", {}, {}, b'{"text": "Ferries run again"}', 201).json()
+    {'text': 'Ferries run again'}
     """
 
     method: str
@@ -94,6 +97,13 @@ class Recorder:
     those taken so far; to any other method, 404 (the recorder keeps nothing to
     read back: a channel's `recover` looking for a part finds none, unless the
     test says otherwise with `answer`).
+
+    >>> import urllib.request
+    >>> with Recorder() as recorder:
+    ...     posted = urllib.request.Request(recorder.url + "/posts", data=b"{}", method="POST")
+    ...     answer = urllib.request.urlopen(posted, timeout=10)
+    ...     answer.status, recorder.requests[0].method, recorder.requests[0].path
+    (201, 'POST', '/posts')
     """
 
     def __init__(self) -> None:

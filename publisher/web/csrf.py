@@ -43,4 +43,6 @@ class CsrfTokens:
 
     def accepts(self, cookie: str | None, field: str | None) -> bool:
         """The form's token is this browser's cookie, and we signed it."""
-        return self.valid(cookie) and field is not None and hmac.compare_digest(cookie, field)
+        if cookie is None or field is None:
+            return False
+        return self.valid(cookie) and hmac.compare_digest(cookie, field)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from publisher.plugins import BrokenPlugin, Plugins, implementations
+from publisher.plugins import BrokenPlugin, Plugins, by_plugin
 
 HOOK = "publisher_register_routes"
 METHODS = frozenset({"GET", "POST"})
@@ -43,7 +43,7 @@ class PageRoute:
 def collect_routes(plugins: Plugins) -> list[PageRoute]:
     """Every page plugins register, in the order pluggy calls them."""
     routes: list[PageRoute] = []
-    for owner, function in list(implementations(plugins, HOOK)):
+    for owner, call in by_plugin(plugins, HOOK):
         mine: list[PageRoute] = []
 
         def register(
@@ -67,7 +67,7 @@ def collect_routes(plugins: Plugins) -> list[PageRoute]:
             mine.append(route)
 
         try:
-            function(register=register)
+            call(register=register)
         except Exception as error:  # a plugin's bad page must not take the others down
             version = plugins.versions.pop(owner, "unknown")
             plugins.broken.append(BrokenPlugin(owner, version, f"{type(error).__name__}: {error}"))

@@ -102,7 +102,7 @@ class Web:
         if token.issued and request.method in ("GET", "HEAD"):
             response.set_cookie(
                 COOKIE,
-                token.value,
+                str(token),
                 path=request.scope.get("root_path", "").rstrip("/") or "/",
                 httponly=True,
                 samesite="strict",

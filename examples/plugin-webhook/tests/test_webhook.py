@@ -8,9 +8,9 @@ from publisher import (
     AuthenticationFailed,
     DeliveryContext,
     DeliveryError,
-    Edition,
     RateLimited,
     TemporaryFailure,
+    single,
 )
 from publisher.testing import ChannelContract, Recorder, make_destination
 from publisher_webhook import WebhookChannel
@@ -31,7 +31,7 @@ def deliver(recorder, story, tmp_path, **settings):
     """Render one story and deliver its part to the recorder, as a run's first attempt."""
     values = {"channel": "webhook", "url": f"{recorder.url}/stories", **settings}
     destination = make_destination(WebhookChannel, values, tmp_path)
-    edition = Edition(id=f"story-{story.id}", kind="story", stories=[story])
+    edition = single(story)
     [part] = WebhookChannel().render(edition, destination).parts
     context = DeliveryContext(edition, destination, 1, None, "key-1", "delivery-1")
     return WebhookChannel().deliver(part, context)

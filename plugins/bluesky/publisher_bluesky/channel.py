@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 # rendered or delivered to, not by every `publisher` command that loads the plugins.
 
 
-class BlueskyChannel(Channel):
+class BlueskyChannel(Channel[BlueskySettings]):
     """Posts and threads on one Bluesky account.
 
     Every part's record key is chosen and stored before the create, so a part
@@ -28,18 +28,20 @@ class BlueskyChannel(Channel):
     def __init__(self) -> None:
         self._thread: Thread | None = None
 
-    def render(self, edition: Edition, destination: Destination) -> Rendition:
+    def render(self, edition: Edition, destination: Destination[BlueskySettings]) -> Rendition:
         from publisher_bluesky.render import render
 
         return render(edition, destination)
 
-    def deliver(self, part: Part, context: DeliveryContext) -> Sent:
+    def deliver(self, part: Part, context: DeliveryContext[BlueskySettings]) -> Sent:
         return self._connect(context.destination).post(part, context)
 
-    def recover(self, part: Part, context: DeliveryContext) -> Sent | None:
+    def recover(self, part: Part, context: DeliveryContext[BlueskySettings]) -> Sent | None:
         return self._connect(context.destination).find(context)
 
-    def check(self, destination: Destination) -> str:
+    def check(self, destination: Destination[BlueskySettings], *, dns: bool = False) -> str:
+        """Who we post as. There are no DNS records of ours to look up for Bluesky, so
+        `dns` changes nothing."""
         account = self._connect(destination).account
         session = account.call(lambda client: client.com.atproto.server.get_session())
         return f"posting as @{session.handle} ({session.did}) on {destination.settings.service}"
@@ -48,7 +50,7 @@ class BlueskyChannel(Channel):
         if self._thread is not None:
             self._thread.account.close()
 
-    def _connect(self, destination: Destination) -> Thread:
+    def _connect(self, destination: Destination[BlueskySettings]) -> Thread:
         if self._thread is None:
             from publisher_bluesky.posting import Thread
             from publisher_bluesky.session import Account

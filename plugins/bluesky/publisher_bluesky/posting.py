@@ -8,6 +8,8 @@ tells the root it answers.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypeAlias
+
 from atproto import AtUri, Client, exceptions, models
 
 from publisher import DeliveryContext, DeliveryError, Part, Sent
@@ -16,8 +18,11 @@ from publisher_bluesky.api import is_not_found
 from publisher_bluesky.card import embed
 from publisher_bluesky.session import Account
 
+if TYPE_CHECKING:
+    from publisher_bluesky.settings import BlueskySettings
+
 COLLECTION = "app.bsky.feed.post"
-StrongRef = models.ComAtprotoRepoStrongRef.Main
+StrongRef: TypeAlias = models.ComAtprotoRepoStrongRef.Main
 
 
 class Thread:
@@ -27,7 +32,7 @@ class Thread:
         self.account = account
         self._refs: dict[str, tuple[StrongRef, StrongRef]] = {}  # uri: (itself, its root)
 
-    def post(self, part: Part, context: DeliveryContext) -> Sent:
+    def post(self, part: Part, context: DeliveryContext[BlueskySettings]) -> Sent:
         account = self.account
         rkey = rkeys.claim(context.destination, context.idempotency_key)
         where = f"{context.destination.name}: part {context.number}"
@@ -51,7 +56,7 @@ class Thread:
         self._refs[made.uri] = (itself, reply.root if reply else itself)
         return self._sent(made.uri)
 
-    def find(self, context: DeliveryContext) -> Sent | None:
+    def find(self, context: DeliveryContext[BlueskySettings]) -> Sent | None:
         """The part's record if an earlier attempt made it: looked up under the key it chose."""
         rkey = rkeys.stored(context.destination, context.idempotency_key)
         if rkey is None:  # no attempt got as far as choosing a key, so none sent the part

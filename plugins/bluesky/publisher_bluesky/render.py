@@ -31,7 +31,7 @@ from publisher_bluesky.richtext import LIMIT, count, rich_text
 from publisher_bluesky.settings import BlueskySettings
 
 
-def render(edition: Edition, destination: Destination) -> Rendition:
+def render(edition: Edition, destination: Destination[BlueskySettings]) -> Rendition:
     """The thread as `publisher.social` composes it for every social channel (balanced
     replies, thread-wide numbering, the disclosure of a generated story, no post the account
     already made), counted as Bluesky shows it; then each post as posted, with its facets."""
@@ -45,8 +45,8 @@ def render(edition: Edition, destination: Destination) -> Rendition:
     return Rendition(_as_posted(parts, edition), composed.warnings(destination.name))
 
 
-def _composed(edition: Edition, destination: Destination):
-    settings: BlueskySettings = destination.settings
+def _composed(edition: Edition, destination: Destination[BlueskySettings]):
+    settings = destination.settings
     post = with_disclosure(post_template(destination.templates, "bluesky/post.txt"))
     carry = "summary" if settings.thread != "none" else None
 

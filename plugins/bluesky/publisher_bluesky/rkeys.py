@@ -16,8 +16,12 @@ from __future__ import annotations
 import random
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from publisher import Destination
+
+if TYPE_CHECKING:
+    from publisher_bluesky.settings import BlueskySettings
 
 ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable
 LENGTH = 13
@@ -45,12 +49,12 @@ def _cache_key(idempotency_key: str) -> str:
     return f"bluesky:rkey:{idempotency_key}"
 
 
-def stored(destination: Destination, idempotency_key: str) -> str | None:
+def stored(destination: Destination[BlueskySettings], idempotency_key: str) -> str | None:
     """The key chosen for this part by an earlier attempt, if any attempt got that far."""
     return destination.state.get(_cache_key(idempotency_key))
 
 
-def claim(destination: Destination, idempotency_key: str) -> str:
+def claim(destination: Destination[BlueskySettings], idempotency_key: str) -> str:
     """The part's record key: the one chosen before, or a new one, stored before it is used."""
     rkey = stored(destination, idempotency_key)
     if rkey is None:

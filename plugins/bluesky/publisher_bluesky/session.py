@@ -29,8 +29,8 @@ REFRESH_MARGIN = 15 * 60  # seconds before expiry at which the SDK refreshes an 
 class Account:
     """The SDK's client for one destination, logged in on first use."""
 
-    def __init__(self, destination: Destination) -> None:
-        self.settings: BlueskySettings = destination.settings
+    def __init__(self, destination: Destination[BlueskySettings]) -> None:
+        self.settings = destination.settings
         self.state = destination.state
         self.client = Client(self.settings.service, request=Request(timeout=self.settings.timeout))
         self.client.on_session_change(self._changed)

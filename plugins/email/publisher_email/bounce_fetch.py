@@ -50,10 +50,10 @@ class FetchSummary:
 
 
 def fetch_bounces(
-    destination: Destination,
+    destination: Destination[EmailSettings],
     opener: Callable[[str, Path], BounceMailbox] = open_mailbox,
 ) -> FetchSummary:
-    settings: EmailSettings = destination.settings
+    settings = destination.settings
     if settings.bounce_mailbox is None:
         raise ConfigError(f"{destination.name}: no bounce_mailbox is configured")
     try:
@@ -76,7 +76,7 @@ def fetch_bounces(
                 )
                 report = None
             events = _events(report, verp, book) if report is not None else []
-            if not events:
+            if report is None or not events:
                 summary.ignored += 1
             else:
                 recorded = book.record(events)

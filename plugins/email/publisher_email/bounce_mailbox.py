@@ -25,8 +25,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-from publisher import ConfigError, Secret
-from publisher.errors import PublisherError
+from publisher import ConfigError, PublisherError, Secret
 
 MAX_BYTES = 2_000_000
 DONE_KEYWORD = "PublisherDone"
@@ -110,6 +109,7 @@ class ImapBox:
     def _connect(self) -> imaplib.IMAP4:
         where = self.location
         context = ssl.create_default_context()
+        imap: imaplib.IMAP4
         try:
             if where.implicit_tls:
                 imap = imaplib.IMAP4_SSL(
@@ -146,11 +146,11 @@ class ImapBox:
         kind, data = self._imap.uid("SEARCH", "UNKEYWORD", DONE_KEYWORD)
         if kind != "OK":
             raise MailboxError(f"{self.describe()}: search failed: {_text(data)}")
-        for uid in (data[0] or b"").split():
+        for uid in (data[0] or b"").decode().split():
             kind, parts = self._imap.uid("FETCH", uid, f"(BODY.PEEK[]<0.{MAX_BYTES}>)")
             body = next((p[1] for p in parts if isinstance(p, tuple)), None)
             if kind == "OK" and body is not None:
-                yield uid.decode(), body
+                yield uid, body
 
     def done(self, key: str) -> None:
         kind, data = self._imap.uid("STORE", key, "+FLAGS.SILENT", f"(\\Seen {DONE_KEYWORD})")

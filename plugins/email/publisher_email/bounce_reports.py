@@ -157,10 +157,16 @@ def _blocks(part: Message) -> list[Message]:
     payload = part.get_payload()
     if isinstance(payload, list):
         return [block for block in payload if isinstance(block, Message)]
-    text = part.get_payload(decode=True) or b""
+    text = _decoded(part)
     return [
         email.message_from_bytes(chunk) for chunk in text.replace(b"\r\n", b"\n").split(b"\n\n")
     ]
+
+
+def _decoded(part: Message) -> bytes:
+    """A single part's body, its transfer encoding undone (b"" when it has none)."""
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
 
 
 def _original(message: Message) -> Message | None:
@@ -169,10 +175,10 @@ def _original(message: Message) -> Message | None:
         kind = part.get_content_type()
         if kind == "message/rfc822":
             payload = part.get_payload()
-            if isinstance(payload, list) and payload:
+            if isinstance(payload, list) and payload and isinstance(payload[0], Message):
                 return payload[0]
         if kind == "text/rfc822-headers":
-            return email.message_from_bytes(part.get_payload(decode=True) or b"")
+            return email.message_from_bytes(_decoded(part))
     return None
 
 

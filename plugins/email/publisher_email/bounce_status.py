@@ -17,8 +17,8 @@ from publisher_email.subscribers import STATUSES, Subscribers
 EDITIONS = 5  # the latest editions shown
 
 
-def status_lines(destination: Destination) -> list[str]:
-    settings: EmailSettings = destination.settings
+def status_lines(destination: Destination[EmailSettings]) -> list[str]:
+    settings = destination.settings
     list_ = list_name(destination)
     engine = destination.state.engine
     editions = BounceBook(engine, list_).editions(EDITIONS)

@@ -166,17 +166,19 @@ class BounceBook:
                 return found
         try:
             with self.engine.begin() as db:
-                return db.execute(
+                key = db.execute(
                     insert(sends).values(
                         delivery_id=delivery_id,
                         list=self.list,
                         edition_id=edition_id,
                         started_at=now(),
                     )
-                ).inserted_primary_key[0]
+                ).inserted_primary_key
+                assert key is not None, "an insert of one row has its key"
+                return int(key[0])
         except IntegrityError:  # another run registered it a moment ago
             with self.engine.begin() as db:
-                return db.scalar(query)
+                return db.execute(query).scalar_one()
 
     def send_exists(self, send_id: int) -> bool:
         with self.engine.begin() as db:
@@ -279,7 +281,7 @@ class BounceBook:
                 bounces.c.address == address,
                 bounces.c.received_at >= subscriber.updated_at,
             )
-            counts = dict(
+            counts: dict[str, int] = dict(
                 db.execute(
                     select(bounces.c.kind, func.count()).where(mine).group_by(bounces.c.kind)
                 ).all()
@@ -291,11 +293,11 @@ class BounceBook:
                 .limit(rules.editions)
                 .subquery()
             )
-            soft_editions = db.scalar(
+            soft_editions = db.execute(
                 select(func.count(distinct(bounces.c.send_id))).where(
                     mine, bounces.c.kind == "soft", bounces.c.send_id.in_(select(latest.c.id))
                 )
-            )
+            ).scalar_one()
         if counts.get("complaint", 0) >= rules.complaints:
             status = "complained"
         elif counts.get("hard", 0) >= rules.hard or soft_editions >= rules.soft:
@@ -330,11 +332,11 @@ class BounceBook:
     def delivered(self, delivery_id: str) -> int:
         """How many recipients a delivery reached so far."""
         with self.engine.begin() as db:
-            return db.scalar(
+            return db.execute(
                 select(func.count()).where(
                     recipients.c.delivery_id == delivery_id, recipients.c.status == "sent"
                 )
-            )
+            ).scalar_one()
 
     def withdraw_delivered(self, send_id: int, delivery_id: str) -> None:
         """A copy deferred (4xx) and then delivered by a later attempt was no soft bounce."""

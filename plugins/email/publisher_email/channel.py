@@ -14,6 +14,7 @@ from publisher import (
     Edition,
     Part,
     Rendition,
+    Secret,
     Sent,
 )
 from publisher_email.archive import Archive
@@ -32,7 +33,7 @@ from publisher_email.tokens import SigningKey, new_id, signing_key
 from publisher_email.transport import OUTBOX, Envelope, Refused, Transport
 
 
-class EmailChannel(Channel):
+class EmailChannel(Channel[EmailSettings]):
     name = "email"
     settings_model = EmailSettings
 
@@ -40,11 +41,11 @@ class EmailChannel(Channel):
         self._transport: Transport | None = None
         self._run_started: datetime | None = None  # this run's first attempt at the send
 
-    def render(self, edition: Edition, destination: Destination) -> Rendition:
+    def render(self, edition: Edition, destination: Destination[EmailSettings]) -> Rendition:
         part, warnings = render_email(edition, destination)
         return Rendition((part,), warnings)
 
-    def deliver(self, part: Part, context: DeliveryContext) -> Sent:
+    def deliver(self, part: Part, context: DeliveryContext[EmailSettings]) -> Sent:
         """Send the part to every active subscriber that has not had it yet.
 
         Called again after a crash or a passing failure (the core then reports
@@ -52,7 +53,7 @@ class EmailChannel(Channel):
         those who refused it for good are asked again only by a later run.
         """
         destination = context.destination
-        settings: EmailSettings = destination.settings
+        settings = destination.settings
         key = _signing_key(destination)
         transport = self._open(destination)
         list_ = list_name(destination)
@@ -70,7 +71,7 @@ class EmailChannel(Channel):
         def envelope_for(address: Recipient) -> Envelope:
             token = (
                 key.seal("unsubscribe", list_, address.token)
-                if getattr(address, "token", None)
+                if address.token
                 else key.token(list_, address)  # a row that had no token id yet: the old kind
             )
             copy = letter.copy(
@@ -95,7 +96,9 @@ class EmailChannel(Channel):
             outgoing.finished()
         return Sent(context.delivery_id)
 
-    def send_test(self, part: Part, edition: Edition, destination: Destination, to: str) -> Sent:
+    def send_test(
+        self, part: Part, edition: Edition, destination: Destination[EmailSettings], to: str
+    ) -> Sent:
         """One copy to `to`, outside the ledger and the subscriber list; a fresh Message-ID
         each time, so that mail clients show every test."""
         try:
@@ -119,10 +122,10 @@ class EmailChannel(Channel):
             raise DeliveryError(f"{address}: the server refused the test copy: {refusal}") from None
         return Sent(identifier)
 
-    def preflight(self, destination: Destination) -> None:
+    def preflight(self, destination: Destination[EmailSettings]) -> None:
         """Before anything is sent anywhere: a usable server URL, a signing key unless copies
         go to an outbox, and someone to send to."""
-        settings: EmailSettings = destination.settings
+        settings = destination.settings
         try:
             url = settings.smtp.reveal()
             if not url.startswith(OUTBOX):
@@ -134,11 +137,11 @@ class EmailChannel(Channel):
         if _active(destination) == 0:
             raise ConfigError(f"{destination.name}: {_no_subscribers(destination)}")
 
-    def check(self, destination: Destination, *, dns: bool = False) -> str:
+    def check(self, destination: Destination[EmailSettings], *, dns: bool = False) -> str:
         """The server reached, the list's size, and the demo key if it is in use; an empty
         list fails here as it fails a publish. With `dns`, the DKIM, SPF and DMARC records
         too, each one missing named."""
-        settings: EmailSettings = destination.settings
+        settings = destination.settings
         key = signing_key(settings)
         signer = dkim_signer(destination)
         found = _dns(destination, signer) if dns else ""
@@ -158,7 +161,9 @@ class EmailChannel(Channel):
         )
         verp = f"; VERP to {settings.bounce_address}" if settings.bounce_address else ""
         bounces = (
-            f"; bounces from {_bounce_mailbox(destination)}" if settings.bounce_mailbox else ""
+            f"; bounces from {_bounce_mailbox(destination, settings.bounce_mailbox)}"
+            if settings.bounce_mailbox
+            else ""
         )
         return (
             f"from {settings.sender} via {reached}; {active} active on list '{list_}'"
@@ -170,14 +175,14 @@ class EmailChannel(Channel):
             self._transport.close()
             self._transport = None
 
-    def _open(self, destination: Destination) -> Transport:
+    def _open(self, destination: Destination[EmailSettings]) -> Transport:
         """The transport the `smtp` setting names, opened once per run."""
         if self._transport is None:
             self._transport = open_transport(destination)
         return self._transport
 
 
-def _dns(destination: Destination, signer: DkimSigner | None) -> str:
+def _dns(destination: Destination[EmailSettings], signer: DkimSigner | None) -> str:
     """What DNS says; ConfigError naming every record that is missing or wrong."""
     from publisher_email.dns_check import LookupFailed, check_dns  # dnspython only when asked
 
@@ -190,12 +195,12 @@ def _dns(destination: Destination, signer: DkimSigner | None) -> str:
     return "; DNS: " + ", ".join(report.found)
 
 
-def _bounce_mailbox(destination: Destination) -> str:
+def _bounce_mailbox(destination: Destination[EmailSettings], mailbox: Secret) -> str:
     """The bounce mailbox, opened (and logged in to) and closed again."""
     from publisher_email.bounce_mailbox import open_mailbox  # imaplib only when configured
 
     try:
-        url = destination.settings.bounce_mailbox.reveal()
+        url = mailbox.reveal()
     except ConfigError as error:
         raise ConfigError(f"{destination.name}.bounce_mailbox: {error}") from None
     box = open_mailbox(url, destination.root)
@@ -203,11 +208,11 @@ def _bounce_mailbox(destination: Destination) -> str:
     return box.describe()
 
 
-def _active(destination: Destination) -> int:
+def _active(destination: Destination[EmailSettings]) -> int:
     return Subscribers(destination.state.engine, list_name(destination)).counts()["active"]
 
 
-def _no_subscribers(destination: Destination) -> str:
+def _no_subscribers(destination: Destination[EmailSettings]) -> str:
     return (
         f"list '{list_name(destination)}' has no active subscribers "
         f"(add some with: publisher subscribers add ADDRESS --to {destination.name})"
@@ -218,7 +223,7 @@ def _key_name(settings: EmailSettings) -> str:
     return ", ".join(settings.signing_key.unset) or "signing_key"
 
 
-def _signing_key(destination: Destination) -> SigningKey:
+def _signing_key(destination: Destination[EmailSettings]) -> SigningKey:
     try:
         return signing_key(destination.settings)
     except ConfigError as error:

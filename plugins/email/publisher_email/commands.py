@@ -14,11 +14,11 @@ import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from publisher import Destination, pass_workspace
-from publisher.errors import InputError
+from publisher import Destination, InputError, pass_workspace
 from publisher_email.consent import records
 from publisher_email.exporting import write_csv
 from publisher_email.importing import import_rows, read_rows, read_text
@@ -27,12 +27,16 @@ from publisher_email.render import list_name
 from publisher_email.signups import Signups
 from publisher_email.subscribers import (
     STATUSES,
+    Status,
     Subscribers,
     check_name,
     clean_name,
     parse_mailbox,
 )
 from publisher_email.tokens import signing_key
+
+if TYPE_CHECKING:
+    from publisher_email.settings import EmailSettings
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -46,7 +50,7 @@ def _to_option(function):
     )(function)
 
 
-def _destination(workspace, to: str | None) -> Destination:
+def _destination(workspace, to: str | None) -> Destination[EmailSettings]:
     emails = [d for d in workspace.destinations() if d.channel == "email"]
     names = ", ".join(d.name for d in emails) or "none"
     if to is not None:
@@ -63,7 +67,7 @@ def _destination(workspace, to: str | None) -> Destination:
     raise click.UsageError(f"several email destinations ({names}): choose one with --to")
 
 
-def _list(workspace, to: str | None) -> tuple[Destination, Subscribers]:
+def _list(workspace, to: str | None) -> tuple[Destination[EmailSettings], Subscribers]:
     destination = _destination(workspace, to)
     return destination, Subscribers(destination.state.engine, list_name(destination))
 
@@ -133,7 +137,8 @@ def add(workspace, address: str, name: str, to: str | None) -> None:
         click.echo(f"{address} is already subscribed to list '{into.list}'.")
         return
     into.set_status(address, "active", name or None)
-    click.echo(f"Subscribed {address} to list '{into.list}' again (was {known.status}).")
+    was = f" (was {known.status})" if known is not None else ""
+    click.echo(f"Subscribed {address} to list '{into.list}' again{was}.")
 
 
 @subscribers.command()
@@ -163,8 +168,9 @@ def remove(
             )
         address = holder.address
     else:
+        assert address is not None  # one of ADDRESS and --token, as checked above
         address, _ = _mailbox(address)
-    status = "bounced" if bounced else "unsubscribed"
+    status: Status = "bounced" if bounced else "unsubscribed"
     if not into.set_status(address, status):
         raise click.BadParameter(f"{address} is not on list '{into.list}'", param_hint="ADDRESS")
     click.echo(f"{address} is now {status} on list '{into.list}'.")
@@ -212,7 +218,7 @@ def _when(moment: datetime, zone) -> str:
 @click.option("--status", type=click.Choice(STATUSES), help="Only subscribers with this status.")
 @_to_option
 @pass_workspace
-def list_(workspace, status: str | None, to: str | None) -> None:
+def list_(workspace, status: Status | None, to: str | None) -> None:
     """Print the subscribers of a list, one a line: address, status, name."""
     _, of = _list(workspace, to)
     for subscriber in of.stream(status):
@@ -236,7 +242,7 @@ def list_(workspace, status: str | None, to: str | None) -> None:
 @click.option("--status", type=click.Choice(STATUSES), help="Only subscribers with this status.")
 @_to_option
 @pass_workspace
-def export(workspace, file: Path | None, status: str | None, to: str | None) -> None:
+def export(workspace, file: Path | None, status: Status | None, to: str | None) -> None:
     """Write a list as CSV (email, name, status, joined) to FILE, or to the screen.
 
     Cells that a spreadsheet would run as a formula (starting with =, +, -, @)

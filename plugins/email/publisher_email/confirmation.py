@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
+from typing import TYPE_CHECKING
 
 from publisher import Destination, clean_line
 from publisher_email.connect import open_transport
@@ -13,8 +14,11 @@ from publisher_email.links import link_token
 from publisher_email.render import confirm_url
 from publisher_email.transport import Envelope
 
+if TYPE_CHECKING:
+    from publisher_email.settings import EmailSettings
 
-def list_title(destination: Destination, several: bool) -> str:
+
+def list_title(destination: Destination[EmailSettings], several: bool) -> str:
     """How a list is named to readers: its `title`, else the site's name (or, among several
     lists, the list's own name)."""
     title = destination.settings.title
@@ -24,7 +28,9 @@ def list_title(destination: Destination, several: bool) -> str:
     return name.replace("-", " ").replace("_", " ").capitalize() if several else ""
 
 
-def send_confirmation(destination: Destination, address: str, token_id: str, title: str) -> None:
+def send_confirmation(
+    destination: Destination[EmailSettings], address: str, token_id: str, title: str
+) -> None:
     """Mail the link that confirms a sign-up; raises what the transport raises."""
     settings = destination.settings
     site = destination.site

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from publisher import Destination
 from publisher_email.outbox import Outbox
 from publisher_email.smtp_pool import SmtpPool, SmtpServer
 from publisher_email.transport import OUTBOX, Transport
 
+if TYPE_CHECKING:
+    from publisher_email.settings import EmailSettings
 
-def open_transport(destination: Destination, connections: int | None = None) -> Transport:
+
+def open_transport(
+    destination: Destination[EmailSettings], connections: int | None = None
+) -> Transport:
     """Open (lazily: nothing connects until the first copy) what `smtp` names."""
     url = destination.settings.smtp.reveal()
     if url.startswith(OUTBOX):

@@ -21,10 +21,17 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from publisher.errors import InputError
+from publisher import InputError
 from publisher_email.exporting import restore
 from publisher_email.storage import PAGE
-from publisher_email.subscribers import STATUSES, Subscribers, check_name, parse_mailbox
+from publisher_email.subscribers import (
+    STATUSES,
+    Status,
+    Subscribers,
+    check_name,
+    is_status,
+    parse_mailbox,
+)
 
 _ADDRESS_COLUMNS = ("email", "address", "e-mail", "email address", "email_address")
 
@@ -34,7 +41,7 @@ class Row:
     line: int
     address: str
     name: str
-    status: str
+    status: Status
 
 
 @dataclass
@@ -121,7 +128,7 @@ def _row(line: int, cells: list[str], columns: dict[str, int | None]) -> Row | t
     except ValueError as error:
         return line, f"'{raw}': {error}"
     status = cell("status").lower() or "active"
-    if status not in STATUSES:
+    if not is_status(status):
         return line, f"unknown status '{status}' (use {', '.join(STATUSES)})"
     try:
         name = check_name(cell("name") or name)
@@ -133,7 +140,7 @@ def _row(line: int, cells: list[str], columns: dict[str, int | None]) -> Row | t
 def import_rows(rows: Iterable[Row | tuple[int, str]], into: Subscribers) -> ImportReport:
     """Add good rows a page at a time (one transaction each); collect the bad ones."""
     report = ImportReport()
-    page: list[tuple[str, str, str]] = []
+    page: list[tuple[str, str, Status]] = []
 
     def flush() -> None:
         added = into.add_many(page)

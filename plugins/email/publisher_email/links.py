@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from publisher import ConfigError, Destination
 from publisher_email import tokens
@@ -17,18 +18,21 @@ from publisher_email.render import list_name
 from publisher_email.subscribers import Subscribers
 from publisher_email.tokens import Purpose, SigningKey
 
+if TYPE_CHECKING:
+    from publisher_email.settings import EmailSettings
+
 
 @dataclass(frozen=True)
 class Holder:
     """The list a token belongs to, and its subscriber's address (None when we signed the
     token but its subscriber is no longer there)."""
 
-    destination: Destination
+    destination: Destination[EmailSettings]
     subscribers: Subscribers
     address: str | None
 
 
-def signing_key(destination: Destination) -> SigningKey | None:
+def signing_key(destination: Destination[EmailSettings]) -> SigningKey | None:
     """The destination's key; None for the demo key anywhere but an outbox, where it would
     stand for nothing (anyone can sign with it)."""
     try:
@@ -37,7 +41,9 @@ def signing_key(destination: Destination) -> SigningKey | None:
         return None
 
 
-def email_lists(destinations: Iterable[Destination]) -> Iterator[Destination]:
+def email_lists(
+    destinations: Iterable[Destination[EmailSettings]],
+) -> Iterator[Destination[EmailSettings]]:
     """One email destination per list (the first that sends to it)."""
     seen: set[str] = set()
     for destination in destinations:
@@ -46,19 +52,19 @@ def email_lists(destinations: Iterable[Destination]) -> Iterator[Destination]:
             yield destination
 
 
-def link_token(destination: Destination, purpose: Purpose, token_id: str) -> str:
+def link_token(destination: Destination[EmailSettings], purpose: Purpose, token_id: str) -> str:
     """A signed token for a link of this destination's list."""
     key = SigningKey(destination.settings.signing_key)
     return key.seal(purpose, list_name(destination), token_id)
 
 
-def opened(destination: Destination, purpose: Purpose, token: str) -> str | None:
+def opened(destination: Destination[EmailSettings], purpose: Purpose, token: str) -> str | None:
     """The id inside a token of this destination's list, or None."""
     key = signing_key(destination)
     return key.open(purpose, list_name(destination), token) if key else None
 
 
-def unsubscribe_holder(destination: Destination, token: str) -> Holder | None:
+def unsubscribe_holder(destination: Destination[EmailSettings], token: str) -> Holder | None:
     """Who an unsubscribe token of this destination's list is for, or None if it is not
     one of the list's tokens."""
     key = signing_key(destination)
@@ -74,7 +80,7 @@ def unsubscribe_holder(destination: Destination, token: str) -> Holder | None:
     return Holder(destination, members, address) if address is not None else None
 
 
-def find_holder(destinations: Iterable[Destination], token: str) -> Holder | None:
+def find_holder(destinations: Iterable[Destination[EmailSettings]], token: str) -> Holder | None:
     """The first list one of whose tokens `token` is."""
     for destination in email_lists(destinations):
         holder = unsubscribe_holder(destination, token)

@@ -47,10 +47,10 @@ def bounce_kind(refusal: Refused) -> Kind:
     return "hard" if refusal.code in (550, 551, 553) else "soft"
 
 
-def dkim_signer(destination: Destination) -> DkimSigner | None:
+def dkim_signer(destination: Destination[EmailSettings]) -> DkimSigner | None:
     """The signer the settings describe; ConfigError (naming the key, never its value) when
     the key cannot be used."""
-    settings: EmailSettings = destination.settings
+    settings = destination.settings
     if settings.dkim_private_key is None:
         return None
     try:
@@ -60,8 +60,8 @@ def dkim_signer(destination: Destination) -> DkimSigner | None:
     return DkimSigner(settings.dkim_selector or "", settings.dkim_domain or "", key)
 
 
-def verp_for(destination: Destination, key: SigningKey) -> Verp | None:
-    settings: EmailSettings = destination.settings
+def verp_for(destination: Destination[EmailSettings], key: SigningKey) -> Verp | None:
+    settings = destination.settings
     if settings.bounce_address is None:
         return None
     return Verp(settings.bounce_address, key, list_name(destination))
@@ -71,9 +71,13 @@ class Outgoing:
     """One send (an edition to a list): its number, return paths and refusals."""
 
     def __init__(
-        self, destination: Destination, key: SigningKey, delivery_id: str, edition_id: str
+        self,
+        destination: Destination[EmailSettings],
+        key: SigningKey,
+        delivery_id: str,
+        edition_id: str,
     ) -> None:
-        settings: EmailSettings = destination.settings
+        settings = destination.settings
         self.delivery_id = delivery_id
         self.book = BounceBook(destination.state.engine, list_name(destination), Rules.of(settings))
         self.send_id = self.book.register_send(delivery_id, edition_id)

@@ -14,9 +14,9 @@ is final for the run that got it; a later run (after a fix) tries once more.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
 from sqlalchemy import (
     Column,
@@ -41,6 +41,7 @@ from publisher_email.storage import metadata, now, pages
 from publisher_email.subscribers import subscribers
 
 Outcome = Literal["sent", "deferred", "failed"]
+Address = TypeVar("Address", bound=str)  # an address, or a Recipient that carries its token
 
 recipients = Table(
     "email_recipients",
@@ -128,15 +129,17 @@ class Recipients:
         """(settled, settled + still to send), for the progress bar."""
         joined, condition = self._unsettled()
         with self.engine.begin() as db:
-            settled = db.scalar(
+            settled = db.execute(
                 select(func.count()).where(
                     recipients.c.delivery_id == self.delivery_id, ~self._open()
                 )
-            )
-            remaining = db.scalar(select(func.count()).select_from(joined).where(condition))
+            ).scalar_one()
+            remaining = db.execute(
+                select(func.count()).select_from(joined).where(condition)
+            ).scalar_one()
         return settled, settled + remaining
 
-    def claim(self, addresses: list[str]) -> list[str]:
+    def claim(self, addresses: Sequence[Address]) -> list[Address]:
         """Mark addresses as being sent, before any of them goes out; return those taken.
 
         Only the returned addresses may be sent to: the others went out, were
@@ -203,7 +206,7 @@ class Recipients:
         """How many recipients have `status`, and the first few with their last error."""
         where = (recipients.c.delivery_id == self.delivery_id, recipients.c.status == status)
         with self.engine.begin() as db:
-            count = db.scalar(select(func.count()).where(*where))
+            count = db.execute(select(func.count()).where(*where)).scalar_one()
             rows = db.execute(
                 select(recipients.c.address, recipients.c.last_error)
                 .where(*where)
@@ -230,7 +233,7 @@ class Recipients:
             or_(recipients.c.updated_at >= self.run_started, subscribers.c.status == "active"),
         )
         with self.engine.begin() as db:
-            count = db.scalar(select(func.count()).select_from(joined).where(*where))
+            count = db.execute(select(func.count()).select_from(joined).where(*where)).scalar_one()
             rows = db.execute(
                 select(recipients.c.address, recipients.c.last_error)
                 .select_from(joined)
@@ -243,10 +246,9 @@ class Recipients:
 
 def _insert_unless_taken(engine: Engine) -> Insert:
     """An insert that skips rows another run inserted first, where the database can say so."""
-    dialects = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-    make = dialects.get(engine.dialect.name)
-    if make is None:  # elsewhere a clash fails the send, which the next run resumes
-        return insert(recipients)
-    return make(recipients).on_conflict_do_nothing(
-        index_elements=[recipients.c.delivery_id, recipients.c.address]
-    )
+    keys = [recipients.c.delivery_id, recipients.c.address]
+    if engine.dialect.name == "postgresql":
+        return postgresql.insert(recipients).on_conflict_do_nothing(index_elements=keys)
+    if engine.dialect.name == "sqlite":
+        return sqlite.insert(recipients).on_conflict_do_nothing(index_elements=keys)
+    return insert(recipients)  # elsewhere a clash fails the send, which the next run resumes

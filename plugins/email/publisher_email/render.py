@@ -26,14 +26,14 @@ _BLANK_RUNS = re.compile(r"\n\s*\n(\s*\n)+")
 _URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
 
 
-def list_name(destination: Destination) -> str:
+def list_name(destination: Destination[EmailSettings]) -> str:
     """The subscriber list a destination sends to: its own, unless it shares one."""
-    settings: EmailSettings = destination.settings
+    settings = destination.settings
     return settings.subscribers or destination.name
 
 
-def subject_for(edition: Edition, destination: Destination) -> str:
-    settings: EmailSettings = destination.settings
+def subject_for(edition: Edition, destination: Destination[EmailSettings]) -> str:
+    settings = destination.settings
     pattern = settings.digest_subject if edition.kind == "digest" else settings.subject
     when = edition.end or edition.lead.published
     text = pattern.format(
@@ -45,25 +45,25 @@ def subject_for(edition: Edition, destination: Destination) -> str:
     return clean_line(text)
 
 
-def list_id(destination: Destination) -> str:
+def list_id(destination: Destination[EmailSettings]) -> str:
     """RFC 2919: the site's name and a stable id made of the list name and the site's host."""
     host = urlsplit(destination.site.url).hostname or "localhost"
     label = re.sub(r"[^A-Za-z0-9._-]", "-", list_name(destination))
     return formataddr((clean_line(destination.site.name), f"{label}.{host}"))
 
 
-def confirm_url(destination: Destination, token: str) -> str:
+def confirm_url(destination: Destination[EmailSettings], token: str) -> str:
     """The link in a sign-up's confirmation email."""
-    settings: EmailSettings = destination.settings
+    settings = destination.settings
     url = settings.confirm_url.format(
         site=destination.site.url.rstrip("/"), token=token, list=list_name(destination)
     )
     return quote(url, safe=_URL_SAFE)
 
 
-def unsubscribe_url(destination: Destination) -> str:
+def unsubscribe_url(destination: Destination[EmailSettings]) -> str:
     """The unsubscribe link with the token left as a placeholder; non-ASCII percent-encoded."""
-    settings: EmailSettings = destination.settings
+    settings = destination.settings
     url = settings.unsubscribe_url.format(
         site=destination.site.url.rstrip("/"),
         token=UNSUBSCRIBE_TOKEN,
@@ -72,9 +72,11 @@ def unsubscribe_url(destination: Destination) -> str:
     return quote(url, safe=_URL_SAFE)
 
 
-def render_email(edition: Edition, destination: Destination) -> tuple[Part, tuple[str, ...]]:
+def render_email(
+    edition: Edition, destination: Destination[EmailSettings]
+) -> tuple[Part, tuple[str, ...]]:
     """The message every subscriber receives, with a placeholder for what is theirs."""
-    settings: EmailSettings = destination.settings
+    settings = destination.settings
     zone = destination.site.zone
     subject = subject_for(edition, destination)
     unsubscribe = unsubscribe_url(destination)
@@ -121,11 +123,11 @@ def render_email(edition: Edition, destination: Destination) -> tuple[Part, tupl
     return part, _warnings(part, unsubscribe)
 
 
-def _web_link(edition: Edition, destination: Destination) -> tuple[str, str]:
+def _web_link(edition: Edition, destination: Destination[EmailSettings]) -> tuple[str, str]:
     """The footer's (label, URL) on the web: a story's own page; for a digest, its page in
     the archive of `publisher serve` when `archive_url` says where that is, else the site,
     labelled so that nobody expects this email there."""
-    settings: EmailSettings = destination.settings
+    settings = destination.settings
     if edition.kind == "digest" and settings.archive_url:
         url = settings.archive_url.format(
             site=destination.site.url.rstrip("/"),
@@ -138,9 +140,11 @@ def _web_link(edition: Edition, destination: Destination) -> tuple[str, str]:
     return "View in browser", edition.lead.url
 
 
-def _headers(destination: Destination, subject: str, unsubscribe: str) -> dict[str, str]:
+def _headers(
+    destination: Destination[EmailSettings], subject: str, unsubscribe: str
+) -> dict[str, str]:
     """Headers shared by every copy; To, Date and Message-ID are added per recipient."""
-    settings: EmailSettings = destination.settings
+    settings = destination.settings
     links = f"<{unsubscribe}>"
     if settings.unsubscribe_mailto:
         mailto = f"mailto:{settings.unsubscribe_mailto}?subject=unsubscribe%20{UNSUBSCRIBE_TOKEN}"
@@ -159,9 +163,10 @@ def _headers(destination: Destination, subject: str, unsubscribe: str) -> dict[s
 
 def _warnings(part: Part, unsubscribe: str) -> tuple[str, ...]:
     warnings = []
-    if part.length > HTML_LIMIT:
+    length = part.length or 0
+    if length > HTML_LIMIT:
         warnings.append(
-            f"the HTML is {part.length // 1000} KB; Gmail clips messages over "
+            f"the HTML is {length // 1000} KB; Gmail clips messages over "
             f"{HTML_LIMIT // 1000} KB (shorten the template or the digest)"
         )
     missing = [

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from publisher import DeliveryError, PartlyDelivered, Sent, TemporaryFailure
 from publisher_email.ratelimit import RateLimit
-from publisher_email.recipients import Recipients
+from publisher_email.recipients import Outcome, Recipient, Recipients
 from publisher_email.transport import Envelope, Refused, Transport
 
 
@@ -42,7 +42,7 @@ class Progress:
 def send_all(
     recipients: Recipients,
     transport: Transport,
-    envelope_for: Callable[[str], Envelope],
+    envelope_for: Callable[[Recipient], Envelope],
     progress: Progress,
     stopping: Callable[[], bool],
     rate: RateLimit | None = None,
@@ -61,7 +61,7 @@ def send_all(
     # Enough queued work to keep every connection busy, not the whole list in memory.
     window = threading.Semaphore(transport.connections * 2)
 
-    def send_one(address: str) -> None:
+    def send_one(address: Recipient) -> None:
         try:
             if stop.is_set():
                 return
@@ -69,7 +69,7 @@ def send_all(
                 rate.wait()
             transport.send(envelope_for(address))
         except Refused as refusal:
-            outcome = "failed" if refusal.permanent else "deferred"
+            outcome: Outcome = "failed" if refusal.permanent else "deferred"
             recipients.settle(address, outcome, str(refusal))
             if refused is not None:
                 refused(address, refusal)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.utils import getaddresses, parseaddr
@@ -62,7 +63,7 @@ def _per_second(value: object) -> float:
     return float(match.group(1)) / _PER[match.group(2)]
 
 
-def _try_pattern(pattern: str, sample: dict[str, object]) -> None:
+def _try_pattern(pattern: str, sample: Mapping[str, object]) -> None:
     """Fill a pattern with sample values, so that a bad placeholder is named when the
     configuration loads rather than when the first message is rendered."""
     allowed = ", ".join(f"{{{key}}}" for key in sample)
@@ -81,7 +82,7 @@ def _subject_pattern(value: str) -> str:
     return value
 
 
-def _url_pattern(value: str, keys: dict[str, object], required: str) -> str:
+def _url_pattern(value: str, keys: Mapping[str, object], required: str) -> str:
     """A URL pattern with {required}; one line (it may become a header), known keys only."""
     if f"{{{required}}}" not in value:
         raise ValueError(f"must contain {{{required}}}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import unicodedata
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from publisher import DeliveryError, Destination
 from publisher_email.confirmation import list_title, send_confirmation
@@ -22,6 +23,9 @@ from publisher_email.signups import Confirmed, Expired, Signups
 from publisher_email.subscribers import normalize_address
 from publisher_email.transport import Refused
 
+if TYPE_CHECKING:
+    from publisher_email.settings import EmailSettings
+
 log = logging.getLogger("publisher.email")
 
 PER_CLIENT = (10, 3600.0)  # sign-ups a client address may send an hour
@@ -29,15 +33,15 @@ PER_ADDRESS = (3, 86400.0)  # form posts for one address a day (mails: one per e
 HONEYPOT = "website"  # hidden from people; bots that fill every field fill it
 
 
-def _lists(web) -> list[Destination]:
+def _lists(web) -> list[Destination[EmailSettings]]:
     return [d for d in email_lists(web.workspace.destinations()) if d.settings.signup]
 
 
-def _choices(lists: list[Destination]) -> list[tuple[str, str]]:
+def _choices(lists: list[Destination[EmailSettings]]) -> list[tuple[str, str]]:
     return [(list_name(d), list_title(d, len(lists) > 1)) for d in lists]
 
 
-def _signups(destination: Destination) -> Signups:
+def _signups(destination: Destination[EmailSettings]) -> Signups:
     hours = timedelta(hours=destination.settings.confirm_within)
     return Signups(destination.state.engine, list_name(destination), hours)
 
@@ -132,7 +136,7 @@ def _unavailable(request, web):
     )
 
 
-def _confirmation(web, token: str) -> tuple[Destination, str] | None:
+def _confirmation(web, token: str) -> tuple[Destination[EmailSettings], str] | None:
     """The list and sign-up id of a confirmation token, if it is one of ours."""
     if len(token) > 200:
         return None

@@ -110,6 +110,7 @@ class SmtpPool:
     def _open(self) -> smtplib.SMTP:
         server = self.server
         context = ssl.create_default_context()
+        connection: smtplib.SMTP
         try:
             if server.implicit_tls:
                 connection = smtplib.SMTP_SSL(

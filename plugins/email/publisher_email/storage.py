@@ -6,7 +6,7 @@ PostgreSQL state URL works unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import Column, Engine, MetaData, Row, Select
@@ -26,7 +26,7 @@ def aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def pages(engine: Engine, query: Select, key: Column) -> Iterator[list[Row]]:
+def pages(engine: Engine, query: Select, key: Column) -> Iterator[Sequence[Row]]:
     """The rows of `query` a page at a time, in order of the integer column `key`.
 
     Keyset paging, one short transaction a page: a list of 100,000 is never held

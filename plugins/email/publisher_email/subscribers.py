@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import unquote
-from typing import Literal
+from typing import Literal, TypeGuard
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import (
@@ -34,6 +34,13 @@ from publisher_email.tokens import new_id
 
 Status = Literal["active", "unsubscribed", "bounced", "complained"]
 STATUSES: tuple[Status, ...] = ("active", "unsubscribed", "bounced", "complained")
+
+
+def is_status(text: str) -> TypeGuard[Status]:
+    """Whether `text` is one of STATUSES (read from a CSV file, say)."""
+    return text in STATUSES
+
+
 # 'Name <address>' as mail programs copy it; a quoted name may hold commas.
 _MAILBOX = re.compile(r"(?P<name>[^<>]*?)\s*<(?P<address>[^<>]*)>")
 # Control characters (C0 but white space, DEL, C1) and bidirectional overrides and isolates:
@@ -209,7 +216,7 @@ class Subscribers:
 
     def set_status(self, address: str, status: Status, name: str | None = None) -> bool:
         """Change an address's status (and name, when given); False when it is not on the list."""
-        values = {"status": status, "updated_at": now()}
+        values: dict[str, object] = {"status": status, "updated_at": now()}
         if name:
             values["name"] = check_name(name)
         with self.engine.begin() as db:
@@ -228,7 +235,7 @@ class Subscribers:
                 .where(subscribers.c.list == self.list)
                 .group_by(subscribers.c.status)
             )
-            found = dict(rows.all())
+            found: dict[str, int] = dict(rows.all())
         return {status: found.get(status, 0) for status in STATUSES}
 
     def stream(self, status: Status | None = None) -> Iterator[Subscriber]:

@@ -44,7 +44,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from cryptography import x509
@@ -53,8 +53,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from publisher import Destination
-from publisher_email.bounce_store import BounceBook, BounceEvent, Recorded, Rules
+from publisher_email.bounce_store import BounceBook, BounceEvent, Kind, Recorded, Rules
 from publisher_email.render import list_name
+
+if TYPE_CHECKING:
+    from publisher_email.settings import EmailSettings
 
 MAX_AGE = 15 * 60  # seconds a Mailgun signature stays acceptable
 # Bytes of a webhook body or a certificate read. SNS messages reach 256 KiB, and escaped
@@ -79,7 +82,7 @@ _SNS_FIELDS = {
 }
 _SNS_FIELDS["UnsubscribeConfirmation"] = _SNS_FIELDS["SubscriptionConfirmation"]
 _SNS_HASHES = {"1": hashes.SHA1, "2": hashes.SHA256}
-_POSTMARK_KINDS = {
+_POSTMARK_KINDS: dict[str, Kind] = {
     "HardBounce": "hard",
     "BadEmailAddress": "hard",
     "SoftBounce": "soft",
@@ -113,7 +116,7 @@ class SnsMessage:
     subscribe_url: str | None = None
 
 
-def land(destination: Destination, events: Collection[BounceEvent]) -> Recorded:
+def land(destination: Destination[EmailSettings], events: Collection[BounceEvent]) -> Recorded:
     """Record webhook events in the destination's list, with its rules, as IMAP bounces are."""
     settings = destination.settings
     book = BounceBook(destination.state.engine, list_name(destination), Rules.of(settings))
@@ -352,6 +355,7 @@ def mailgun_event(
     event = _object(payload.get("event-data"))
     address = str(event.get("recipient", "")).lower()
     name = event.get("event")
+    kind: Kind
     if name == "failed":
         kind = "hard" if event.get("severity") == "permanent" else "soft"
         status = _object(event.get("delivery-status"))

@@ -36,7 +36,7 @@ log = logging.getLogger("publisher.channels.mastodon")
 DESCRIPTION_LIMIT = 1500  # characters Mastodon keeps of a media description
 
 
-class MastodonChannel(Channel):
+class MastodonChannel(Channel[MastodonSettings]):
     """Statuses and threads on one Mastodon account.
 
     A part that may have gone out is looked for among the account's statuses
@@ -51,17 +51,17 @@ class MastodonChannel(Channel):
         self._instance: Mapping[str, Any] | None = None
         self._account_id: str | None = None
 
-    def render(self, edition: Edition, destination: Destination) -> Rendition:
+    def render(self, edition: Edition, destination: Destination[MastodonSettings]) -> Rendition:
         return render(edition, destination)
 
-    def deliver(self, part: Part, context: DeliveryContext) -> Sent:
+    def deliver(self, part: Part, context: DeliveryContext[MastodonSettings]) -> Sent:
         destination = context.destination
         api, limits = self._connect(destination), self._limits(destination)
         media_id, warning = self._picture(api, part, context)
         sent = post_part(api, part, context, limits, [media_id] if media_id else None)
         return replace(sent, warning=warning) if warning else sent
 
-    def recover(self, part: Part, context: DeliveryContext) -> Sent | None:
+    def recover(self, part: Part, context: DeliveryContext[MastodonSettings]) -> Sent | None:
         """Mastodon forgets an Idempotency-Key after about an hour, so a resumed part
         is looked for among the account's recent statuses before it is posted again."""
         destination = context.destination
@@ -80,12 +80,15 @@ class MastodonChannel(Channel):
             _warn_cut_short(context, found)
         return found.sent
 
-    def check(self, destination: Destination) -> str:
+    def check(self, destination: Destination[MastodonSettings], *, dns: bool = False) -> str:
+        """Who we post as. There are no DNS records of ours to look up for Mastodon, so
+        `dns` changes nothing."""
         api = self._connect(destination)
         with translated_errors(api):
             account = api.account_verify_credentials()
         limits = self._limits(destination)
-        domain = self._instance.get("domain") or urlsplit(destination.settings.instance).netloc
+        instance = self._instance or {}  # read by _limits
+        domain = instance.get("domain") or urlsplit(destination.settings.instance).netloc
         handle = account["acct"] if "@" in account["acct"] else f"{account['acct']}@{domain}"
         return f"posting as @{handle}, up to {limits.max_characters} characters a post"
 
@@ -94,14 +97,14 @@ class MastodonChannel(Channel):
             self._api.session.close()
 
     def _picture(
-        self, api: Mastodon, part: Part, context: DeliveryContext
+        self, api: Mastodon, part: Part, context: DeliveryContext[MastodonSettings]
     ) -> tuple[str | None, str | None]:
         """The part's image uploaded with its description, fetched now (never at render) and
         checked against the instance's limits; one that cannot be is left out, with a warning."""
         image: dict[str, Any] | None = part.extra.get("image")
         if not image:
             return None, None
-        settings: MastodonSettings = context.destination.settings
+        settings = context.destination.settings
         try:
             picture = fetch_picture(
                 image, instance_limits.image_limits(self._instance or {}), settings.timeout
@@ -122,7 +125,7 @@ class MastodonChannel(Channel):
             return None, _left_out(context, f"the instance refused the image ({error})")
         return str(media["id"]), None
 
-    def _connect(self, destination: Destination) -> Mastodon:
+    def _connect(self, destination: Destination[MastodonSettings]) -> Mastodon:
         if self._api is None:
             self._api = connect(destination.settings)
         return self._api
@@ -133,7 +136,7 @@ class MastodonChannel(Channel):
                 self._account_id = str(api.account_verify_credentials()["id"])
         return self._account_id
 
-    def _limits(self, destination: Destination) -> Limits:
+    def _limits(self, destination: Destination[MastodonSettings]) -> Limits:
         """The instance's limits, asked once a run and remembered for the next render."""
         if self._instance is None:
             self._instance = instance_info(self._connect(destination))
@@ -142,13 +145,13 @@ class MastodonChannel(Channel):
         return instance_limits.from_instance(self._instance)
 
 
-def _left_out(context: DeliveryContext, reason: str) -> str:
+def _left_out(context: DeliveryContext[MastodonSettings], reason: str) -> str:
     warning = f"{reason}; part {context.number} was posted without it"
     log.warning("%s: %s", context.destination.name, warning)
     return warning
 
 
-def _warn_cut_short(context: DeliveryContext, found: Found) -> None:
+def _warn_cut_short(context: DeliveryContext[MastodonSettings], found: Found) -> None:
     """A part posted in pieces whose run stopped between two of them: the thread goes on from the
     last piece that arrived, and the rest is left out rather than risk posting a piece twice."""
     log.warning(

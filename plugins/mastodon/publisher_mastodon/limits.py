@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import regex
 
 from publisher import Destination
 from publisher.text import Counter, graphemes, with_urls_as
+
+if TYPE_CHECKING:
+    from publisher_mastodon.settings import MastodonSettings
 
 # "@name@domain"; Mastodon counts and shows it as "@name".
 REMOTE_MENTION = regex.compile(r"(@[\p{L}\p{N}_]+)@[\w.-]+\w")
@@ -67,7 +70,7 @@ class Limits:
 DEFAULT = Limits()
 
 
-def cache_key(destination: Destination) -> str:
+def cache_key(destination: Destination[MastodonSettings]) -> str:
     return f"mastodon:limits:{destination.settings.instance.rstrip('/')}"
 
 
@@ -80,7 +83,7 @@ def from_instance(instance: Mapping[str, Any]) -> Limits:
     )
 
 
-def remember(destination: Destination, limits: Limits) -> None:
+def remember(destination: Destination[MastodonSettings], limits: Limits) -> None:
     destination.state.put(
         cache_key(destination),
         {
@@ -90,7 +93,7 @@ def remember(destination: Destination, limits: Limits) -> None:
     )
 
 
-def for_render(destination: Destination) -> Limits:
+def for_render(destination: Destination[MastodonSettings]) -> Limits:
     """The configured limits, else those the instance reported last, else Mastodon's defaults."""
     settings = destination.settings
     cached = destination.state.get(cache_key(destination)) or {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mastodon import Mastodon
 
@@ -21,13 +21,16 @@ from publisher_mastodon import limits as instance_limits
 from publisher_mastodon.api import TextTooLong, translated_errors
 from publisher_mastodon.limits import Limits
 
+if TYPE_CHECKING:
+    from publisher_mastodon.settings import MastodonSettings
+
 log = logging.getLogger("publisher.channels.mastodon")
 
 
 def post_part(
     api: Mastodon,
     part: Part,
-    context: DeliveryContext,
+    context: DeliveryContext[MastodonSettings],
     limits: Limits,
     media_ids: list[str] | None = None,
 ) -> Sent:
@@ -67,7 +70,7 @@ def _post(
 def _post_in_pieces(
     api: Mastodon,
     part: Part,
-    context: DeliveryContext,
+    context: DeliveryContext[MastodonSettings],
     limits: Limits,
     media_ids: list[str] | None,
 ) -> Sent:
@@ -100,17 +103,16 @@ def _post_in_pieces(
         len(pieces),
     )
     reply_visibility = context.destination.settings.reply_visibility
-    first: Sent | None = None
-    reply_to = context.reply_to
+    posted: list[Sent] = []
     for number, piece in enumerate(pieces, start=1):
         extra = part.extra if number == 1 else {**part.extra, "visibility": reply_visibility}
         key, media = f"{context.idempotency_key}-{number}", media_ids if number == 1 else None
+        reply_to = posted[-1] if posted else context.reply_to
         try:
-            reply_to = _post(api, piece, reply_to, extra, key, media)
+            posted.append(_post(api, piece, reply_to, extra, key, media))
         except TextTooLong as error:
             raise DeliveryError(
                 f"{where} is still too long after splitting it for the instance's limit of "
                 f"{limit} characters: {error}"
             ) from error
-        first = first or reply_to
-    return Sent(reply_to.id, first.url)
+    return Sent(posted[-1].id, posted[0].url)

@@ -32,10 +32,10 @@ from publisher_mastodon.limits import Limits
 from publisher_mastodon.settings import MastodonSettings
 
 
-def render(edition: Edition, destination: Destination) -> Rendition:
+def render(edition: Edition, destination: Destination[MastodonSettings]) -> Rendition:
     """Every part's text fits what the content warning leaves of the limit; each part's
     `length` is the whole status as Mastodon counts it, warning and text together."""
-    settings: MastodonSettings = destination.settings
+    settings = destination.settings
     limits = instance_limits.for_render(destination)
     room, count = _room(limits, destination), limits.count
     posted = already_posted(destination, edition)
@@ -52,7 +52,7 @@ def render(edition: Edition, destination: Destination) -> Rendition:
     else:
         found = _composed(edition, destination, room, count, picture, posted)
 
-    root = {"visibility": settings.visibility}
+    root: dict[str, str] = {"visibility": settings.visibility}
     if settings.spoiler_text:
         root["spoiler_text"] = settings.spoiler_text
     reply = {**root, "visibility": settings.reply_visibility}
@@ -66,13 +66,13 @@ def render(edition: Edition, destination: Destination) -> Rendition:
 
 def _composed(
     edition: Edition,
-    destination: Destination,
+    destination: Destination[MastodonSettings],
     room: int,
     count: Counter,
     picture: dict,
     posted: frozenset[str],
 ) -> Thread:
-    settings: MastodonSettings = destination.settings
+    settings = destination.settings
     post = with_disclosure(post_template(destination.templates, "mastodon/post.txt"))
     carry = "summary" if settings.thread != "none" else None
 
@@ -126,7 +126,7 @@ def _composed(
     )
 
 
-def _room(limits: Limits, destination: Destination) -> int:
+def _room(limits: Limits, destination: Destination[MastodonSettings]) -> int:
     """The limit less the content warning; a warning that leaves no room stops the run here,
     before anything is sent, as bad configuration."""
     try:

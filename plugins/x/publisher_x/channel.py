@@ -41,7 +41,7 @@ IMAGE_LIMITS = {
 ALT_TEXT_LIMIT = 1000  # characters X keeps of an image's description
 
 
-class XChannel(Channel):
+class XChannel(Channel[XSettings]):
     """Posts and threads on one X account."""
 
     name = "x"
@@ -53,19 +53,19 @@ class XChannel(Channel):
         self._user_id: str | None = None
         self._refusal: str | None = None
 
-    def render(self, edition: Edition, destination: Destination) -> Rendition:
+    def render(self, edition: Edition, destination: Destination[XSettings]) -> Rendition:
         rendition = render(edition, destination)
         # Kept for `preflight`, which the core calls on this instance before anything is sent.
         self._refusal = over_budget(rendition.cost, destination.settings.max_cost, destination.name)
         return rendition
 
-    def preflight(self, destination: Destination) -> None:
+    def preflight(self, destination: Destination[XSettings]) -> None:
         """Credentials set, and the thread within the destination's `max_cost`."""
         super().preflight(destination)
         if self._refusal is not None:
             raise ConfigError(self._refusal)
 
-    def deliver(self, part: Part, context: DeliveryContext) -> Sent:
+    def deliver(self, part: Part, context: DeliveryContext[XSettings]) -> Sent:
         client = self._connect(context.destination)
         reply_to = context.reply_to.id if context.reply_to else None
         media_ids, warning = self._picture(part, context)
@@ -88,14 +88,16 @@ class XChannel(Channel):
             ) from error
         return _sent(str(response.data["id"]), warning)
 
-    def recover(self, part: Part, context: DeliveryContext) -> Sent | None:
+    def recover(self, part: Part, context: DeliveryContext[XSettings]) -> Sent | None:
         """X has no idempotency key: look for the part among the account's recent posts."""
         client = self._connect(context.destination)
         reply_to = context.reply_to.id if context.reply_to else None
         found = find_post(client, self._me(client), part.text, reply_to)
         return _sent(found) if found else None
 
-    def check(self, destination: Destination) -> str:
+    def check(self, destination: Destination[XSettings], *, dns: bool = False) -> str:
+        """Who we post as. There are no DNS records of ours to look up for X, so
+        `dns` changes nothing."""
         client = self._connect(destination)
         with translated_errors():
             me = client.get_me(user_auth=True).data
@@ -106,13 +108,15 @@ class XChannel(Channel):
             if client is not None:
                 client.session.close()
 
-    def _picture(self, part: Part, context: DeliveryContext) -> tuple[list[str] | None, str | None]:
+    def _picture(
+        self, part: Part, context: DeliveryContext[XSettings]
+    ) -> tuple[list[str] | None, str | None]:
         """The part's image uploaded with its alt text, fetched now (never at render); an image
         that cannot be fetched, or that X refuses, is left out with a warning."""
         image: dict[str, Any] | None = part.extra.get("image")
         if not image:
             return None, None
-        settings: XSettings = context.destination.settings
+        settings = context.destination.settings
         try:
             picture = fetch_picture(image, IMAGE_LIMITS, settings.timeout)
         except PictureUnavailable as error:
@@ -134,7 +138,7 @@ class XChannel(Channel):
             return None, _left_out(context, f"X refused the image {image['url']} ({error})")
         return [media.media_id_string], None
 
-    def _connect(self, destination: Destination) -> tweepy.Client:
+    def _connect(self, destination: Destination[XSettings]) -> tweepy.Client:
         if self._client is None:
             self._client = connect(destination.settings)
         return self._client
@@ -146,7 +150,7 @@ class XChannel(Channel):
         return self._user_id
 
 
-def _left_out(context: DeliveryContext, reason: str) -> str:
+def _left_out(context: DeliveryContext[XSettings], reason: str) -> str:
     warning = f"{reason}; part {context.number} was posted without it"
     log.warning("%s: %s", context.destination.name, warning)
     return warning

@@ -27,9 +27,9 @@ def thread_cost(parts: Sequence[Part], prices: Prices) -> Cost:
     return Cost(total, "USD", detail)
 
 
-def over_budget(cost: Cost, max_cost: float | None, destination: str) -> str | None:
+def over_budget(cost: Cost | None, max_cost: float | None, destination: str) -> str | None:
     """Why a publication costs more than the destination's `max_cost`, or None."""
-    if max_cost is None or cost.total <= max_cost:
+    if cost is None or max_cost is None or cost.total <= max_cost:
         return None
     return (
         f"{destination}: the thread would cost ${cost.total:.3f} at the prices in its settings "

@@ -33,8 +33,8 @@ LIMIT = 280
 __all__ = ["LIMIT", "render", "weighted_length"]
 
 
-def render(edition: Edition, destination: Destination) -> Rendition:
-    settings: XSettings = destination.settings
+def render(edition: Edition, destination: Destination[XSettings]) -> Rendition:
+    settings = destination.settings
     posted = already_posted(destination, edition)
     picture, warnings = picture_extra(edition.lead)
     written = (
@@ -58,9 +58,9 @@ def render(edition: Edition, destination: Destination) -> Rendition:
 
 
 def _composed(
-    edition: Edition, destination: Destination, picture: dict, posted: frozenset[str]
+    edition: Edition, destination: Destination[XSettings], picture: dict, posted: frozenset[str]
 ) -> Thread:
-    settings: XSettings = destination.settings
+    settings = destination.settings
     post = with_disclosure(post_template(destination.templates, "x/post.txt"))
 
     def story_post(story: Story, extra: dict | None = None, **more: str) -> Block:

@@ -25,13 +25,20 @@ class RoutedAdapter(HTTPAdapter):
         self.base = base.rstrip("/") if base else None
         self.timeout = timeout
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,  # requests' own types for these three are private
+        verify: Any = True,
+        cert: Any = None,
+        proxies: dict[str, str] | None = None,
+    ) -> requests.Response:
         if self.base and request.url and request.url.startswith(self.host):
             request.url = self.base + request.url.removeprefix(self.host)
             # Proxies were chosen for api.twitter.com; choose again for the new host.
-            kwargs["proxies"] = requests.utils.get_environ_proxies(request.url)
-        kwargs["timeout"] = kwargs.get("timeout") or self.timeout
-        return super().send(request, **kwargs)
+            proxies = requests.utils.get_environ_proxies(request.url)
+        return super().send(request, stream, timeout or self.timeout, verify, cert, proxies)
 
 
 def route(session: requests.Session, base: str | None, timeout: float) -> None:

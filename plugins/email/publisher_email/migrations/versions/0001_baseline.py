@@ -20,7 +20,7 @@ branch_labels = None
 depends_on = None
 
 
-def tables() -> dict[str, tuple[sa.SchemaItem, ...]]:
+def tables() -> dict[str, tuple[sa.schema.SchemaItem, ...]]:
     """Fresh columns on every call: a Column belongs to one Table only."""
     return {
         "email_subscribers": (

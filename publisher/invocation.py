@@ -37,11 +37,22 @@ class CommandContext:
 
 
 def pass_workspace(function: Callable) -> Callable:
-    """Call `function(workspace, ...)` with this invocation's workspace."""
+    """Call `function(workspace, ...)` with this invocation's workspace: the configuration,
+    its destinations, stories and state database, opened once per invocation.
+
+    Example, a command a plugin adds (`publisher_register_commands`)::
+
+        @click.command()
+        @pass_workspace
+        def hello(workspace, name: str) -> None:
+            click.echo(f"Hello {name}, from {workspace.config.site.name}.")
+    """
 
     @functools.wraps(function)
     def with_workspace(*args: Any, **kwargs: Any) -> Any:
         context = click.get_current_context().find_object(CommandContext)
+        if context is None:
+            raise RuntimeError(f"{function.__name__} runs only as a `publisher` command")
         return function(context.workspace, *args, **kwargs)
 
     return with_workspace

@@ -16,7 +16,9 @@ import dkim
 import pytest
 import time_machine
 
-from publisher.scheduler import BOUNCES, History, Scheduler
+from publisher.job_book import BOUNCES
+from publisher.run_history import History
+from publisher.scheduler import Scheduler
 from publisher.workspace import Workspace
 from publisher_email.bounce_fetch import fetch_bounces
 from support.deliverability import arf, dns_record, dsn, qmail_bounce, rsa_key_pem

@@ -1,4 +1,5 @@
-"""Fixtures for the email tests: real SMTP servers on 127.0.0.1, TLS, an email project.
+"""Fixtures for the email channel's tests (tests/newsletter: a folder named `email` would shadow
+the standard library's package): real SMTP servers on 127.0.0.1, TLS, an email project.
 
 Every server a test starts runs on its own free port and is stopped when the
 test ends.
