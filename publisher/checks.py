@@ -46,7 +46,14 @@ def _sample(number: int, url_pattern: str) -> Story:
                 {"title": "A source", "url": "https://example.org/source", "publisher": "Wire"}
             ],
             "source_count": 3,
-            "methodology": "How the story was made.",
+            # The second is generated, so that the disclosure templates render too.
+            "methodology": (
+                "Generated autonomously from 3 source records. "
+                "No human editorial judgment was applied."
+                if number == 2
+                else "How the story was made."
+            ),
+            "generated": number == 2,
             "url": url_pattern.format(id=story_id),
             "published": _END - timedelta(days=number),
             "tags": ["sample", "check"],

@@ -743,6 +743,9 @@ def check(context: CommandContext, dns: bool) -> None:
     bad_stories = workspace.story_problems  # every file is loaded, as a digest would
     for problem in bad_stories:
         out.print(Text.assemble(("bad story", "red"), f" {_one_line(str(problem))}"))
+    bad_templates = workspace.templates.problems()
+    for problem in bad_templates:
+        out.print(Text.assemble(("bad template", "red"), f" {_one_line(problem)}"))
     problems = 0
     for destination in workspace.destinations():
         template_problem = _template_problem(workspace, destination)
@@ -769,6 +772,9 @@ def check(context: CommandContext, dns: bool) -> None:
     failures = []
     if bad_stories:
         failures.append(f"{len(bad_stories)} story file{'s' * (len(bad_stories) != 1)} unusable")
+    if bad_templates:
+        count = len(bad_templates)
+        failures.append(f"{count} template file{'s' * (count != 1)} unusable")
     if problems:
         failures.append(f"{problems} destination{'s' * (problems != 1)} cannot publish")
     if failures:

@@ -76,6 +76,18 @@ class Templates:
         except Exception as error:  # a template is the user's code: any failure in it is theirs
             raise ConfigError(f"{_where(error, names[-1])}: {self._reason(error)}") from None
 
+    def problems(self) -> list[str]:
+        """`file:line: reason` for every template file that cannot even be read (bad syntax,
+        bytes that are not UTF-8), in every folder: templates no sample render reaches (the
+        pages of `publisher serve`, say) are checked too."""
+        found = []
+        for name in self.environment.list_templates():
+            try:
+                self.environment.get_template(name)
+            except Exception as error:  # a template is the user's code: any failure is theirs
+                found.append(f"{_where(error, self.filename(name))}: {self._reason(error)}")
+        return found
+
     def filename(self, name: str) -> str:
         """The file a template name is read from, for messages about what it produced."""
         try:

@@ -110,7 +110,7 @@ def test_check_names_the_template_file_and_line(newsletter, source, line, reason
 
     assert result.code == 2
     assert f"failed newsletter: {problem}\n" in result.out
-    assert result.err == "error: 1 destination cannot publish\n"
+    assert result.err.endswith("1 destination cannot publish\n")
 
 
 @pytest.mark.parametrize(("source", "line", "reason"), BROKEN)
@@ -152,3 +152,28 @@ def test_an_error_in_an_included_template_names_that_file(newsletter) -> None:
 
     assert result.code == 2
     assert result.err == f"error: {footer}'nope' is undefined\n"
+
+
+def test_check_reads_every_template_even_those_no_channel_renders(newsletter) -> None:
+    """The pages of `publisher serve` are rendered by no channel: a broken one is still named."""
+    problem = _break(
+        newsletter, "pages/archive.html", "<h1>Archive</h1>\n{% if %}\n", 2, "Expected an expression"
+    )
+
+    result = newsletter.run("check")
+
+    assert result.code == 2
+    assert f"bad template {problem}" in result.out
+    assert "ok newsletter (email)" in result.out
+    assert result.err == "error: 1 template file unusable\n"
+
+
+def test_check_renders_the_disclosure_of_a_generated_story(newsletter) -> None:
+    problem = _break(
+        newsletter, "social/disclosure.txt", b"{{ headline }}\ncaf\xe9\n", 2, "byte 0xe9"
+    )
+
+    result = newsletter.run("check")
+
+    assert result.code == 2
+    assert f"failed fediverse: {problem}" in result.out
