@@ -156,9 +156,8 @@ def test_an_error_in_an_included_template_names_that_file(newsletter) -> None:
 
 def test_check_reads_every_template_even_those_no_channel_renders(newsletter) -> None:
     """The pages of `publisher serve` are rendered by no channel: a broken one is still named."""
-    problem = _break(
-        newsletter, "pages/archive.html", "<h1>Archive</h1>\n{% if %}\n", 2, "Expected an expression"
-    )
+    source = "<h1>Archive</h1>\n{% if %}\n"
+    problem = _break(newsletter, "pages/archive.html", source, 2, "Expected an expression")
 
     result = newsletter.run("check")
 
