@@ -744,8 +744,8 @@ def check(context: CommandContext, dns: bool) -> None:
     for problem in bad_stories:
         out.print(Text.assemble(("bad story", "red"), f" {_one_line(str(problem))}"))
     bad_templates = workspace.templates.problems()
-    for problem in bad_templates:
-        out.print(Text.assemble(("bad template", "red"), f" {_one_line(problem)}"))
+    for unusable in bad_templates:
+        out.print(Text.assemble(("bad template", "red"), f" {_one_line(unusable)}"))
     problems = 0
     for destination in workspace.destinations():
         template_problem = _template_problem(workspace, destination)
