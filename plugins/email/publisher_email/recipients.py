@@ -3,8 +3,9 @@
 The core ledger holds the email as one part; this table holds its recipients,
 keyed by the core's delivery id (edition, destination, round) and address. A
 restarted send skips those who have it and sends the rest: only copies that
-were on the wire when a process died (at most one per open connection) can
-arrive twice, and those carry the same Message-ID.
+were in flight when a process died (on the wire, or sent and not yet recorded:
+at most `settling.in_flight(connections)`) can arrive twice, and those carry
+the same Message-ID.
 
 A claim takes a recipient only if nobody claimed it since this attempt began:
 two runs that somehow worked on one delivery at once (the core lets only one
@@ -14,7 +15,7 @@ is final for the run that got it; a later run (after a fix) tries once more.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Literal
 
@@ -28,6 +29,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     case,
     func,
     insert,
@@ -187,17 +189,37 @@ class Recipients:
                 taken.update(db.scalars(inserted, rows))
         return [address for address in addresses if address in taken]
 
-    def settle(self, address: str, outcome: Outcome, error: str | None = None) -> None:
-        """Record what the server said; a refusal never overwrites a copy that went out."""
-        where = [recipients.c.delivery_id == self.delivery_id, recipients.c.address == address]
-        if outcome != "sent":
-            where.append(recipients.c.status != "sent")
+    def settle_many(self, outcomes: Sequence[tuple[str, Outcome, str | None]]) -> None:
+        """Record what the server said of several copies, in one transaction, a row each;
+        a refusal never overwrites a copy that went out."""
+        key = recipients.c.delivery_id == self.delivery_id
+        at = now()
+        sent = [address for address, outcome, _ in outcomes if outcome == "sent"]
+        refusals = [
+            {"who": address, "outcome": outcome, "error": error}
+            for address, outcome, error in outcomes
+            if outcome != "sent"
+        ]
         with self.engine.begin() as db:
-            db.execute(
-                update(recipients)
-                .where(*where)
-                .values(status=outcome, last_error=error, updated_at=now())
-            )
+            if sent:
+                db.execute(
+                    update(recipients)
+                    .where(key, recipients.c.address.in_(sent))
+                    .values(status="sent", last_error=None, updated_at=at)
+                )
+            if refusals:
+                db.execute(
+                    update(recipients)
+                    .where(
+                        key,
+                        recipients.c.address == bindparam("who"),
+                        recipients.c.status != "sent",
+                    )
+                    .values(
+                        status=bindparam("outcome"), last_error=bindparam("error"), updated_at=at
+                    ),
+                    refusals,
+                )
 
     def with_status(self, status: Outcome, limit: int = 5) -> tuple[int, list[tuple[str, str]]]:
         """How many recipients have `status`, and the first few with their last error."""
