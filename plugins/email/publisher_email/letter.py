@@ -11,8 +11,10 @@ render did that once.
 from __future__ import annotations
 
 import binascii
+import functools
 import hashlib
 import re
+import time
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
@@ -26,8 +28,19 @@ from publisher_email.render import UNSUBSCRIBE_TOKEN
 def message_id(delivery_id: str, address: str, sender: str) -> str:
     """The same for every attempt at one recipient, so a resent copy is the same message."""
     digest = hashlib.sha256(f"{delivery_id}\x1f{address}".encode()).hexdigest()[:40]
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
-    return f"<{digest}@{domain}>"
+    return f"<{digest}@{_domain(sender)}>"
+
+
+@functools.lru_cache(maxsize=16)
+def _domain(sender: str) -> str:
+    """The sender's domain (parsed once per send, not per copy)."""
+    return parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+
+
+@functools.lru_cache(maxsize=4)
+def _date(second: int) -> bytes:
+    """The Date header for a second: copies made in the same second share it."""
+    return _own_header("Date", format_datetime(datetime.fromtimestamp(second, UTC)))
 
 
 def _crlf(text: str) -> str:
@@ -70,7 +83,7 @@ class Letter:
             (
                 self._head,
                 _own_header("To", address),
-                _own_header("Date", format_datetime(datetime.now(UTC))),
+                _date(int(time.time())),
                 _own_header("Message-ID", message_id),
                 # Folded after the comma: a URL must never be split or encoded.
                 _own_header("List-Unsubscribe", unsubscribe).replace(b", ", b",\r\n "),

@@ -56,6 +56,26 @@ recipients = Table(
 )
 
 
+# Built once: the send's writer runs these every few milliseconds.
+_SETTLE_SENT = (
+    update(recipients)
+    .where(
+        recipients.c.delivery_id == bindparam("delivery"),
+        recipients.c.address.in_(bindparam("who", expanding=True)),
+    )
+    .values(status="sent", last_error=None, updated_at=bindparam("at"))
+)
+_SETTLE_REFUSED = (
+    update(recipients)
+    .where(
+        recipients.c.delivery_id == bindparam("delivery"),
+        recipients.c.address == bindparam("who"),
+        recipients.c.status != "sent",
+    )
+    .values(status=bindparam("outcome"), last_error=bindparam("error"))
+)
+
+
 class Recipient(str):
     """An address that carries its subscriber's link token id, so that a send never looks
     it up one recipient at a time."""
@@ -192,34 +212,18 @@ class Recipients:
     def settle_many(self, outcomes: Sequence[tuple[str, Outcome, str | None]]) -> None:
         """Record what the server said of several copies, in one transaction, a row each;
         a refusal never overwrites a copy that went out."""
-        key = recipients.c.delivery_id == self.delivery_id
         at = now()
         sent = [address for address, outcome, _ in outcomes if outcome == "sent"]
         refusals = [
-            {"who": address, "outcome": outcome, "error": error}
+            {"delivery": self.delivery_id, "who": address, "outcome": outcome, "error": error}
             for address, outcome, error in outcomes
             if outcome != "sent"
         ]
         with self.engine.begin() as db:
             if sent:
-                db.execute(
-                    update(recipients)
-                    .where(key, recipients.c.address.in_(sent))
-                    .values(status="sent", last_error=None, updated_at=at)
-                )
+                db.execute(_SETTLE_SENT, {"delivery": self.delivery_id, "who": sent, "at": at})
             if refusals:
-                db.execute(
-                    update(recipients)
-                    .where(
-                        key,
-                        recipients.c.address == bindparam("who"),
-                        recipients.c.status != "sent",
-                    )
-                    .values(
-                        status=bindparam("outcome"), last_error=bindparam("error"), updated_at=at
-                    ),
-                    refusals,
-                )
+                db.execute(_SETTLE_REFUSED.values(updated_at=at), refusals)
 
     def with_status(self, status: Outcome, limit: int = 5) -> tuple[int, list[tuple[str, str]]]:
         """How many recipients have `status`, and the first few with their last error."""
