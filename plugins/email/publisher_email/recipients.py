@@ -77,14 +77,18 @@ _SETTLE_REFUSED = (
 
 
 class Recipient(str):
-    """An address that carries its subscriber's link token id, so that a send never looks
-    it up one recipient at a time."""
+    """An address that carries its subscriber's number and link token id, so that a send
+    never looks either up one recipient at a time."""
 
     token: str | None
+    subscriber_id: int | None
 
-    def __new__(cls, address: str, token: str | None = None) -> Recipient:
+    def __new__(
+        cls, address: str, token: str | None = None, subscriber_id: int | None = None
+    ) -> Recipient:
         recipient = super().__new__(cls, address)
         recipient.token = token
+        recipient.subscriber_id = subscriber_id
         return recipient
 
 
@@ -144,7 +148,7 @@ class Recipients:
             .where(condition)
         )
         for page in pages(self.engine, query, subscribers.c.id):
-            yield [Recipient(row.address, row.token) for row in page]
+            yield [Recipient(row.address, row.token, row.id) for row in page]
 
     def progress(self) -> tuple[int, int]:
         """(settled, settled + still to send), for the progress bar."""
