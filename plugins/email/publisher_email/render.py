@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from email.utils import formataddr
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from mjml import mjml2html
@@ -72,8 +73,8 @@ def unsubscribe_url(destination: Destination) -> str:
     return quote(url, safe=_URL_SAFE)
 
 
-def render_email(edition: Edition, destination: Destination) -> tuple[Part, tuple[str, ...]]:
-    """The message every subscriber receives, with a placeholder for what is theirs."""
+def template_values(edition: Edition, destination: Destination) -> tuple[str, dict[str, Any]]:
+    """The email's template (without its .mjml or .txt) and the values it is rendered with."""
     settings: EmailSettings = destination.settings
     zone = destination.site.zone
     subject = subject_for(edition, destination)
@@ -101,6 +102,13 @@ def render_email(edition: Edition, destination: Destination) -> tuple[Part, tupl
         "faq_per_story": settings.faq_per_story,
     }
     template = "email/digest" if edition.kind == "digest" else "email/story"
+    return template, values
+
+
+def render_email(edition: Edition, destination: Destination) -> tuple[Part, tuple[str, ...]]:
+    """The message every subscriber receives, with a placeholder for what is theirs."""
+    template, values = template_values(edition, destination)
+    subject, unsubscribe = values["subject"], values["unsubscribe_url"]
     mjml = destination.templates.render(f"{template}.mjml", **values)
     try:
         html = mjml2html(mjml, disable_comments=True, fonts={})
