@@ -1,9 +1,11 @@
 """Each recipient's copy, made from bodies encoded once per send: whatever the text around the
-token, a mail parser reads back exactly the text with that recipient's token in it."""
+token, a mail parser reads back exactly the text with that recipient's token in it. MJML is
+compiled once per edition and destination."""
 
 from __future__ import annotations
 
 import binascii
+import re
 from email import message_from_bytes, policy
 
 from hypothesis import given, settings
@@ -12,6 +14,8 @@ from hypothesis import strategies as st
 from publisher import Part
 from publisher_email.letter import Letter
 from publisher_email.render import UNSUBSCRIBE_TOKEN
+from support.mail import email_config
+from support.project import REPOSITORY, STORY
 
 HEADERS = {
     "From": "News <news@example.org>",
@@ -76,3 +80,33 @@ def test_a_sealed_token_stands_whole_in_the_bytes_that_go_out():
     body = copy.split(b"\r\n\r\n", 1)[1]
     assert body.count(token.encode()) == 3
     assert binascii.a2b_qp(body).count(token.encode()) == 3
+
+
+def test_mjml_is_compiled_once_per_edition_and_destination(project):
+    """A template that prints a random number shows how often it was rendered and compiled:
+    every reader's copy of one edition carries the same number, another edition another."""
+    project.write_config(email_config("outbox:outbox"))
+    default = (REPOSITORY / "templates" / "email" / "story.mjml").read_text(encoding="utf-8")
+    marked = default.replace(
+        '{% include "email/_story_body.mjml" %}',
+        '{% include "email/_story_body.mjml" %}\n<mj-section><mj-column>'
+        "<mj-text>compiled {{ range(10**12) | random }}</mj-text></mj-column></mj-section>",
+    )
+    assert marked != default
+    (project.root / "templates" / "email").mkdir(parents=True)
+    (project.root / "templates" / "email" / "story.mjml").write_text(marked, encoding="utf-8")
+    readers = [f"reader{n}@example.org" for n in range(5)]
+    for address in readers:
+        assert project.run("subscribers", "add", address).code == 0
+    project.add_story("ferries.md", STORY.replace("Night Market", "Ferry Timetable"))
+
+    marks = {}
+    for story in ("night-market", "ferries"):
+        result = project.run("publish", "--story", story, "--to", "newsletter")
+        assert result.code == 0, result.err
+        copies = sorted((project.root / "outbox" / f"story-{story}").glob("*.eml"))
+        assert len(copies) == len(readers)
+        found = {re.search(r"compiled (\d+)", _decoded(path.read_bytes())[1])[1] for path in copies}
+        assert len(found) == 1, found  # one compile for every reader of the edition
+        marks[story] = found.pop()
+    assert marks["night-market"] != marks["ferries"]
