@@ -7,7 +7,6 @@ from pathlib import Path
 from publisher.errors import StoryError
 from publisher.hookspecs import hookimpl
 from publisher.loaders import mark_generated
-from publisher.loaders.strict import Refused, read_json
 from publisher.loading import StoryDraft, read_story_text
 
 
@@ -15,6 +14,8 @@ from publisher.loading import StoryDraft, read_story_text
 def publisher_load_story(path: Path) -> StoryDraft | None:
     if path.suffix.lower() != ".json":
         return None
+    from publisher.loaders.strict import Refused, read_json  # PyYAML: loaded with a story
+
     try:
         fields, lines = read_json(read_story_text(path))
     except Refused as refused:

@@ -16,7 +16,6 @@ import pyromark
 from publisher.errors import StoryError
 from publisher.hookspecs import hookimpl
 from publisher.loaders import mark_generated
-from publisher.loaders.strict import Refused, read_yaml
 from publisher.loading import StoryDraft, printable, read_story_text
 
 RESERVED = {"the story so far": "summary", "frequently asked": "faq", "methodology": "methodology"}
@@ -67,6 +66,8 @@ def _split(text: str) -> _Split:
 def _read_front_matter(path: Path, split: _Split) -> StoryDraft:
     if not split.matter.strip():
         return StoryDraft(path, {}, key_name="front matter key")
+    from publisher.loaders.strict import Refused, read_yaml  # PyYAML: loaded with a story
+
     try:
         fields, lines = read_yaml(split.matter, split.matter_line)
     except Refused as refused:

@@ -13,7 +13,6 @@ from pathlib import Path
 from publisher.errors import StoryError
 from publisher.hookspecs import hookimpl
 from publisher.loaders import mark_generated
-from publisher.loaders.strict import MAX_NUMBER_LENGTH
 from publisher.loading import StoryDraft, printable, read_story_text
 
 RESERVED = {
@@ -131,6 +130,8 @@ class _Reader:
         self._set("methodology", text, line)
         found = _SOURCE_COUNT.search(text)
         if found:
+            from publisher.loaders.strict import MAX_NUMBER_LENGTH
+
             digits = found.group(1).replace(",", "")
             if len(digits) > MAX_NUMBER_LENGTH:
                 reason = f"a source count longer than {MAX_NUMBER_LENGTH} digits"

@@ -14,25 +14,19 @@ import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from publisher import Destination, pass_workspace
+from publisher import pass_workspace
 from publisher.errors import InputError
-from publisher_email.consent import records
-from publisher_email.exporting import write_csv
-from publisher_email.importing import import_rows, read_rows, read_text
-from publisher_email.links import unsubscribe_holder
-from publisher_email.render import list_name
-from publisher_email.signups import Signups
-from publisher_email.subscribers import (
-    STATUSES,
-    Subscribers,
-    check_name,
-    clean_name,
-    parse_mailbox,
-)
-from publisher_email.tokens import signing_key
+from publisher_email.statuses import STATUSES
+
+# What a command's body needs is imported in its body: the subscriber tables (SQLAlchemy)
+# load when a command reads them, not for `publisher --help`.
+if TYPE_CHECKING:
+    from publisher import Destination
+    from publisher_email.subscribers import Subscribers
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -64,6 +58,9 @@ def _destination(workspace, to: str | None) -> Destination:
 
 
 def _list(workspace, to: str | None) -> tuple[Destination, Subscribers]:
+    from publisher_email.render import list_name
+    from publisher_email.subscribers import Subscribers
+
     destination = _destination(workspace, to)
     return destination, Subscribers(destination.state.engine, list_name(destination))
 
@@ -75,6 +72,8 @@ def _shown(text: str) -> str:
 
 def _mailbox(text: str) -> tuple[str, str]:
     """(address, display name) from ADDRESS, which may be 'Name <address>'."""
+    from publisher_email.subscribers import parse_mailbox
+
     try:
         return parse_mailbox(text)
     except ValueError as error:
@@ -97,6 +96,8 @@ def import_(workspace, file: Path, to: str | None) -> None:
     by line number (exit code 2) and the rest are imported. Addresses already
     on the list keep their status: an import never re-subscribes anyone.
     """
+    from publisher_email.importing import import_rows, read_rows, read_text
+
     _, into = _list(workspace, to)
     report = import_rows(read_rows(read_text(file)), into)
     for line, reason in report.refused:
@@ -119,6 +120,8 @@ def import_(workspace, file: Path, to: str | None) -> None:
 def add(workspace, address: str, name: str, to: str | None) -> None:
     """Subscribe ADDRESS, such as ada@example.org or 'Ada Lovelace <ada@example.org>'
     (again, if it had unsubscribed or bounced)."""
+    from publisher_email.subscribers import check_name
+
     _, into = _list(workspace, to)
     address, display_name = _mailbox(address)
     try:
@@ -146,6 +149,9 @@ def remove(
     workspace, address: str | None, token: str | None, bounced: bool, to: str | None
 ) -> None:
     """Unsubscribe ADDRESS (kept on the list as unsubscribed, so no import brings it back)."""
+    from publisher_email.links import unsubscribe_holder
+    from publisher_email.tokens import signing_key
+
     destination, into = _list(workspace, to)
     if (address is None) == (token is None):
         raise click.UsageError("give either ADDRESS or --token")
@@ -177,6 +183,9 @@ def remove(
 def show(workspace, address: str, to: str | None) -> None:
     """Show ADDRESS: its status and the record of its consent (when and where it signed up,
     confirmed and left)."""
+    from publisher_email.consent import records
+    from publisher_email.signups import Signups
+
     _, of = _list(workspace, to)
     address, _ = _mailbox(address)
     zone = workspace.config.site.zone
@@ -214,6 +223,8 @@ def _when(moment: datetime, zone) -> str:
 @pass_workspace
 def list_(workspace, status: str | None, to: str | None) -> None:
     """Print the subscribers of a list, one a line: address, status, name."""
+    from publisher_email.subscribers import STATUSES, clean_name
+
     _, of = _list(workspace, to)
     for subscriber in of.stream(status):
         name = clean_name(subscriber.name)  # names stored before names were cleaned, too
@@ -243,6 +254,8 @@ def export(workspace, file: Path | None, status: str | None, to: str | None) -> 
     get a leading single quote; `publisher subscribers import` removes it, so
     the file imports back as the same list.
     """
+    from publisher_email.exporting import write_csv
+
     _, of = _list(workspace, to)
     if file is None:
         write_csv(of.stream(status), sys.stdout)

@@ -19,10 +19,13 @@ from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from typing import TYPE_CHECKING
 
 from publisher import Part
-from publisher_email.dkim_signing import DkimSigner
 from publisher_email.render import UNSUBSCRIBE_TOKEN
+
+if TYPE_CHECKING:
+    from publisher_email.dkim_signing import DkimSigner
 
 
 def message_id(delivery_id: str, address: str, sender: str) -> str:

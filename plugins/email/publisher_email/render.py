@@ -14,8 +14,6 @@ from email.utils import formataddr
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from mjml import mjml2html
-
 from publisher import ConfigError, Destination, Edition, Part, clean_line
 from publisher_email.settings import EmailSettings
 
@@ -109,6 +107,8 @@ def render_email(edition: Edition, destination: Destination) -> tuple[Part, tupl
     """The message every subscriber receives, with a placeholder for what is theirs."""
     template, values = template_values(edition, destination)
     subject, unsubscribe = values["subject"], values["unsubscribe_url"]
+    from mjml import mjml2html  # loaded by the first render, not by every command
+
     mjml = destination.templates.render(f"{template}.mjml", **values)
     try:
         html = mjml2html(mjml, disable_comments=True, fonts={})

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import unquote
-from typing import Literal
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import (
@@ -29,11 +28,10 @@ from sqlalchemy import (
     update,
 )
 
+from publisher_email.statuses import STATUSES, Status
 from publisher_email.storage import metadata, now, pages
 from publisher_email.tokens import new_id
 
-Status = Literal["active", "unsubscribed", "bounced", "complained"]
-STATUSES: tuple[Status, ...] = ("active", "unsubscribed", "bounced", "complained")
 # 'Name <address>' as mail programs copy it; a quoted name may hold commas.
 _MAILBOX = re.compile(r"(?P<name>[^<>]*?)\s*<(?P<address>[^<>]*)>")
 # Control characters (C0 but white space, DEL, C1) and bidirectional overrides and isolates:
