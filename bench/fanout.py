@@ -19,6 +19,7 @@ import argparse
 import itertools
 import json
 import os
+import re
 import resource
 import shutil
 import socket
@@ -170,13 +171,39 @@ def _run_side(*args: str, profile: Path | None = None) -> dict:
     command = [sys.executable, __file__, "--side", *args]
     if profile is not None:
         spy = Path(sys.executable).with_name("py-spy")
-        command = [str(spy), "record", "--gil", "-r", "200", "-f", "raw", "-o", str(profile),
+        command = [str(spy), "record", "-r", "200", "-f", "raw", "-o", str(profile),
                    "--", *command]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{args[0]} side failed:\n{done.stdout}\n{done.stderr}")
     # py-spy prints its own lines after the side's.
     return json.loads(next(line for line in reversed(done.stdout.splitlines()) if line[:1] == "{"))
+
+
+def top_functions(profile: Path, count: int = 10) -> str:
+    """What py-spy saw (every thread that was not idle): the functions most samples were in
+    themselves, and Publisher's own functions by the samples in them and what they called."""
+    own: dict[str, int] = {}
+    inside: dict[str, int] = {}
+    total = 0
+    for line in profile.read_text(encoding="utf-8").splitlines():
+        stack, _, samples = line.rpartition(" ")
+        frames = [re.sub(r":\d+\)$", ")", frame) for frame in stack.split(";")[1:]]
+        total += int(samples)
+        if frames:
+            own[frames[-1]] = own.get(frames[-1], 0) + int(samples)
+        for frame in set(frames):
+            if "(publisher" in frame:
+                inside[frame] = inside.get(frame, 0) + int(samples)
+    ranked = [
+        ("in itself", sorted(own.items(), key=lambda item: -item[1])[:count]),
+        ("ours, with callees", sorted(inside.items(), key=lambda item: -item[1])[:count]),
+    ]
+    lines = [f"      profile: {total} samples"]
+    for title, rows in ranked:
+        lines.append(f"      {title}:")
+        lines += [f"        {samples / total:5.1%}  {frame}" for frame, samples in rows]
+    return "\n".join(lines)
 
 
 # The projects -------------------------------------------------------------------------------
@@ -294,6 +321,8 @@ def main() -> None:
                     sent = _sent(project)
                     if sent != size:
                         raise SystemExit(f"Publisher sent {sent} of {size}")
+                    if profile is not None:
+                        print(top_functions(profile))
                     ours_rate, floor_rate = size / ours["seconds"], size / floor["seconds"]
                     print(
                         f"    {count:>2} connections: Publisher {ours_rate:6.0f}/s "
