@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -68,15 +69,21 @@ story_index = Table(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
-    """One file of the stories folder, as its last parse left it."""
+    """One file of the stories folder, as its last parse left it (small: an archive has
+    thousands)."""
 
-    path: Path
+    folder: Path
+    name: str
     story_id: str | None = None
     published: datetime | None = None
     id_line: int | None = None
     error: StoryError | None = None
+
+    @property
+    def path(self) -> Path:
+        return self.folder / self.name
 
 
 def settings_key(*parts: object) -> str:
@@ -89,10 +96,30 @@ def _stamp(status: os.stat_result) -> str:
     return f"{status.st_size}:{status.st_mtime_ns}:{status.st_ctime_ns}:{status.st_ino}"
 
 
-def _entry(path: Path, loaded: LoadedStory | None) -> Entry:
-    if loaded is None:
-        return Entry(path)
-    return Entry(path, loaded.story.id, loaded.story.published, loaded.line_of("id"))
+class _Row(NamedTuple):
+    """A row of the index, its folder aside (read for every file: kept small)."""
+
+    name: str
+    stamp: str
+    settings: str
+    indexed_ns: int
+    story_id: str | None
+    published: datetime | None
+    id_line: int | None
+    error: str | None
+    error_line: int | None
+
+
+def story_names(folder: Path) -> list[str]:
+    """The files of a stories folder, hidden ones aside, sorted; loaders decide which are
+    stories."""
+    try:
+        with os.scandir(folder) as found:
+            return sorted(
+                entry.name for entry in found if entry.is_file() and not entry.name.startswith(".")
+            )
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
 class StoryIndex:
@@ -115,61 +142,67 @@ class StoryIndex:
         self.settings = settings
         self._load = load
 
-    def entries(self, files: list[Path]) -> list[Entry]:
-        """An entry for each of `files` (the folder's), parsing only those the index does not
-        know as they are now; the index then holds exactly these files."""
+    def entries(self, names: list[str]) -> list[Entry]:
+        """An entry for each of the folder's files `names`, parsing only those the index does
+        not know as they are now; the index then holds exactly these files."""
         if not self.state.exists:
-            return [self._parse(path) for path in files]
+            return [self._parse(name) for name in names]
         key = str(self.folder)
+        columns = [column for column in story_index.c if column.name != "folder"]
         with self.state.engine.connect() as db:
-            known = {
-                row.name: row
-                for row in db.execute(select(story_index).where(story_index.c.folder == key))
-            }
+            rows = db.execute(select(*columns).where(story_index.c.folder == key))
+            known = {row.name: _Row(*row) for row in rows}
         entries: list[Entry] = []
         changed: list[dict] = []
-        for path in files:
-            row = known.pop(path.name, None)
+        for name in names:
+            row = known.pop(name, None)
             try:
-                status = path.stat()
+                status = (self.folder / name).stat()
             except OSError:  # gone since the folder was listed: reported as the parse finds it
-                entries.append(self._parse(path))
+                entries.append(self._parse(name))
                 continue
             stamp = _stamp(status)
             if row is not None and self._fresh(row, stamp, status):
-                entries.append(self._entry_of(path, row))
+                entries.append(self._entry_of(name, row))
                 continue
             indexed = time.time_ns()
-            entry = self._parse(path)
-            changed.append(self._row(key, path, stamp, indexed, entry))
+            entry = self._parse(name)
+            changed.append(self._row(key, stamp, indexed, entry))
             entries.append(entry)
         self._write(key, changed, gone=list(known))
         return entries
 
-    def _fresh(self, row, stamp: str, status: os.stat_result) -> bool:
+    def _fresh(self, row: _Row, stamp: str, status: os.stat_result) -> bool:
         changed = max(status.st_mtime_ns, status.st_ctime_ns)
         return (
             row.stamp == stamp and row.settings == self.settings and row.indexed_ns - changed > RACY
         )
 
-    def _parse(self, path: Path) -> Entry:
+    def _parse(self, name: str) -> Entry:
         try:
-            return _entry(path, self._load(path))
+            loaded = self._load(self.folder / name)
         except StoryError as error:
-            return Entry(path, error=error)
+            return Entry(self.folder, name, error=error)
+        if loaded is None:
+            return Entry(self.folder, name)
+        story = loaded.story
+        return Entry(self.folder, name, story.id, story.published, loaded.line_of("id"))
 
-    @staticmethod
-    def _entry_of(path: Path, row) -> Entry:
-        error = StoryError(path, row.error, row.error_line) if row.error is not None else None
+    def _entry_of(self, name: str, row: _Row) -> Entry:
+        error = (
+            StoryError(self.folder / name, row.error, row.error_line)
+            if row.error is not None
+            else None
+        )
         published = row.published
         if published is not None and published.tzinfo is None:  # SQLite gives naive UTC back
             published = published.replace(tzinfo=UTC)
-        return Entry(path, row.story_id, published, row.id_line, error)
+        return Entry(self.folder, name, row.story_id, published, row.id_line, error)
 
-    def _row(self, key: str, path: Path, stamp: str, indexed: int, entry: Entry) -> dict:
+    def _row(self, key: str, stamp: str, indexed: int, entry: Entry) -> dict:
         return {
             "folder": key,
-            "name": path.name,
+            "name": entry.name,
             "stamp": stamp,
             "settings": self.settings,
             "indexed_ns": indexed,

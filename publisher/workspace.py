@@ -37,7 +37,7 @@ from publisher.retry import RetryPolicy
 from publisher.secrets import scrub
 from publisher.state import State
 from publisher.story import Story
-from publisher.story_index import Entry, StoryIndex, settings_key
+from publisher.story_index import Entry, StoryIndex, settings_key, story_names
 from publisher.templates import Templates
 
 log = logging.getLogger(__name__)
@@ -227,7 +227,7 @@ class Workspace:
             __version__, str(site.zone), site.url_pattern, site.story_size_limit, loaders
         )
         index = StoryIndex(self.state, self.stories_dir, settings, self._load)
-        return index.entries(self.story_files())
+        return index.entries(story_names(self.stories_dir))
 
     @cached_property
     def _catalogue(self) -> _Catalogue:
