@@ -8,7 +8,7 @@ The files are copies of the seed story (else an example story) in the plain-text
 format, written into a temporary folder, dated a day apart back from today by their
 modification time (the format carries no date); the last week's seven make the digest.
 Each run is a `publisher` process of its own; its wall time and peak memory (ru_maxrss)
-are reported, the indexed figure as the median of 3.
+are reported, the indexed figure as the median of 5.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def main() -> None:
             make_archive(folder, count)
             time.sleep(RACY / 1e9)  # files just written are not trusted by the index yet
             cold, cold_mb = run(folder)  # every file parsed, and indexed
-            indexed = [run(folder) for _ in range(3)]
+            indexed = [run(folder) for _ in range(5)]
             seconds = statistics.median(s for s, _ in indexed)
             peak = max(mb for _, mb in indexed)
             print(
