@@ -63,8 +63,9 @@ def send_all(
     settler = Settler(recipients, transport.connections, progress.advance)
 
     def send_one(address: str) -> None:
+        """Send one copy; its slot goes to the writer with the outcome, or back at once."""
         try:
-            if stop.is_set() or stopping() or settler.error is not None:
+            if stop.is_set() or settler.error is not None or stopping():
                 stop.set()
                 settler.give_back()
                 return
@@ -75,18 +76,23 @@ def send_all(
             settler.report(address, "failed" if refusal.permanent else "deferred", str(refusal))
             if refused is not None:
                 refused(address, refusal)
-        except BaseException as error:  # the send stops; this copy stays pending
+        except BaseException:  # the send stops; this copy stays pending
             settler.give_back()
-            errors.append(error)
-            stop.set()
+            raise
         else:
             settler.report(address, "sent")
 
     work: queue.SimpleQueue[str | None] = queue.SimpleQueue()
 
     def worker() -> None:
+        """Send what is queued until told to end; an error stops the send, and the rest of
+        the queue is handed back (a worker never dies with copies waiting for it)."""
         while (address := work.get()) is not None:
-            send_one(address)
+            try:
+                send_one(address)
+            except BaseException as error:
+                errors.append(error)
+                stop.set()
 
     workers = [
         threading.Thread(target=worker, name=f"email-{n}", daemon=True)
