@@ -35,8 +35,13 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# make bench QUICK=1: smaller lists and archives, for development.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/render.py
+	$(BIN)/python bench/digest.py $(if $(QUICK),--quick)
+	$(BIN)/python bench/fanout.py $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) demo preview .pytest_cache .mypy_cache .import_linter_cache .grimp_cache

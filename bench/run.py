@@ -16,6 +16,8 @@ from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 from publisher.channel import Destination
 from publisher.edition import Edition, digest, single
 from publisher.ledger import Ledger
@@ -187,11 +189,13 @@ def bench_digest_render(folder: Path) -> None:
         report(name, best(ours, 30), best(baseline, 30), "digest", 1)
 
 
-# Per-recipient ledger: one commit per recipient, as shipped -----------------------------------
+# Per-recipient ledger: a row per recipient, settled by the send's writer in batches -------------
 
 
 def bench_recipient_ledger(folder: Path) -> None:
-    """Marking and settling recipients: per-recipient commits (safe) vs. one commit per page."""
+    """Marking and settling recipients: a row each, committed a writer's batch at a time
+    (16 outcomes, what gathers in a few milliseconds at about 2,000 copies a second) vs. a
+    commit for each recipient, as every worker did before the writer."""
     count = 500
     state = State(f"sqlite:///{folder / 'state.db'}", plugin_histories(load_plugins()))
     subscribers = Subscribers(state.engine, "bench")
@@ -202,27 +206,20 @@ def bench_recipient_ledger(folder: Path) -> None:
     def ours() -> None:
         recipients = Recipients(state.engine, f"ours-{next(rounds)}", "bench")
         for page in recipients.pending():
-            recipients.claim(page)
-            for address in page:
-                recipients.settle(address, "sent")
+            claimed = recipients.claim(page)
+            for start in range(0, len(claimed), 16):
+                recipients.settle_many([(a, "sent", None) for a in claimed[start : start + 16]])
 
     def baseline() -> None:
         recipients = Recipients(state.engine, f"base-{next(rounds)}", "bench")
         for page in recipients.pending():
-            recipients.claim(page)
-            with state.engine.begin() as db:  # the unsafe way: settle the page in one commit
-                db.execute(
-                    table.update()
-                    .where(table.c.delivery_id == recipients.delivery_id)
-                    .values(status="sent")
-                )
+            for address in recipients.claim(page):
+                recipients.settle_many([(address, "sent", None)])
 
-    ours_time, baseline_time = best(ours, 3), best(baseline, 3)
-    print(
-        f"{'recipient ledger':<28} ours {ours_time / count * 1e3:8.3f} ms/recipient   "
-        f"one commit a page {baseline_time / count * 1e3:8.3f} ms/recipient   "
-        f"ratio {ours_time / baseline_time:6.1f}x slower (the price of never skipping anyone)"
-    )
+    report("recipient ledger", best(ours, 3), best(baseline, 3), "recipient", count)
+    with state.engine.begin() as db:
+        rows = db.scalar(select(func.count()).where(table.c.status == "sent"))
+    assert rows == 6 * count, rows  # every recipient of every round has its own row
 
 
 BENCHMARKS = {

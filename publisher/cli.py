@@ -21,48 +21,54 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import click
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TaskProgressColumn,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
-from rich.text import Text
-from sqlalchemy.exc import SQLAlchemyError
 
-from publisher.channel import DeliveryError, Destination, check_channel
-from publisher.checks import sample_editions
-from publisher.config import CONFIG_PATH, parse_duration
-from publisher.defaults import CHANNEL_DISTRIBUTIONS
-from publisher.delivery import Outcome
 from publisher.errors import InputError, PublisherError
 from publisher.invocation import CommandContext
-from publisher.job_book import SCHEDULE, Entry, JobBook
-from publisher.jobs import STOP
-from publisher.loading import LoadedStory
-from publisher.logs import event, json_logs, restore_stderr, setup_logging
-from publisher.plugin_skeleton import new_plugin
 from publisher.plugins import Plugins, call_each, describe_failure, load_plugins
-from publisher.preview import renditions_json, write_preview
-from publisher.scaffold import init_project
-from publisher.scheduler import Scheduler
-from publisher.secrets import scrub
 from publisher.version import __version__
-from publisher.workspace import Plan, Workspace
 
-# No markup: what is printed is shown as it is; emphasis comes from Text styles.
-out = Console(highlight=False, soft_wrap=True, markup=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+# What a command needs is imported in its body: `publisher --help` loads click, the plugin
+# manager and the plugins' command definitions, and no channel, database or console library.
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from publisher.channel import Destination
+    from publisher.delivery import Outcome
+    from publisher.job_book import Entry
+    from publisher.loading import LoadedStory
+    from publisher.workspace import Plan, Workspace
+
+
+class _Console:
+    """A rich Console made on first use. No markup: what is printed is shown as it is;
+    emphasis comes from Text styles."""
+
+    def __init__(self, stderr: bool = False) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    @property
+    def rich(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(
+                stderr=self._stderr, highlight=False, soft_wrap=True, markup=False
+            )
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.rich, name)
+
+
+out = _Console()
+err = _Console(stderr=True)
 # Shown escaped: a line break or a terminal escape in a message must not reach the terminal.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _LABEL_STYLE = {"error": "red", "warning": "yellow", "note": "cyan"}
@@ -75,6 +81,11 @@ def _one_line(text: str) -> str:
 
 def _say(level: int, text: str, label: str = "", **fields: Any) -> None:
     """One line on stderr for a person (`label: text`), or a JSON event with JSON logs."""
+    from rich.text import Text
+
+    from publisher.logs import event, json_logs
+    from publisher.secrets import scrub
+
     text = _one_line(scrub(text))
     if json_logs():
         event(level, text, **fields)
@@ -104,6 +115,8 @@ def _say_defaults(workspace: Workspace) -> None:
     """Said until the folder has its state database, so that state/ is never made in a
     folder without a configuration without saying where (a command run from the wrong
     folder, say)."""
+    from publisher.config import CONFIG_PATH
+
     root = workspace.config.root
     state = workspace.config.state_url.removeprefix("sqlite:///")
     _say(
@@ -120,6 +133,8 @@ def _say_defaults(workspace: Workspace) -> None:
 
 def _say_missing(workspace: Workspace) -> None:
     """One line for each channel the embedded defaults use and nobody installed."""
+    from publisher.defaults import CHANNEL_DISTRIBUTIONS
+
     for channel, names in workspace.config.missing_channels().items():
         install = CHANNEL_DISTRIBUTIONS.get(channel, f"a plugin with the {channel} channel")
         _say(
@@ -196,6 +211,8 @@ def _published(value: str | None) -> datetime | None:
 @click.pass_context
 def cli(context: click.Context, config: Path | None, log_format: str, verbose: bool) -> None:
     """Publish news stories by email, to Mastodon, to X and to any channel a plugin adds."""
+    from publisher.logs import setup_logging
+
     setup_logging(log_format, verbose)
     context.obj = _Context(context.obj, config)
 
@@ -217,6 +234,9 @@ def story(context: CommandContext, path: Path, as_json: bool, published: str | N
 
 def _story_table(loaded: LoadedStory) -> Table:
     """Every cell a Text: story text is shown as written, never read as markup."""
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title=Text(loaded.story.headline), show_lines=False, title_justify="left")
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold", max_width=80)
@@ -283,6 +303,10 @@ def publish(
     at: str | None,
 ) -> int | None:
     """Publish one story now (or --at a time) to every destination, or those given with --to."""
+    from rich.text import Text
+
+    from publisher.job_book import JobBook
+
     workspace = context.workspace
     loaded, plan = workspace.plan_story(story_ref, _names(to), _published(published))
     if at is not None:
@@ -343,6 +367,8 @@ def _digest_plan(workspace: Workspace, since: str | None, to: str | None) -> Pla
 
 
 def _duration(text: str, option: str):
+    from publisher.config import parse_duration
+
     try:
         return parse_duration(text)
     except ValueError as error:
@@ -363,6 +389,8 @@ def _run(
     SIGINT or SIGTERM stops the delivery at the next safe point; the exit
     code is then 130 or 143, and one line says how to send the rest.
     """
+    from publisher.preview import renditions_json
+
     if dry_run:
         renditions = workspace.renditions(plan)
         for destination, rendition in renditions.items():
@@ -443,6 +471,8 @@ def _stop_on_signals() -> Iterator[_Stop]:
 
 
 def _print_rendition(name: str, channel: str, rendition) -> None:
+    from rich.text import Text
+
     title = Text.assemble((name, "bold"), f" ({channel}): {len(rendition.parts)} part(s)")
     out.rule(title, align="left")
     for number, part in enumerate(rendition.parts, start=1):
@@ -457,16 +487,11 @@ def _print_rendition(name: str, channel: str, rendition) -> None:
         out.print(Text(f"{name}: cost {rendition.cost}"))
 
 
-class _RateColumn(ProgressColumn):
-    """Items a second (messages, posts), as rich measures them."""
-
-    def render(self, task: Task) -> Text:
-        return Text(f"{task.speed:.0f}/s" if task.speed else "", style="progress.data.speed")
-
-
 def _progress_events(name: str) -> Callable[[int, int], None]:
     """Progress as JSON log events: the first report, then one every PROGRESS_EVERY seconds,
     and the last."""
+    from publisher.logs import event
+
     last = -PROGRESS_EVERY
 
     def update(done: int, total: int) -> None:
@@ -486,9 +511,30 @@ def _progress_bars() -> Iterator[Callable[[str], Callable[[int, int], None]]]:
     """A progress bar per destination that reports progress (long email sends); the display
     starts with the first report, so a run without one prints nothing extra. With JSON
     logs, events instead of bars."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        Task,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    from publisher.logs import json_logs
+
     if json_logs():
         yield _progress_events
         return
+
+    class _RateColumn(ProgressColumn):
+        """Items a second (messages, posts), as rich measures them."""
+
+        def render(self, task: Task) -> Text:
+            return Text(f"{task.speed:.0f}/s" if task.speed else "", style="progress.data.speed")
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -497,7 +543,7 @@ def _progress_bars() -> Iterator[Callable[[str], Callable[[int, int], None]]]:
         _RateColumn(),
         TimeRemainingColumn(),
     )
-    bars = Progress(*columns, console=err, transient=False)
+    bars = Progress(*columns, console=err.rich, transient=False)
 
     def for_destination(name: str) -> Callable[[int, int], None]:
         task = None
@@ -529,6 +575,8 @@ STATUS_STYLE = {
 
 
 def _print_outcomes(outcomes: list[Outcome]) -> None:
+    from rich.text import Text
+
     for outcome in outcomes:
         style = STATUS_STYLE[outcome.status]
         out.print(
@@ -554,6 +602,10 @@ def preview(
     context: CommandContext, folder: Path, story_ref: str | None, since: str | None, to: str | None
 ) -> None:
     """Write every destination's rendered output into a folder, with an index page."""
+    from rich.text import Text
+
+    from publisher.preview import write_preview
+
     workspace = context.workspace
     if story_ref:
         _, plan = workspace.plan_story(story_ref, _names(to))
@@ -575,6 +627,11 @@ def schedule() -> None:
 @pass_context
 def schedule_run(context: CommandContext) -> None:
     """Run the schedules until stopped (SIGTERM or Ctrl+C stop it cleanly)."""
+    from rich.text import Text
+
+    from publisher.jobs import STOP
+    from publisher.scheduler import Scheduler
+
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signal_number, lambda *_: STOP.set())
     with Scheduler(context.workspace) as scheduler:
@@ -594,6 +651,10 @@ def schedule_run(context: CommandContext) -> None:
 @pass_context
 def schedule_list(context: CommandContext) -> None:
     """Each schedule and one-off job: when it runs, the next run, the last run and its outcome."""
+    from rich.text import Text
+
+    from publisher.job_book import JobBook
+
     entries = JobBook(context.workspace).entries()
     if not entries:
         out.print("Nothing is scheduled: add [schedules.NAME] to the configuration.")
@@ -622,6 +683,10 @@ def _last_run(entry: Entry, zone: ZoneInfo) -> str:
 @pass_context
 def schedule_cancel(context: CommandContext, job_id: str) -> None:
     """Remove a one-off job (publish --at); schedules are changed in the configuration."""
+    from rich.text import Text
+
+    from publisher.job_book import SCHEDULE, JobBook
+
     if job_id.startswith(SCHEDULE):
         raise InputError(f"{job_id} comes from the configuration: remove it there")
     JobBook(context.workspace).cancel(job_id)
@@ -637,6 +702,8 @@ def db() -> None:
 @pass_context
 def db_current(context: CommandContext) -> None:
     """Each history's revision in the state database (the core's, and each plugin's)."""
+    from rich.text import Text
+
     for position in context.workspace.state.positions():
         out.print(Text(f"{position.history}: {position.describe()}"))
 
@@ -645,6 +712,8 @@ def db_current(context: CommandContext) -> None:
 @pass_context
 def db_upgrade(context: CommandContext) -> None:
     """Upgrade every history to its head, as any command does on first use of the database."""
+    from rich.text import Text
+
     state = context.workspace.state
     changed = {change.history: change for change in state.upgrade()}
     for position in state.positions():
@@ -661,6 +730,9 @@ def db_upgrade(context: CommandContext) -> None:
 @pass_context
 def plugins(context: CommandContext, as_json: bool) -> None:
     """List every plugin with its version, hooks and channels, and any that failed to load."""
+    from rich.table import Table
+    from rich.text import Text
+
     rows = _plugin_rows(context.plugins)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
@@ -696,6 +768,10 @@ def plugin() -> None:
 def plugin_new(context: CommandContext, name: str, folder: Path | None) -> None:
     """Write a channel plugin package NAME into FOLDER (default ./publisher-NAME): a working
     webhook-style channel to edit, its pyproject.toml, a README and contract tests."""
+    from rich.text import Text
+
+    from publisher.plugin_skeleton import new_plugin
+
     written = new_plugin(name, folder, context.plugins.channels)
     root = written[0].parent
     files = ", ".join(str(path.relative_to(root)) for path in written)
@@ -704,10 +780,11 @@ def plugin_new(context: CommandContext, name: str, folder: Path | None) -> None:
 
 
 def _plugin_rows(plugins: Plugins) -> list[dict[str, Any]]:
+    owners = plugins.channel_owners  # collected first: a plugin whose registration fails is broken
     rows = []
     for name, plugin in plugins.manager.list_name_plugin():
         hooks = sorted(caller.name for caller in plugins.manager.get_hookcallers(plugin) or [])
-        channels = sorted(c for c, owner in plugins.channel_owners.items() if owner == name)
+        channels = sorted(c for c, owner in owners.items() if owner == name)
         rows.append(
             {
                 "name": name,
@@ -736,6 +813,10 @@ def _plugin_rows(plugins: Plugins) -> list[dict[str, Any]]:
 def check(context: CommandContext, dns: bool) -> None:
     """Check the configuration, every story file, each destination's templates and
     credentials, without publishing."""
+    from rich.text import Text
+
+    from publisher.channel import DeliveryError, check_channel
+
     workspace = context.workspace
     config = workspace.config
     out.print(Text(f"configuration: {config.label} (project folder {config.root})"))
@@ -786,11 +867,17 @@ def _named(destination: Destination) -> str:
 
 
 def _print_check(label: str, style: str, what: str, said: str) -> None:
+    from rich.text import Text
+
+    from publisher.secrets import scrub
+
     out.print(Text.assemble((label, style), f" {what}: {_one_line(scrub(said))}"))
 
 
 def _template_problem(workspace: Workspace, destination: Destination) -> str | None:
     """Why the destination's templates cannot render a sample story and digest, or None."""
+    from publisher.checks import sample_editions
+
     try:
         for edition in sample_editions(destination):
             workspace.render(edition, destination)
@@ -807,6 +894,11 @@ def _template_problem(workspace: Workspace, destination: Destination) -> str | N
 @pass_context
 def status(context: CommandContext, limit: int) -> None:
     """Show recent deliveries (what went where, what failed) and each schedule's last run."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from publisher.job_book import SCHEDULE, JobBook
+
     workspace = context.workspace
     zone = workspace.config.site.zone
     for entry in JobBook(workspace).entries():
@@ -873,6 +965,8 @@ def serve(
     context: CommandContext, host: str, port: int, root_path: str, forwarded_allow_ips: str
 ) -> None:
     """Serve the subscriber pages, the archive and its feed (stop with Ctrl+C or SIGTERM)."""
+    from rich.text import Text
+
     if root_path and (not root_path.startswith("/") or root_path.endswith("/")):
         raise InputError(f"--root-path: '{root_path}' must start with / and not end with one")
     from publisher.web.server import serve as run_server  # Starlette and uvicorn: only here
@@ -889,6 +983,10 @@ def serve(
 @click.argument("folder", type=click.Path(path_type=Path, file_okay=False), default=".")
 def init(folder: Path) -> None:
     """Write a working config/ and templates/ (and an empty stories/) into FOLDER."""
+    from rich.text import Text
+
+    from publisher.scaffold import init_project
+
     written = init_project(folder)
     out.print(
         Text(f"Wrote {len(written)} files into {folder}/ (config/publisher.toml, templates/).")
@@ -898,6 +996,8 @@ def init(folder: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: load plugins, let them add commands, run, map errors to exit codes."""
+    from publisher.logs import restore_stderr
+
     try:
         _early_logging(sys.argv[1:] if argv is None else argv)
         plugins = load_plugins()
@@ -910,11 +1010,15 @@ def main(argv: list[str] | None = None) -> int:
 def _early_logging(argv: list[str]) -> None:
     """Logging as `--log-format` and `-v` ask, before plugins load: what they log then (a
     PUBLISHER_TRACE_PLUGINS trace) comes out in the same format as the rest."""
+    from publisher.logs import setup_logging
+
     found = cli.make_context("publisher", list(argv), resilient_parsing=True).params
     setup_logging(found.get("log_format") or "text", bool(found.get("verbose")))
 
 
 def _run_cli(argv: list[str] | None, plugins: Plugins) -> int:
+    from publisher.logs import json_logs
+
     try:
         result = cli.main(args=argv, prog_name="publisher", obj=plugins, standalone_mode=False)
     except click.exceptions.Abort:
@@ -928,7 +1032,7 @@ def _run_cli(argv: list[str] | None, plugins: Plugins) -> int:
         return error.exit_code
     except PublisherError as error:
         return _error(str(error), error.exit_code)
-    except SQLAlchemyError as error:
+    except _database_errors() as error:
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]
         return _error(f"the state database failed: {reason}", 1)
     except OSError as error:  # a folder that cannot be written, a file that cannot be read
@@ -940,6 +1044,13 @@ def _run_cli(argv: list[str] | None, plugins: Plugins) -> int:
         logging.getLogger("publisher").exception("unexpected error (a bug: please report it)")
         return 1
     return result if isinstance(result, int) else 0
+
+
+def _database_errors() -> tuple[type[Exception], ...]:
+    """SQLAlchemy's errors, when a command used the database (else none can have happened,
+    and SQLAlchemy is not loaded for nothing)."""
+    exc = sys.modules.get("sqlalchemy.exc")
+    return (exc.SQLAlchemyError,) if exc is not None else ()
 
 
 def _error(message: str, exit_code: int) -> int:

@@ -16,13 +16,13 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import ValidationError
-
 from publisher.errors import StoryError
-from publisher.story import STORY_FIELDS, Story
+
+if TYPE_CHECKING:
+    from publisher.story import Story
 
 Location = tuple[str | int, ...]
 
@@ -167,6 +167,10 @@ def build_story(
             "(a JSON escape such as \\ud800 without its partner)",
             _line_of(location, draft.lines),
         )
+    from pydantic import ValidationError  # pydantic and the model load with the first story
+
+    from publisher.story import STORY_FIELDS, Story
+
     try:
         story = Story.model_validate(fields)
     except ValidationError as error:
@@ -227,6 +231,8 @@ def _reason(error: Mapping[str, Any], key_name: str) -> str:
     if error["type"] == "extra_forbidden":
         key = str(location[-1])
         if len(location) == 1:
+            from publisher.story import STORY_FIELDS
+
             close = difflib.get_close_matches(key[:100], STORY_FIELDS, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             return f"unknown {key_name} '{printable(key)}'{hint}"

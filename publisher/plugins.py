@@ -17,14 +17,16 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 from pluggy import HookCaller
 
 from publisher import hookspecs, hooktrace
-from publisher.channel import Channel
 from publisher.version import __version__
+
+if TYPE_CHECKING:
+    from publisher.channel import Channel
 
 GROUP = "publisher"
 BUILTINS = (
@@ -44,17 +46,39 @@ class BrokenPlugin:
 
 @dataclass
 class Plugins:
-    """The manager, the channels plugins registered (with who registered them), the failures."""
+    """The manager, the channels plugins registered (with who registered them), the failures.
+
+    Channels are collected on first use: a command that needs none (`--help`) never
+    imports a channel's module, and a plugin whose registration fails is reported then.
+    """
 
     manager: pluggy.PluginManager
-    channels: dict[str, type[Channel[Any]]] = field(default_factory=dict)
-    channel_owners: dict[str, str] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
-    broken: list[BrokenPlugin] = field(default_factory=list)
+    _broken: list[BrokenPlugin] = field(default_factory=list)
+    _channels: dict[str, type[Channel[Any]]] | None = None
+    _channel_owners: dict[str, str] = field(default_factory=dict)
 
     @property
     def hook(self) -> pluggy.HookRelay:
         return self.manager.hook
+
+    @property
+    def channels(self) -> dict[str, type[Channel[Any]]]:
+        if self._channels is None:
+            self._channels = {}
+            _collect_channels(self, self._channels)
+        return self._channels
+
+    @property
+    def broken(self) -> list[BrokenPlugin]:
+        """Plugins that failed to import, to register their channels, or in a start-up hook."""
+        _ = self.channels
+        return self._broken
+
+    @property
+    def channel_owners(self) -> dict[str, str]:
+        _ = self.channels
+        return self._channel_owners
 
 
 def load_plugins(extra: Sequence[object] = ()) -> Plugins:
@@ -77,7 +101,7 @@ def load_plugins(extra: Sequence[object] = ()) -> Plugins:
             plugins.manager.register(entry_point.load(), name=entry_point.name)
             plugins.versions[entry_point.name] = version
         except Exception as error:  # a broken plugin must not take the others down
-            plugins.broken.append(BrokenPlugin(entry_point.name, version, _error_text(error)))
+            plugins._broken.append(BrokenPlugin(entry_point.name, version, _error_text(error)))
     for name in BUILTINS:
         plugins.manager.register(importlib.import_module(name), name=name)
         plugins.versions[name] = __version__
@@ -85,39 +109,39 @@ def load_plugins(extra: Sequence[object] = ()) -> Plugins:
         name = getattr(plugin, "__name__", type(plugin).__name__)
         plugins.manager.register(plugin, name=name)
         plugins.versions[name] = "local"
-    _collect_channels(plugins)
     return plugins
 
 
-def _collect_channels(plugins: Plugins) -> None:
+def _collect_channels(plugins: Plugins, channels: dict[str, type[Channel[Any]]]) -> None:
     """Call each plugin's register hook with a `register` that checks what it is given.
 
     In the order plugins were registered, so that the first to claim a name keeps it.
     """
+    from publisher.channel import Channel
+
+    owners = plugins._channel_owners
     for owner, call in reversed(by_plugin(plugins, "publisher_register_channels")):
 
-        def register(channel_class: type[Channel], owner: str = owner) -> None:
+        def register(channel_class: type[Channel[Any]], owner: str = owner) -> None:
             if not (isinstance(channel_class, type) and issubclass(channel_class, Channel)):
                 raise TypeError(f"register() takes a Channel subclass, not {channel_class!r}")
             name = getattr(channel_class, "name", "")
             if not name:
                 raise TypeError(f"channel class {channel_class.__name__} has no name")
-            if name in plugins.channels:
-                raise ValueError(
-                    f"channel '{name}' is already registered by {plugins.channel_owners[name]}"
-                )
-            plugins.channels[name] = channel_class
-            plugins.channel_owners[name] = owner
+            if name in channels:
+                raise ValueError(f"channel '{name}' is already registered by {owners[name]}")
+            channels[name] = channel_class
+            owners[name] = owner
 
         try:
             call(register=register)
         except Exception as error:
-            plugins.broken.append(
+            plugins._broken.append(
                 BrokenPlugin(owner, plugins.versions.pop(owner), _error_text(error))
             )
             plugins.manager.unregister(name=owner)
-            for name in [n for n, o in plugins.channel_owners.items() if o == owner]:
-                del plugins.channels[name], plugins.channel_owners[name]
+            for name in [n for n, o in owners.items() if o == owner]:
+                del channels[name], owners[name]
 
 
 def _error_text(error: Exception) -> str:
@@ -152,7 +176,7 @@ def call_each(plugins: Plugins, hook: str, **arguments: object) -> list[Any]:
         try:
             answers.extend(call(**arguments))
         except Exception as error:  # one plugin's bug must not stop every command
-            plugins.broken.append(
+            plugins._broken.append(
                 BrokenPlugin(owner, plugins.versions.pop(owner, "unknown"), _error_text(error))
             )
             plugins.manager.unregister(name=owner)

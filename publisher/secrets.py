@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from typing import Any
-
-from pydantic_core import core_schema
+from typing import TYPE_CHECKING, Any
 
 from publisher.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pydantic_core import core_schema
 
 MASK = "********"
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -103,6 +104,8 @@ class Secret:
             if isinstance(value, EnvText):
                 return cls(str(value), value.source, value.unset)
             return cls(value)
+
+        from pydantic_core import core_schema  # with the settings models, not with every log line
 
         return core_schema.no_info_plain_validator_function(
             build, serialization=core_schema.plain_serializer_function_ser_schema(repr)

@@ -12,6 +12,7 @@ import os
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -30,7 +31,9 @@ from publisher.retry import RetryPolicy
 from publisher.secrets import scrub
 from publisher.state import State
 from publisher.story import Story
+from publisher.story_index import Entry, StoryIndex, settings_key, story_names
 from publisher.templates import Templates
+from publisher.version import __version__
 
 log = logging.getLogger(__name__)
 
@@ -42,15 +45,25 @@ def _lexical(path: Path) -> Path:
     return Path(os.path.normpath(path.absolute()))
 
 
-def _same_id(group: Sequence[LoadedStory]) -> StoryError:
+def _same_id(group: Sequence[Entry]) -> StoryError:
     """Files that share an id: the ledger could not tell their publications apart."""
     first, *others = group
     names = ", ".join(str(other.path) for other in others)
     return StoryError(
         first.path,
-        f"the id '{first.story.id}' is also the id of {names}: give each story its own id",
-        first.line_of("id"),
+        f"the id '{first.story_id}' is also the id of {names}: give each story its own id",
+        first.id_line,
     )
+
+
+@dataclass(frozen=True)
+class _Catalogue:
+    """The stories folder as the index knows it: usable stories by id, files sharing an id,
+    and why each other file cannot be used."""
+
+    usable: dict[str, Entry]
+    shared: dict[str, list[Entry]]
+    problems: list[StoryError]
 
 
 class Workspace:
@@ -144,28 +157,18 @@ class Workspace:
             )
 
     def find_story(self, reference: str, published: datetime | None = None) -> LoadedStory:
-        """A story by path, by file name in the stories folder, or by id."""
+        """A story by path, by file name in the stories folder, or by id (from the index)."""
         path = Path(reference)
         if path.exists():
             return self.load_story(path, published)
-        candidates = self.story_files()
-        for candidate in candidates:
+        for candidate in self.story_files():
             if reference in (candidate.name, candidate.stem):
                 return self.load_story(candidate, published)
-        unreadable: list[StoryError] = []
-        found: list[LoadedStory] = []
-        for candidate in candidates:
-            try:
-                loaded = self._load(candidate)
-            except StoryError as error:  # a broken file is not the one asked for: keep looking
-                unreadable.append(error)
-                continue
-            if loaded is not None and loaded.story.id == reference:
-                found.append(loaded)
-        if len(found) > 1:
-            raise _same_id(found)
-        if found:
-            return self.load_story(found[0].path, published) if published else found[0]
+        catalogue = self._catalogue
+        if reference in catalogue.shared:
+            raise _same_id(catalogue.shared[reference])
+        if reference in catalogue.usable:
+            return self.load_story(catalogue.usable[reference].path, published)
         if path.suffix or path.parent != Path():
             raise StoryError(path, "no such file")
         where = (
@@ -173,6 +176,7 @@ class Workspace:
             if self.stories_dir.is_dir()
             else f"{self.stories_dir}, which does not exist"
         )
+        unreadable = [entry.error for entry in self._index if entry.error is not None]
         note = (
             f" ({len(unreadable)} file(s) there could not be read, first: {unreadable[0]})"
             if unreadable
@@ -190,13 +194,14 @@ class Workspace:
 
     @property
     def stories(self) -> list[Story]:
-        """Every usable story in the stories folder; see `story_problems` for the others."""
-        return [loaded.story for loaded in self._scan[0]]
+        """Every usable story in the stories folder (each parsed); see `story_problems` for
+        the others."""
+        return [self.load_story(entry.path).story for entry in self._catalogue.usable.values()]
 
     @property
     def story_problems(self) -> list[StoryError]:
         """Why each story file left out of `stories` was left out, file by file."""
-        return self._scan[1]
+        return self._catalogue.problems
 
     def skipped_stories(self) -> str:
         """The files left out, in one line for a run's record; empty when there are none."""
@@ -207,26 +212,44 @@ class Workspace:
         return f"left out {count}: " + "; ".join(str(problem) for problem in problems)
 
     @cached_property
-    def _scan(self) -> tuple[list[LoadedStory], list[StoryError]]:
-        """Load every file once. A file that cannot be used, and files that share an id, are
-        left out (and said why), so that one bad file does not stop a digest."""
-        loaded: list[LoadedStory] = []
+    def _index(self) -> list[Entry]:
+        """Every file of the stories folder, from the story index: only new and changed files
+        are parsed."""
+        site = self.config.site
+        loaders = sorted(
+            (impl.plugin_name, self.plugins.versions.get(impl.plugin_name, ""))
+            for impl in self.plugins.hook.publisher_load_story.get_hookimpls()
+        )
+        settings = settings_key(
+            __version__, str(site.zone), site.url_pattern, site.story_size_limit, loaders
+        )
+        index = StoryIndex(self.state, self.stories_dir, settings, self._load)
+        return index.entries(story_names(self.stories_dir))
+
+    @cached_property
+    def _catalogue(self) -> _Catalogue:
+        """A file that cannot be used, and files that share an id, are left out (and said
+        why), so that one bad file does not stop a digest."""
+        by_id: dict[str, list[Entry]] = defaultdict(list)
         problems: list[StoryError] = []
-        for path in self.story_files():
-            try:
-                story = self._load(path)
-            except StoryError as error:
-                problems.append(error)
-                continue
-            if story is not None:
-                loaded.append(story)
-        by_id: dict[str, list[LoadedStory]] = defaultdict(list)
-        for story in loaded:
-            by_id[story.story.id].append(story)
-        shared = [group for group in by_id.values() if len(group) > 1]
-        problems.extend(_same_id(group) for group in shared)
-        left_out = {story.path for group in shared for story in group}
-        return [story for story in loaded if story.path not in left_out], problems
+        for entry in self._index:
+            if entry.error is not None:
+                problems.append(entry.error)
+            elif entry.story_id is not None:
+                by_id[entry.story_id].append(entry)
+        shared = {story_id: group for story_id, group in by_id.items() if len(group) > 1}
+        problems.extend(_same_id(group) for group in shared.values())
+        usable = {story_id: group[0] for story_id, group in by_id.items() if len(group) == 1}
+        return _Catalogue(usable, shared, problems)
+
+    def _stories_by_id(self, ids: Iterable[str]) -> dict[str, Story]:
+        """The usable stories of `ids` that the folder holds, each parsed."""
+        usable = self._catalogue.usable
+        return {
+            story_id: self.load_story(usable[story_id].path).story
+            for story_id in ids
+            if story_id in usable
+        }
 
     def digest_for(
         self, destination: str, now: datetime, since: timedelta, max_stories: int | None = None
@@ -240,7 +263,15 @@ class Workspace:
         unfinished = self.ledger.unfinished(destination)
         if unfinished is not None:
             return self._rebuild(unfinished)
-        return digest(self.stories, now, since, self.ledger.sent_stories(destination), max_stories)
+        sent = self.ledger.sent_stories(destination)
+        start = now - since
+        window = [
+            story_id
+            for story_id, entry in self._catalogue.usable.items()
+            if entry.published is not None and start < entry.published <= now
+            and story_id not in sent
+        ]  # fmt: skip
+        return digest(self._stories_by_id(window).values(), now, since, sent, max_stories)
 
     def unfinished_plan(self, wanted: set[tuple[str, str]]) -> tuple[Plan, list[str]]:
         """The `wanted` (edition id, destination) publications that are still unfinished,
@@ -266,7 +297,7 @@ class Workspace:
         if unfinished.kind == "story":
             [story_id] = unfinished.story_ids
             return single(self.find_story(story_id).story)
-        by_id = {story.id: story for story in self.stories}
+        by_id = self._stories_by_id(unfinished.story_ids)
         missing = [story_id for story_id in unfinished.story_ids if story_id not in by_id]
         if missing:
             skipped = self.skipped_stories()

@@ -690,10 +690,13 @@ def test_trace_plugins_keeps_json_logs_json(project: Project, lean, monkeypatch)
     assert result.code == 0, result.err
     lines = [json.loads(line) for line in result.err.splitlines()]
     hooks = [line["hook"] for line in lines if line.get("event") == "hook_call"]
-    assert hooks[0] == "publisher_register_channels", "plugins loading are traced too"
-    assert {"publisher_load_story", "publisher_prepare_edition", "publisher_published"} <= set(
-        hooks
-    )
+    assert hooks[0] == "publisher_register_commands", "plugins loading are traced too"
+    assert {
+        "publisher_register_channels",
+        "publisher_load_story",
+        "publisher_prepare_edition",
+        "publisher_published",
+    } <= set(hooks)
     [published] = [
         line
         for line in lines

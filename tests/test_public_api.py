@@ -104,7 +104,7 @@ def _home(module: ModuleType, name: str) -> ModuleType:
     home = getattr(value, "__module__", None)
     if isinstance(value, type | FunctionType) and home:
         return _module(home)
-    for node in ast.parse(inspect.getsource(module)).body:
+    for node in ast.walk(ast.parse(inspect.getsource(module))):  # under TYPE_CHECKING too
         if isinstance(node, ast.ImportFrom) and any(a.name == name for a in node.names):
             return _module(node.module or "")
     return module

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from publisher.loading import StoryDraft
-from publisher.story import says_generated
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from publisher.loading import StoryDraft
 
 
 def mark_generated(draft: StoryDraft) -> None:
@@ -14,6 +16,8 @@ def mark_generated(draft: StoryDraft) -> None:
     methodology = draft.fields.get("methodology")
     if "generated" in draft.fields or not isinstance(methodology, str):
         return
+    from publisher.story import says_generated
+
     if says_generated(methodology):
         draft.fields["generated"] = True
         line = draft.lines.get(("methodology",))

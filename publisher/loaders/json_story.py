@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from publisher.errors import StoryError
 from publisher.hookspecs import hookimpl
 from publisher.loaders import mark_generated
-from publisher.loaders.strict import Refused, read_json
-from publisher.loading import StoryDraft, read_story_text
+
+# The loading helpers load with the first story, not with the plugin (`publisher --help`).
+if TYPE_CHECKING:
+    from publisher.loading import StoryDraft
 
 
 @hookimpl(trylast=True)
 def publisher_load_story(path: Path) -> StoryDraft | None:
+    from publisher.loading import StoryDraft, read_story_text
+
     if path.suffix.lower() != ".json":
         return None
+    from publisher.loaders.strict import Refused, read_json  # PyYAML: loaded with a story
+
     try:
         fields, lines = read_json(read_story_text(path))
     except Refused as refused:

@@ -9,15 +9,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
-
-import pyromark
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from publisher.errors import StoryError
 from publisher.hookspecs import hookimpl
 from publisher.loaders import mark_generated
-from publisher.loaders.strict import Refused, read_yaml
-from publisher.loading import StoryDraft, printable, read_story_text
+
+# The loading helpers load with the first story, not with the plugin (`publisher --help`).
+if TYPE_CHECKING:
+    from publisher.loading import StoryDraft
 
 RESERVED = {"the story so far": "summary", "frequently asked": "faq", "methodology": "methodology"}
 # Headings, paragraphs, list items, emphasis, links...: a long story has a few thousand.
@@ -41,6 +41,8 @@ class _Split(NamedTuple):
 
 @hookimpl(trylast=True)
 def publisher_load_story(path: Path) -> StoryDraft | None:
+    from publisher.loading import read_story_text
+
     if path.suffix.lower() not in {".md", ".markdown"}:
         return None
     split = _split(read_story_text(path))
@@ -65,8 +67,12 @@ def _split(text: str) -> _Split:
 
 
 def _read_front_matter(path: Path, split: _Split) -> StoryDraft:
+    from publisher.loading import StoryDraft
+
     if not split.matter.strip():
         return StoryDraft(path, {}, key_name="front matter key")
+    from publisher.loaders.strict import Refused, read_yaml  # PyYAML: loaded with a story
+
     try:
         fields, lines = read_yaml(split.matter, split.matter_line)
     except Refused as refused:
@@ -126,6 +132,8 @@ def _paragraphs(entries: list[tuple[str, int]]) -> str:
 
 def _faq(draft: StoryDraft, entries: list[tuple[str, int]]) -> list[dict[str, str]]:
     """Alternating `- question` / `- answer` items."""
+    from publisher.loading import printable
+
     if len(entries) % 2:
         question, line = entries[-1]
         reason = f"FAQ question without an answer: '{printable(question)}'"
@@ -149,6 +157,8 @@ def _blocks(path: Path, body: str, first_line: int) -> Iterator[_Block]:
     lines = _Lines(body.encode(), first_line)
     inline = _Inline()
     level, skipping = 0, 0  # heading level of the open block; depth in code or HTML blocks
+    import pyromark  # pulldown-cmark: loaded with the first Markdown story
+
     for count, (event, span) in enumerate(pyromark.events_with_range(body), start=1):
         if count > MAX_ELEMENTS:
             reason = f"more than {MAX_ELEMENTS:,} Markdown elements (paragraphs, links...)"

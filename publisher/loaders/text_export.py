@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from publisher.errors import StoryError
 from publisher.hookspecs import hookimpl
 from publisher.loaders import mark_generated
-from publisher.loaders.strict import MAX_NUMBER_LENGTH
-from publisher.loading import StoryDraft, printable, read_story_text
+
+# The loading helpers load with the first story, not with the plugin (`publisher --help`).
+if TYPE_CHECKING:
+    from publisher.loading import StoryDraft
 
 RESERVED = {
     "the story so far": "summary",
@@ -37,6 +40,8 @@ _TRAILING_QUOTES = "\"'”’»)]"
 
 @hookimpl(trylast=True)
 def publisher_load_story(path: Path) -> StoryDraft | None:
+    from publisher.loading import read_story_text
+
     if path.suffix.lower() != ".txt":
         return None
     lines: list[tuple[int, str]] = []
@@ -64,6 +69,8 @@ class _Reader:
     """Walks the numbered lines once, filling the draft part by part."""
 
     def __init__(self, path: Path, lines: list[tuple[int, str]]) -> None:
+        from publisher.loading import StoryDraft
+
         self.path = path
         self.lines = lines
         self.draft = StoryDraft(path, {})
@@ -131,6 +138,8 @@ class _Reader:
         self._set("methodology", text, line)
         found = _SOURCE_COUNT.search(text)
         if found:
+            from publisher.loaders.strict import MAX_NUMBER_LENGTH
+
             digits = found.group(1).replace(",", "")
             if len(digits) > MAX_NUMBER_LENGTH:
                 reason = f"a source count longer than {MAX_NUMBER_LENGTH} digits"
@@ -139,6 +148,8 @@ class _Reader:
 
     def _faq(self, line: int, body: list[tuple[int, str]]) -> None:
         """Alternating '- question' / '- answer' lines; unmarked lines continue an answer."""
+        from publisher.loading import printable
+
         faq: list[dict[str, str]] = []
         answers: list[list[str]] = []  # joined at the end: appending to a string is quadratic
         question_line = None

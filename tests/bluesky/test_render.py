@@ -6,6 +6,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from publisher.edition import digest, single
 from publisher.testing import LONG_URL, PUBLISHED, hard_editions, make_destination, make_story
@@ -114,3 +116,74 @@ def test_thread_setting_chooses_the_replies(tmp_path: Path, thread: str) -> None
     faq = [part for part in parts if part["text"].startswith("How long is the crossing?\n")]
     assert (len(parts) == 1) == (thread == "none")
     assert len(faq) == (thread == "faq")
+
+
+# Hashtags are found as the atproto SDK finds them, without loading it ------------------------
+
+
+def _sdk_rich_text(text: str) -> tuple[str, list[dict]]:
+    """The rich text as render made it with the SDK's TextBuilder and detect_facets."""
+    from atproto import client_utils, models
+
+    from publisher.text import URL_PATTERN
+    from publisher_bluesky.richtext import shown
+
+    builder = client_utils.TextBuilder()
+
+    def plain(piece: str) -> None:
+        data, written = piece.encode("utf-8"), 0
+        for facet in client_utils.detect_facets(piece):
+            tags = [f for f in facet.features if isinstance(f, models.AppBskyRichtextFacet.Tag)]
+            if not tags:
+                continue
+            start, end = facet.index.byte_start, facet.index.byte_end
+            builder.text(data[written:start].decode("utf-8"))
+            builder.tag(data[start:end].decode("utf-8"), tags[0].tag)
+            written = end
+        builder.text(data[written:].decode("utf-8"))
+
+    end = 0
+    for match in URL_PATTERN.finditer(text):
+        plain(text[end : match.start()])
+        builder.link(shown(match.group()), match.group())
+        end = match.end()
+    plain(text[end:])
+    facets = [f.model_dump(by_alias=True, exclude_none=True) for f in builder.build_facets()]
+    return builder.build_text(), facets
+
+
+def _unicode_versions_differ() -> set[str]:
+    """Punctuation the SDK's list (its Unicode version) and `regex` (its own) disagree on."""
+    import re
+
+    import regex
+    from atproto_client.utils.facet_regexes import _P
+
+    sdk, ours = re.compile(f"[{_P}]"), regex.compile(r"\p{P}")
+    return {
+        chr(point)
+        for point in range(0x110000)
+        if bool(sdk.match(chr(point))) != bool(ours.match(chr(point)))
+    }
+
+
+DIFFERENT = _unicode_versions_differ()
+WORDS = st.sampled_from(
+    ["#", "＃", "$", "#tag", "#2026", "#ニュース", "$AAPL", "$abc1", "(", ")", ".", ",", "!", "?",
+     "'", "\u2019", " ", "\n", "\u3000", "\u200b", "\ufe0f", "a", "9", "é", "👨‍👩‍👧‍👦", "🇩🇪",
+     "-", "_", "#" + "x" * 70, "#" + "e\u0301" * 40, "https://brief.example.org/stories/a-long-id",
+     "brief.example.org", "@someone.bsky.social"]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.one_of(WORDS, st.characters(blacklist_characters=DIFFERENT, codec="utf-8")),
+        max_size=30,
+    ).map("".join)
+)
+def test_hashtags_are_found_as_the_atproto_sdk_finds_them(text: str) -> None:
+    from publisher_bluesky.richtext import rich_text
+
+    assert rich_text(text) == _sdk_rich_text(text)

@@ -267,3 +267,39 @@ def test_a_shutdown_stops_at_a_safe_point_and_the_next_run_finishes(tmp_path, sm
     assert 10 <= stopped_at < 30
     assert smtp_server.mailbox.count() == 30
     assert all(len(smtp_server.mailbox.to(f"r{n:02d}@example.org")) == 1 for n in range(30))
+
+
+def test_a_stop_check_that_fails_ends_the_send_with_its_error(tmp_path, smtp_server):
+    """The stop check asks the ledger for the run's hold; when that fails the send ends with
+    the error, every copy left pending for the next run, and no worker waits forever."""
+    destination = make_destination(
+        EmailChannel,
+        {"channel": "email", "from": "News <news@example.org>", "smtp": smtp_server.url()},
+        tmp_path,
+        name="newsletter",
+    )
+    readers = Subscribers(destination.state.engine, "newsletter")
+    for n in range(30):
+        readers.add(f"r{n:02d}@example.org")
+    edition = single(make_story())
+    channel = EmailChannel()
+    part = channel.render(edition, destination).parts[0]
+
+    def lost() -> bool:
+        raise RuntimeError("the ledger could not be reached")
+
+    context = DeliveryContext(
+        edition=edition,
+        destination=destination,
+        number=1,
+        reply_to=None,
+        idempotency_key="k",
+        delivery_id=f"{edition.id}/newsletter/1",
+        stopping=lost,
+    )
+    try:
+        with pytest.raises(RuntimeError, match="the ledger could not be reached"):
+            channel.deliver(part, context)
+    finally:
+        channel.close()
+    assert smtp_server.mailbox.count() == 0

@@ -4,11 +4,13 @@ and the pages behind its links (`publisher serve`)."""
 from pathlib import Path
 
 from publisher import hookimpl
-from publisher_email.channel import EmailChannel
 
 
 @hookimpl
 def publisher_register_channels(register):
+    # Imported when channels are collected, not when the plugin loads (`publisher --help`).
+    from publisher_email.channel import EmailChannel
+
     register(EmailChannel)
 
 

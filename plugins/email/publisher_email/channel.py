@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from email.utils import make_msgid, parseaddr
+from typing import TYPE_CHECKING
 
 from publisher import (
     Channel,
@@ -17,20 +18,15 @@ from publisher import (
     Secret,
     Sent,
 )
-from publisher_email.archive import Archive
-from publisher_email.connect import open_transport
-from publisher_email.dkim_signing import DkimSigner
-from publisher_email.letter import Letter, message_id
-from publisher_email.outgoing import Outgoing, dkim_signer
-from publisher_email.ratelimit import RateLimit
-from publisher_email.recipients import Recipient, Recipients
-from publisher_email.render import list_name, render_email
-from publisher_email.sending import Progress, send_all
 from publisher_email.settings import EmailSettings
-from publisher_email.smtp_pool import SmtpServer
-from publisher_email.subscribers import Subscribers, normalize_address
-from publisher_email.tokens import SigningKey, new_id, signing_key
 from publisher_email.transport import OUTBOX, Envelope, Refused, Transport
+
+# MJML, DKIM and the subscriber tables load when a destination is rendered, checked or sent
+# to, not when the channel is registered (`publisher status` reads settings only).
+if TYPE_CHECKING:
+    from publisher_email.dkim_signing import DkimSigner
+    from publisher_email.recipients import Recipient
+    from publisher_email.tokens import SigningKey
 
 
 class EmailChannel(Channel[EmailSettings]):
@@ -42,6 +38,8 @@ class EmailChannel(Channel[EmailSettings]):
         self._run_started: datetime | None = None  # this run's first attempt at the send
 
     def render(self, edition: Edition, destination: Destination[EmailSettings]) -> Rendition:
+        from publisher_email.render import render_email
+
         part, warnings = render_email(edition, destination)
         return Rendition((part,), warnings)
 
@@ -52,6 +50,15 @@ class EmailChannel(Channel[EmailSettings]):
         the part in flight), it simply carries on with the recipients left;
         those who refused it for good are asked again only by a later run.
         """
+        from publisher_email.archive import Archive
+        from publisher_email.letter import Letter, message_id
+        from publisher_email.outgoing import Outgoing, dkim_signer
+        from publisher_email.ratelimit import RateLimit
+        from publisher_email.recipients import Recipients
+        from publisher_email.render import list_name
+        from publisher_email.sending import Progress, send_all
+        from publisher_email.subscribers import Subscribers
+
         destination = context.destination
         settings = destination.settings
         key = _signing_key(destination)
@@ -101,6 +108,12 @@ class EmailChannel(Channel[EmailSettings]):
     ) -> Sent:
         """One copy to `to`, outside the ledger and the subscriber list; a fresh Message-ID
         each time, so that mail clients show every test."""
+        from publisher_email.letter import Letter
+        from publisher_email.outgoing import dkim_signer
+        from publisher_email.render import list_name
+        from publisher_email.subscribers import Subscribers, normalize_address
+        from publisher_email.tokens import new_id
+
         try:
             address = normalize_address(to)
         except ValueError as error:
@@ -125,6 +138,9 @@ class EmailChannel(Channel[EmailSettings]):
     def preflight(self, destination: Destination[EmailSettings]) -> None:
         """Before anything is sent anywhere: a usable server URL, a signing key unless copies
         go to an outbox, and someone to send to."""
+        from publisher_email.outgoing import dkim_signer
+        from publisher_email.smtp_pool import SmtpServer
+
         settings = destination.settings
         try:
             url = settings.smtp.reveal()
@@ -141,6 +157,10 @@ class EmailChannel(Channel[EmailSettings]):
         """The server reached, the list's size, and the demo key if it is in use; an empty
         list fails here as it fails a publish. With `dns`, the DKIM, SPF and DMARC records
         too, each one missing named."""
+        from publisher_email.outgoing import dkim_signer
+        from publisher_email.render import list_name
+        from publisher_email.tokens import signing_key
+
         settings = destination.settings
         key = signing_key(settings)
         signer = dkim_signer(destination)
@@ -177,6 +197,8 @@ class EmailChannel(Channel[EmailSettings]):
 
     def _open(self, destination: Destination[EmailSettings]) -> Transport:
         """The transport the `smtp` setting names, opened once per run."""
+        from publisher_email.connect import open_transport
+
         if self._transport is None:
             self._transport = open_transport(destination)
         return self._transport
@@ -209,10 +231,15 @@ def _bounce_mailbox(destination: Destination[EmailSettings], mailbox: Secret) ->
 
 
 def _active(destination: Destination[EmailSettings]) -> int:
+    from publisher_email.render import list_name
+    from publisher_email.subscribers import Subscribers
+
     return Subscribers(destination.state.engine, list_name(destination)).counts()["active"]
 
 
 def _no_subscribers(destination: Destination[EmailSettings]) -> str:
+    from publisher_email.render import list_name
+
     return (
         f"list '{list_name(destination)}' has no active subscribers "
         f"(add some with: publisher subscribers add ADDRESS --to {destination.name})"
@@ -224,6 +251,8 @@ def _key_name(settings: EmailSettings) -> str:
 
 
 def _signing_key(destination: Destination[EmailSettings]) -> SigningKey:
+    from publisher_email.tokens import signing_key
+
     try:
         return signing_key(destination.settings)
     except ConfigError as error:

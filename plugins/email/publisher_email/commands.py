@@ -18,22 +18,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from publisher import Destination, InputError, pass_workspace
-from publisher_email.consent import records
-from publisher_email.exporting import write_csv
-from publisher_email.importing import import_rows, read_rows, read_text
-from publisher_email.links import unsubscribe_holder
-from publisher_email.render import list_name
-from publisher_email.signups import Signups
-from publisher_email.subscribers import (
-    STATUSES,
-    Status,
-    Subscribers,
-    check_name,
-    clean_name,
-    parse_mailbox,
-)
-from publisher_email.tokens import signing_key
+from publisher import InputError, pass_workspace
+from publisher_email.statuses import STATUSES, Status
+
+# What a command's body needs is imported in its body: the subscriber tables (SQLAlchemy)
+# load when a command reads them, not for `publisher --help`.
+if TYPE_CHECKING:
+    from publisher import Destination
+    from publisher_email.subscribers import Subscribers
 
 if TYPE_CHECKING:
     from publisher_email.settings import EmailSettings
@@ -68,6 +60,9 @@ def _destination(workspace, to: str | None) -> Destination[EmailSettings]:
 
 
 def _list(workspace, to: str | None) -> tuple[Destination[EmailSettings], Subscribers]:
+    from publisher_email.render import list_name
+    from publisher_email.subscribers import Subscribers
+
     destination = _destination(workspace, to)
     return destination, Subscribers(destination.state.engine, list_name(destination))
 
@@ -79,6 +74,8 @@ def _shown(text: str) -> str:
 
 def _mailbox(text: str) -> tuple[str, str]:
     """(address, display name) from ADDRESS, which may be 'Name <address>'."""
+    from publisher_email.subscribers import parse_mailbox
+
     try:
         return parse_mailbox(text)
     except ValueError as error:
@@ -101,6 +98,8 @@ def import_(workspace, file: Path, to: str | None) -> None:
     by line number (exit code 2) and the rest are imported. Addresses already
     on the list keep their status: an import never re-subscribes anyone.
     """
+    from publisher_email.importing import import_rows, read_rows, read_text
+
     _, into = _list(workspace, to)
     report = import_rows(read_rows(read_text(file)), into)
     for line, reason in report.refused:
@@ -123,6 +122,8 @@ def import_(workspace, file: Path, to: str | None) -> None:
 def add(workspace, address: str, name: str, to: str | None) -> None:
     """Subscribe ADDRESS, such as ada@example.org or 'Ada Lovelace <ada@example.org>'
     (again, if it had unsubscribed or bounced)."""
+    from publisher_email.subscribers import check_name
+
     _, into = _list(workspace, to)
     address, display_name = _mailbox(address)
     try:
@@ -151,6 +152,9 @@ def remove(
     workspace, address: str | None, token: str | None, bounced: bool, to: str | None
 ) -> None:
     """Unsubscribe ADDRESS (kept on the list as unsubscribed, so no import brings it back)."""
+    from publisher_email.links import unsubscribe_holder
+    from publisher_email.tokens import signing_key
+
     destination, into = _list(workspace, to)
     if (address is None) == (token is None):
         raise click.UsageError("give either ADDRESS or --token")
@@ -183,6 +187,9 @@ def remove(
 def show(workspace, address: str, to: str | None) -> None:
     """Show ADDRESS: its status and the record of its consent (when and where it signed up,
     confirmed and left)."""
+    from publisher_email.consent import records
+    from publisher_email.signups import Signups
+
     _, of = _list(workspace, to)
     address, _ = _mailbox(address)
     zone = workspace.config.site.zone
@@ -220,6 +227,8 @@ def _when(moment: datetime, zone) -> str:
 @pass_workspace
 def list_(workspace, status: Status | None, to: str | None) -> None:
     """Print the subscribers of a list, one a line: address, status, name."""
+    from publisher_email.subscribers import STATUSES, clean_name
+
     _, of = _list(workspace, to)
     for subscriber in of.stream(status):
         name = clean_name(subscriber.name)  # names stored before names were cleaned, too
@@ -249,6 +258,8 @@ def export(workspace, file: Path | None, status: Status | None, to: str | None) 
     get a leading single quote; `publisher subscribers import` removes it, so
     the file imports back as the same list.
     """
+    from publisher_email.exporting import write_csv
+
     _, of = _list(workspace, to)
     if file is None:
         write_csv(of.stream(status), sys.stdout)

@@ -19,6 +19,7 @@ import threading
 from publisher import ConfigError, Destination
 from publisher_email.bounce_store import BounceBook, BounceEvent, Kind, Rules
 from publisher_email.dkim_signing import DkimKey, DkimSigner
+from publisher_email.recipients import Recipient
 from publisher_email.render import list_name
 from publisher_email.settings import EmailSettings
 from publisher_email.tokens import SigningKey
@@ -82,11 +83,11 @@ class Outgoing:
         self.book = BounceBook(destination.state.engine, list_name(destination), Rules.of(settings))
         self.send_id = self.book.register_send(delivery_id, edition_id)
         verp = verp_for(destination, key)
-        self._paths = ReturnPaths(verp, destination.state.engine, self.send_id) if verp else None
+        self._paths = ReturnPaths(verp, self.send_id) if verp else None
         self._refused: set[str] = set()
         self._lock = threading.Lock()
 
-    def sender(self, address: str, default: str) -> str:
+    def sender(self, address: Recipient, default: str) -> str:
         """The envelope sender (MAIL FROM) of `address`'s copy."""
         return self._paths.for_address(address) if self._paths else default
 

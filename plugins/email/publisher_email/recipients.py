@@ -3,8 +3,9 @@
 The core ledger holds the email as one part; this table holds its recipients,
 keyed by the core's delivery id (edition, destination, round) and address. A
 restarted send skips those who have it and sends the rest: only copies that
-were on the wire when a process died (at most one per open connection) can
-arrive twice, and those carry the same Message-ID.
+were in flight when a process died (on the wire, or sent and not yet recorded:
+at most `settling.in_flight(connections)`) can arrive twice, and those carry
+the same Message-ID.
 
 A claim takes a recipient only if nobody claimed it since this attempt began:
 two runs that somehow worked on one delivery at once (the core lets only one
@@ -28,6 +29,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     case,
     func,
     insert,
@@ -55,15 +57,39 @@ recipients = Table(
 )
 
 
+# Built once: the send's writer runs these every few milliseconds.
+_SETTLE_SENT = (
+    update(recipients)
+    .where(
+        recipients.c.delivery_id == bindparam("delivery"),
+        recipients.c.address.in_(bindparam("who", expanding=True)),
+    )
+    .values(status="sent", last_error=None, updated_at=bindparam("at"))
+)
+_SETTLE_REFUSED = (
+    update(recipients)
+    .where(
+        recipients.c.delivery_id == bindparam("delivery"),
+        recipients.c.address == bindparam("who"),
+        recipients.c.status != "sent",
+    )
+    .values(status=bindparam("outcome"), last_error=bindparam("error"))
+)
+
+
 class Recipient(str):
-    """An address that carries its subscriber's link token id, so that a send never looks
-    it up one recipient at a time."""
+    """An address that carries its subscriber's number and link token id, so that a send
+    never looks either up one recipient at a time."""
 
     token: str | None
+    subscriber_id: int | None
 
-    def __new__(cls, address: str, token: str | None = None) -> Recipient:
+    def __new__(
+        cls, address: str, token: str | None = None, subscriber_id: int | None = None
+    ) -> Recipient:
         recipient = super().__new__(cls, address)
         recipient.token = token
+        recipient.subscriber_id = subscriber_id
         return recipient
 
 
@@ -123,7 +149,7 @@ class Recipients:
             .where(condition)
         )
         for page in pages(self.engine, query, subscribers.c.id):
-            yield [Recipient(row.address, row.token) for row in page]
+            yield [Recipient(row.address, row.token, row.id) for row in page]
 
     def progress(self) -> tuple[int, int]:
         """(settled, settled + still to send), for the progress bar."""
@@ -190,17 +216,21 @@ class Recipients:
                 taken.update(db.scalars(inserted, rows))
         return [address for address in addresses if address in taken]
 
-    def settle(self, address: str, outcome: Outcome, error: str | None = None) -> None:
-        """Record what the server said; a refusal never overwrites a copy that went out."""
-        where = [recipients.c.delivery_id == self.delivery_id, recipients.c.address == address]
-        if outcome != "sent":
-            where.append(recipients.c.status != "sent")
+    def settle_many(self, outcomes: Sequence[tuple[str, Outcome, str | None]]) -> None:
+        """Record what the server said of several copies, in one transaction, a row each;
+        a refusal never overwrites a copy that went out."""
+        at = now()
+        sent = [address for address, outcome, _ in outcomes if outcome == "sent"]
+        refusals = [
+            {"delivery": self.delivery_id, "who": address, "outcome": outcome, "error": error}
+            for address, outcome, error in outcomes
+            if outcome != "sent"
+        ]
         with self.engine.begin() as db:
-            db.execute(
-                update(recipients)
-                .where(*where)
-                .values(status=outcome, last_error=error, updated_at=now())
-            )
+            if sent:
+                db.execute(_SETTLE_SENT, {"delivery": self.delivery_id, "who": sent, "at": at})
+            if refusals:
+                db.execute(_SETTLE_REFUSED.values(updated_at=at), refusals)
 
     def with_status(self, status: Outcome, limit: int = 5) -> tuple[int, list[tuple[str, str]]]:
         """How many recipients have `status`, and the first few with their last error."""

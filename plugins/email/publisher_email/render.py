@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import re
 from email.utils import formataddr
+from typing import Any
 from urllib.parse import quote, urlsplit
-
-from mjml import mjml2html
 
 from publisher import ConfigError, Destination, Edition, Part, clean_line
 from publisher_email.settings import EmailSettings
@@ -72,10 +71,10 @@ def unsubscribe_url(destination: Destination[EmailSettings]) -> str:
     return quote(url, safe=_URL_SAFE)
 
 
-def render_email(
+def template_values(
     edition: Edition, destination: Destination[EmailSettings]
-) -> tuple[Part, tuple[str, ...]]:
-    """The message every subscriber receives, with a placeholder for what is theirs."""
+) -> tuple[str, dict[str, Any]]:
+    """The email's template (without its .mjml or .txt) and the values it is rendered with."""
     settings = destination.settings
     zone = destination.site.zone
     subject = subject_for(edition, destination)
@@ -103,6 +102,17 @@ def render_email(
         "faq_per_story": settings.faq_per_story,
     }
     template = "email/digest" if edition.kind == "digest" else "email/story"
+    return template, values
+
+
+def render_email(
+    edition: Edition, destination: Destination[EmailSettings]
+) -> tuple[Part, tuple[str, ...]]:
+    """The message every subscriber receives, with a placeholder for what is theirs."""
+    template, values = template_values(edition, destination)
+    subject, unsubscribe = values["subject"], values["unsubscribe_url"]
+    from mjml import mjml2html  # loaded by the first render, not by every command
+
     mjml = destination.templates.render(f"{template}.mjml", **values)
     try:
         html = mjml2html(mjml, disable_comments=True, fonts={})

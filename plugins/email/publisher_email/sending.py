@@ -2,9 +2,10 @@
 
 Pending addresses are read from the database a page at a time as the send
 goes (never the whole list at once), marked as sending one page per
-transaction, and handed to one worker per connection. A worker settles each
-copy as soon as the server has answered, so if the process dies, at most one
-unrecorded copy per connection can have reached the server.
+transaction, and handed to one worker per connection. Workers report each
+copy's outcome to the send's writer (`settling.Settler`), which records them
+a batch per transaction; if the process dies, at most `in_flight(connections)`
+unrecorded copies can have reached the server.
 
 The send ends truthfully: deferred copies are retried (TemporaryFailure),
 and permanent refusals fail the part, with how many and why; it counts as
@@ -13,13 +14,14 @@ sent (PartlyDelivered) only when someone received it.
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from publisher import DeliveryError, PartlyDelivered, Sent, TemporaryFailure
 from publisher_email.ratelimit import RateLimit
-from publisher_email.recipients import Outcome, Recipient, Recipients
+from publisher_email.recipients import Recipient, Recipients
+from publisher_email.settling import Settler
 from publisher_email.transport import Envelope, Refused, Transport
 
 
@@ -33,9 +35,9 @@ class Progress:
         self._lock = threading.Lock()
         report(done, total)
 
-    def advance(self) -> None:
+    def advance(self, count: int = 1) -> None:
         with self._lock:
-            self.done += 1
+            self.done += count
             self._report(self.done, self.total)
 
 
@@ -58,48 +60,67 @@ def send_all(
     """
     stop = threading.Event()
     errors: list[BaseException] = []
-    # Enough queued work to keep every connection busy, not the whole list in memory.
-    window = threading.Semaphore(transport.connections * 2)
+    settler = Settler(recipients, transport.connections, progress.advance)
 
     def send_one(address: Recipient) -> None:
+        """Send one copy; its slot goes to the writer with the outcome, or back at once."""
         try:
-            if stop.is_set():
+            if stop.is_set() or settler.error is not None or stopping():
+                stop.set()
+                settler.give_back()
                 return
             if rate is not None:
                 rate.wait()
             transport.send(envelope_for(address))
         except Refused as refusal:
-            outcome: Outcome = "failed" if refusal.permanent else "deferred"
-            recipients.settle(address, outcome, str(refusal))
+            settler.report(address, "failed" if refusal.permanent else "deferred", str(refusal))
             if refused is not None:
                 refused(address, refusal)
-            if refusal.permanent:
-                progress.advance()
-        except BaseException as error:  # the send stops; this copy stays pending
-            errors.append(error)
-            stop.set()
-        else:
-            recipients.settle(address, "sent")
-            progress.advance()
-        finally:
-            window.release()
-
-    with ThreadPoolExecutor(transport.connections, thread_name_prefix="email") as workers:
-        try:
-            for page in recipients.pending():
-                if stop.is_set():
-                    break
-                for address in recipients.claim(page):
-                    window.acquire()
-                    if stopping():
-                        stop.set()
-                    if stop.is_set():
-                        window.release()
-                        break
-                    workers.submit(send_one, address)
-        except BaseException:
-            stop.set()
+        except BaseException:  # the send stops; this copy stays pending
+            settler.give_back()
             raise
+        else:
+            settler.report(address, "sent")
+
+    work: queue.SimpleQueue[Recipient | None] = queue.SimpleQueue()
+
+    def worker() -> None:
+        """Send what is queued until told to end; an error stops the send, and the rest of
+        the queue is handed back (a worker never dies with copies waiting for it)."""
+        while (address := work.get()) is not None:
+            try:
+                send_one(address)
+            except BaseException as error:
+                errors.append(error)
+                stop.set()
+
+    workers = [
+        threading.Thread(target=worker, name=f"email-{n}", daemon=True)
+        for n in range(transport.connections)
+    ]
+    for thread in workers:
+        thread.start()
+    try:
+        for page in recipients.pending():
+            if stop.is_set():
+                break
+            for address in recipients.claim(page):
+                settler.take_slot()
+                if stop.is_set():
+                    settler.give_back()
+                    break
+                work.put(address)
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        for _ in workers:
+            work.put(None)
+        for thread in workers:
+            thread.join()
+        settler.close()
+    if settler.error is not None:
+        errors.append(settler.error)
     if errors:
         raise errors[0]
     if stop.is_set():

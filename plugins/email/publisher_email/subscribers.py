@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import unquote
-from typing import Literal, TypeGuard
+from typing import TypeGuard
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import (
@@ -29,11 +29,9 @@ from sqlalchemy import (
     update,
 )
 
+from publisher_email.statuses import STATUSES, Status
 from publisher_email.storage import metadata, now, pages
 from publisher_email.tokens import new_id
-
-Status = Literal["active", "unsubscribed", "bounced", "complained"]
-STATUSES: tuple[Status, ...] = ("active", "unsubscribed", "bounced", "complained")
 
 
 def is_status(text: str) -> TypeGuard[Status]:

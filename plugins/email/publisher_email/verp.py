@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
 
+from publisher_email.recipients import Recipient
 from publisher_email.subscribers import subscribers
 from publisher_email.tokens import SigningKey
 
@@ -90,24 +91,17 @@ class Verp:
 
 
 class ReturnPaths:
-    """Each recipient's return path for one send: the subscriber's number is looked up by
-    address (one indexed query a copy, far cheaper than the copy's SMTP exchange)."""
+    """Each recipient's return path for one send, from the subscriber's number the send's
+    recipients carry (no query a copy)."""
 
-    def __init__(self, verp: Verp, engine: Engine, send_id: int) -> None:
+    def __init__(self, verp: Verp, send_id: int) -> None:
         self.verp = verp
-        self.engine = engine
         self.send_id = send_id
 
-    def for_address(self, address: str) -> str:
-        with self.engine.connect() as db:
-            subscriber_id = db.scalar(
-                select(subscribers.c.id).where(
-                    subscribers.c.list == self.verp.list, subscribers.c.address == address
-                )
-            )
-        if subscriber_id is None:  # not on the list (a removed row): bounces go unnamed
+    def for_address(self, address: Recipient) -> str:
+        if address.subscriber_id is None:  # not on the list (a removed row): bounces go unnamed
             return self.verp.bounce_address
-        return self.verp.return_path(subscriber_id, self.send_id)
+        return self.verp.return_path(address.subscriber_id, self.send_id)
 
 
 def subscriber_address(engine: Engine, list_name: str, subscriber_id: int) -> str | None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-from mastodon import Mastodon
 
 from publisher import (
     AuthenticationFailed,
@@ -23,14 +21,15 @@ from publisher import (
     Sent,
     TemporaryFailure,
 )
-from publisher.social import PictureUnavailable, fetch_picture
-from publisher_mastodon import limits as instance_limits
-from publisher_mastodon.api import connect, instance_info, translated_errors
-from publisher_mastodon.limits import Limits
-from publisher_mastodon.lookup import Found, find_part, recent_statuses
-from publisher_mastodon.posting import post_part
-from publisher_mastodon.render import render
 from publisher_mastodon.settings import MastodonSettings
+
+# Mastodon.py and what uses it load when a destination is rendered or sent to, not when the
+# channel is registered (`publisher status` reads settings only).
+if TYPE_CHECKING:
+    from mastodon import Mastodon
+
+    from publisher_mastodon.limits import Limits
+    from publisher_mastodon.lookup import Found
 
 log = logging.getLogger("publisher.channels.mastodon")
 DESCRIPTION_LIMIT = 1500  # characters Mastodon keeps of a media description
@@ -52,9 +51,13 @@ class MastodonChannel(Channel[MastodonSettings]):
         self._account_id: str | None = None
 
     def render(self, edition: Edition, destination: Destination[MastodonSettings]) -> Rendition:
+        from publisher_mastodon.render import render
+
         return render(edition, destination)
 
     def deliver(self, part: Part, context: DeliveryContext[MastodonSettings]) -> Sent:
+        from publisher_mastodon.posting import post_part
+
         destination = context.destination
         api, limits = self._connect(destination), self._limits(destination)
         media_id, warning = self._picture(api, part, context)
@@ -64,6 +67,8 @@ class MastodonChannel(Channel[MastodonSettings]):
     def recover(self, part: Part, context: DeliveryContext[MastodonSettings]) -> Sent | None:
         """Mastodon forgets an Idempotency-Key after about an hour, so a resumed part
         is looked for among the account's recent statuses before it is posted again."""
+        from publisher_mastodon.lookup import find_part, recent_statuses
+
         destination = context.destination
         api = self._connect(destination)
         limits = self._limits(destination)
@@ -83,6 +88,8 @@ class MastodonChannel(Channel[MastodonSettings]):
     def check(self, destination: Destination[MastodonSettings], *, dns: bool = False) -> str:
         """Who we post as. There are no DNS records of ours to look up for Mastodon, so
         `dns` changes nothing."""
+        from publisher_mastodon.api import translated_errors
+
         api = self._connect(destination)
         with translated_errors(api):
             account = api.account_verify_credentials()
@@ -101,6 +108,10 @@ class MastodonChannel(Channel[MastodonSettings]):
     ) -> tuple[str | None, str | None]:
         """The part's image uploaded with its description, fetched now (never at render) and
         checked against the instance's limits; one that cannot be is left out, with a warning."""
+        from publisher.social import PictureUnavailable, fetch_picture
+        from publisher_mastodon import limits as instance_limits
+        from publisher_mastodon.api import translated_errors
+
         image: dict[str, Any] | None = part.extra.get("image")
         if not image:
             return None, None
@@ -126,11 +137,15 @@ class MastodonChannel(Channel[MastodonSettings]):
         return str(media["id"]), None
 
     def _connect(self, destination: Destination[MastodonSettings]) -> Mastodon:
+        from publisher_mastodon.api import connect
+
         if self._api is None:
             self._api = connect(destination.settings)
         return self._api
 
     def _me(self, api: Mastodon) -> str:
+        from publisher_mastodon.api import translated_errors
+
         if self._account_id is None:
             with translated_errors(api):
                 self._account_id = str(api.account_verify_credentials()["id"])
@@ -138,6 +153,9 @@ class MastodonChannel(Channel[MastodonSettings]):
 
     def _limits(self, destination: Destination[MastodonSettings]) -> Limits:
         """The instance's limits, asked once a run and remembered for the next render."""
+        from publisher_mastodon import limits as instance_limits
+        from publisher_mastodon.api import instance_info
+
         if self._instance is None:
             self._instance = instance_info(self._connect(destination))
             if self._instance:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
-from typing import Any
-
-import tweepy
+from typing import TYPE_CHECKING, Any
 
 from publisher import (
     AuthenticationFailed,
@@ -22,12 +20,12 @@ from publisher import (
     Sent,
     TemporaryFailure,
 )
-from publisher.social import PictureUnavailable, fetch_picture
-from publisher_x.api import DuplicateContent, connect, connect_media, translated_errors
-from publisher_x.cost import over_budget
-from publisher_x.lookup import find_post
-from publisher_x.render import render
 from publisher_x.settings import XSettings
+
+# tweepy, twitter-text and what uses them load when a destination is rendered or sent to,
+# not when the channel is registered (`publisher status` reads settings only).
+if TYPE_CHECKING:
+    import tweepy
 
 log = logging.getLogger("publisher.channels.x")
 
@@ -54,6 +52,9 @@ class XChannel(Channel[XSettings]):
         self._refusal: str | None = None
 
     def render(self, edition: Edition, destination: Destination[XSettings]) -> Rendition:
+        from publisher_x.cost import over_budget
+        from publisher_x.render import render
+
         rendition = render(edition, destination)
         # Kept for `preflight`, which the core calls on this instance before anything is sent.
         self._refusal = over_budget(rendition.cost, destination.settings.max_cost, destination.name)
@@ -66,6 +67,8 @@ class XChannel(Channel[XSettings]):
             raise ConfigError(self._refusal)
 
     def deliver(self, part: Part, context: DeliveryContext[XSettings]) -> Sent:
+        from publisher_x.api import DuplicateContent, translated_errors
+
         client = self._connect(context.destination)
         reply_to = context.reply_to.id if context.reply_to else None
         media_ids, warning = self._picture(part, context)
@@ -90,6 +93,8 @@ class XChannel(Channel[XSettings]):
 
     def recover(self, part: Part, context: DeliveryContext[XSettings]) -> Sent | None:
         """X has no idempotency key: look for the part among the account's recent posts."""
+        from publisher_x.lookup import find_post
+
         client = self._connect(context.destination)
         reply_to = context.reply_to.id if context.reply_to else None
         found = find_post(client, self._me(client), part.text, reply_to)
@@ -98,6 +103,8 @@ class XChannel(Channel[XSettings]):
     def check(self, destination: Destination[XSettings], *, dns: bool = False) -> str:
         """Who we post as. There are no DNS records of ours to look up for X, so
         `dns` changes nothing."""
+        from publisher_x.api import translated_errors
+
         client = self._connect(destination)
         with translated_errors():
             me = client.get_me(user_auth=True).data
@@ -113,6 +120,9 @@ class XChannel(Channel[XSettings]):
     ) -> tuple[list[str] | None, str | None]:
         """The part's image uploaded with its alt text, fetched now (never at render); an image
         that cannot be fetched, or that X refuses, is left out with a warning."""
+        from publisher.social import PictureUnavailable, fetch_picture
+        from publisher_x.api import connect_media, translated_errors
+
         image: dict[str, Any] | None = part.extra.get("image")
         if not image:
             return None, None
@@ -139,11 +149,15 @@ class XChannel(Channel[XSettings]):
         return [media.media_id_string], None
 
     def _connect(self, destination: Destination[XSettings]) -> tweepy.Client:
+        from publisher_x.api import connect
+
         if self._client is None:
             self._client = connect(destination.settings)
         return self._client
 
     def _me(self, client: tweepy.Client) -> str:
+        from publisher_x.api import translated_errors
+
         if self._user_id is None:
             with translated_errors():
                 self._user_id = str(client.get_me(user_auth=True).data.id)
