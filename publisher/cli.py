@@ -57,6 +57,7 @@ from publisher.preview import renditions_json, write_preview
 from publisher.scaffold import init_project
 from publisher.scheduler import Scheduler
 from publisher.secrets import scrub
+from publisher.story import EARLIEST_YEAR, LATEST_YEAR
 from publisher.version import __version__
 from publisher.workspace import Plan, Workspace
 
@@ -163,6 +164,11 @@ def _time(value: str, zone: ZoneInfo) -> datetime:
         when = datetime.fromisoformat(value)
     except ValueError:
         raise InputError(f"'{value}' is not a time such as 2026-11-26T08:00") from None
+    if not EARLIEST_YEAR <= when.year <= LATEST_YEAR:  # far from datetime's ends: no overflow
+        raise InputError(
+            f"'{value}' is not between the years {EARLIEST_YEAR} and {LATEST_YEAR}, "
+            "the dates Publisher accepts"
+        )
     return when if when.tzinfo else when.replace(tzinfo=zone)
 
 

@@ -32,19 +32,33 @@ CONFIG_PATH = Path("config/publisher.toml")
 # Destination names become folder names (previews, outboxes) and log fields.
 _DESTINATION_NAME = re.compile(r"[A-Za-z0-9_-]+")
 _DURATION = re.compile(r"(\d+)\s*([wdhms])")
-_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+_SECONDS = {"w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1}
+LONGEST_DURATION = timedelta(days=36_525)  # 100 years
 
 
 def parse_duration(text: str) -> timedelta:
-    """'7d', '2w', '36h', '1d12h', '30s' -> a timedelta."""
+    """'7d', '2w', '36h', '1d12h', '30s' -> a timedelta of at most `LONGEST_DURATION`.
+
+    The bound keeps date arithmetic safe: a digest's window reaches back from now,
+    and stories are dated 1900 to 2200.
+    """
     compact = text.replace(" ", "").lower()
     parts = _DURATION.findall(compact)
+    shown = text if len(text) <= 40 else text[:39] + "…"
     if not parts or "".join(n + u for n, u in parts) != compact:
-        raise ValueError(f"'{text}' is not a duration such as 7d, 2w, 36h or 30s")
-    try:
-        return timedelta(**{_UNITS[unit]: int(number) for number, unit in parts})
-    except OverflowError:
-        raise ValueError(f"'{text}' is longer than any calendar allows") from None
+        raise ValueError(f"'{shown}' is not a duration such as 7d, 2w, 36h or 30s")
+    # Counted in seconds before any timedelta is made (one that large raises OverflowError),
+    # and without turning thousands of digits into an int (which raises ValueError).
+    longest = int(LONGEST_DURATION.total_seconds())
+    seconds = sum(
+        int(number) * _SECONDS[unit] if len(number) <= 12 else longest + 1
+        for number, unit in parts
+    )
+    if seconds > longest:
+        raise ValueError(
+            f"'{shown}' is longer than the {LONGEST_DURATION.days}d (100 years) a duration may be"
+        )
+    return timedelta(seconds=seconds)
 
 
 _SIZE = re.compile(r"(\d{1,12}(?:\.\d{1,6})?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?", re.IGNORECASE)

@@ -233,6 +233,8 @@ def _reason(error: Mapping[str, Any], key_name: str) -> str:
         return f"unknown key '{printable(key)}' in {_describe(location[:-1])}"
     if error["type"] == "missing":
         return f"{where} is missing"
+    if location == ("published",) and error["type"] == "value_error":
+        return f"bad date in 'published': {error['msg'].removeprefix('Value error, ')}"
     if location == ("published",):
         return (
             f"bad date in 'published': {printable(repr(error.get('input')))} is not a date such as "
