@@ -18,7 +18,7 @@ from publisher.channel import (
     Sent,
     TemporaryFailure,
 )
-from publisher.config import ChannelSettings
+from publisher.config import ChannelSettings, check_pattern
 from publisher.edition import Edition, digest, single
 from publisher.errors import ConfigError, InputError, PublisherError, StoryError
 from publisher.hookspecs import hookimpl
@@ -53,6 +53,7 @@ __all__ = [
     "TemporaryFailure",
     "Url",
     "__version__",
+    "check_pattern",
     "clean_line",
     "digest",
     "hookimpl",

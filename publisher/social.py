@@ -45,7 +45,7 @@ import regex
 from pydantic import AfterValidator
 
 from publisher.channel import Destination, Part
-from publisher.config import ChannelSettings
+from publisher.config import ChannelSettings, check_pattern
 from publisher.edition import Edition
 from publisher.errors import InputError
 from publisher.ledger import posted_text_hashes, text_hash
@@ -150,16 +150,7 @@ def digest_title(pattern: str, site: str, date: datetime | None) -> str:
 def _valid_digest_title(pattern: str) -> str:
     """Try the pattern on sample values when the configuration loads, so that a bad
     placeholder is named there instead of failing the first digest."""
-    allowed = "the allowed placeholders are {site} and {date}, as in {date:%d %B %Y}"
-    try:
-        digest_title(pattern, "Site", datetime(2026, 1, 1, tzinfo=UTC))
-    except KeyError as error:
-        raise ValueError(f"unknown placeholder {{{error.args[0]}}}; {allowed}") from None
-    except IndexError:
-        raise ValueError(f"a placeholder without a name; {allowed}") from None
-    except (ValueError, AttributeError, TypeError) as error:
-        raise ValueError(f"not a valid pattern ({error}); {allowed}") from None
-    return pattern
+    return check_pattern(pattern, {"site": "Site", "date": datetime(2026, 1, 1, tzinfo=UTC)})
 
 
 DigestTitle = Annotated[str, AfterValidator(_valid_digest_title)]
