@@ -53,8 +53,7 @@ def parse_duration(text: str) -> timedelta:
     # and without turning thousands of digits into an int (which raises ValueError).
     longest = int(LONGEST_DURATION.total_seconds())
     seconds = sum(
-        int(number) * _SECONDS[unit] if len(number) <= 12 else longest + 1
-        for number, unit in parts
+        int(number) * _SECONDS[unit] if len(number) <= 12 else longest + 1 for number, unit in parts
     )
     if seconds > longest:
         raise ValueError(
