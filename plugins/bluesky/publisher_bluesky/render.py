@@ -76,15 +76,18 @@ def _composed(edition: Edition, destination: Destination[BlueskySettings]):
 
     else:  # a digest: the title and lead story first, then one reply per other story
         title = digest_title(settings.digest_title, destination.site.name, edition.end)
-        tags = hashtags(tag for story in edition.stories for tag in story.tags)
+        # Each story's post carries its own story's hashtags, the root its lead's.
         if settings.thread != "none":
             replies = [
-                story_post(story, story.dek or story.summary) for story in edition.stories[1:]
+                story_post(story, story.dek or story.summary, hashtags(story.tags))
+                for story in edition.stories[1:]
             ]
 
         def root(disclosure: str) -> Block:
             summary = lead.summary or lead.dek
-            return story_post(lead, summary, tags, title=title, disclosure=disclosure)
+            return story_post(
+                lead, summary, hashtags(lead.tags), title=title, disclosure=disclosure
+            )
 
     return thread(
         root,
