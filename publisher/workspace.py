@@ -147,11 +147,11 @@ class Workspace:
         """A story by path, by file name in the stories folder, or by id."""
         path = Path(reference)
         if path.exists():
-            return self.load_story(path, published)
+            return self._alone(self.load_story(path, published))
         candidates = self.story_files()
         for candidate in candidates:
             if reference in (candidate.name, candidate.stem):
-                return self.load_story(candidate, published)
+                return self._alone(self.load_story(candidate, published))
         unreadable: list[StoryError] = []
         found: list[LoadedStory] = []
         for candidate in candidates:
@@ -179,6 +179,28 @@ class Workspace:
             else ""
         )
         raise InputError(f"no story with id '{reference}' in {where}{note}")
+
+    def _alone(self, loaded: LoadedStory) -> LoadedStory:
+        """A file of the stories folder named by its path whose id another file there shares
+        is refused, naming both, as a reference by id and a digest refuse it: the ledger
+        could not tell their publications apart."""
+        folder = _lexical(self.stories_dir)
+        here = _lexical(loaded.path)
+        if not here.is_relative_to(folder):
+            return loaded
+        others = []
+        for candidate in self.story_files():
+            if _lexical(candidate) == here:
+                continue
+            try:
+                other = self._load(candidate)
+            except StoryError:  # a broken file shares no id; check and digests name it
+                continue
+            if other is not None and other.story.id == loaded.story.id:
+                others.append(other)
+        if others:
+            raise _same_id([loaded, *others])
+        return loaded
 
     def story_files(self) -> list[Path]:
         """The files of the stories folder, hidden ones aside; loaders decide which are stories."""
