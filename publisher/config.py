@@ -31,7 +31,7 @@ from publisher.textfiles import read_utf8
 
 CONFIG_PATH = Path("config/publisher.toml")
 # Destination names become folder names (previews, outboxes) and log fields.
-_NAME = re.compile(r"[^.\[]*")
+_NAME = re.compile(r"[.\[]")  # where a placeholder's name ends and access to it begins
 _DESTINATION_NAME = re.compile(r"[A-Za-z0-9_-]+")
 _DURATION = re.compile(r"(\d+)\s*([wdhms])")
 _SECONDS = {"w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1}
@@ -115,7 +115,7 @@ def check_pattern(pattern: str, sample: Mapping[str, object]) -> str:
         if not name.isidentifier():
             raise ValueError(
                 f"not a valid pattern: {shown} reaches into a value (attribute access or "
-                f"indexing); a placeholder names one value, as in {{{_NAME.match(name)[0]}}}; "
+                f"indexing); a placeholder names one value, as in {{{_NAME.split(name, 1)[0]}}}; "
                 f"use {allowed}"
             )
         if conversion or "{" in (spec or ""):
