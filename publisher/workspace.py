@@ -21,13 +21,14 @@ from publisher.config import Config, find_config, load_config
 from publisher.defaults import CHANNEL_DISTRIBUTIONS
 from publisher.delivery import Outcome, deliver
 from publisher.edition import Edition, digest, single
-from publisher.errors import ConfigError, InputError, StoryError
+from publisher.errors import ConfigError, InputError, PublisherError, StoryError
 from publisher.ledger import Ledger, Unfinished
 from publisher.loading import LoadedStory, StoryDefaults, build_story, size_limit
 from publisher.migrate import plugin_histories
 from publisher.plugins import Plugins, by_plugin, call_each, describe_failure, load_plugins
 from publisher.retry import RetryPolicy
 from publisher.secrets import scrub
+from publisher.social import SocialSettings
 from publisher.state import State
 from publisher.story import Story
 from publisher.templates import Templates
@@ -128,8 +129,37 @@ class Workspace:
             draft = self.plugins.hook.publisher_load_story(path=path)
         if draft is None:
             return None
-        defaults = StoryDefaults(self.config.site.url_pattern, self.config.site.zone)
-        return build_story(draft, defaults, published)
+        return build_story(draft, self._story_defaults, published)
+
+    @cached_property
+    def _story_defaults(self) -> StoryDefaults:
+        site = self.config.site
+        return StoryDefaults(site.url_pattern, site.zone, self._posts_channel)
+
+    def _posts_channel(self, name: str) -> str | None:
+        """Why a story's `posts` may not be keyed by `name`, or None: it must name a channel
+        that takes hand-written posts (a social one), installed or built in."""
+        installed = self.plugins.channels
+        if name in installed and issubclass(installed[name].settings_model, SocialSettings):
+            return None
+        known = {*CHANNEL_DISTRIBUTIONS, *self.config.missing.values()} - installed.keys()
+        if name in known - {"email"}:
+            return None  # a channel not installed here: its posts wait for it
+        takes = sorted(
+            channel
+            for channel, model in installed.items()
+            if issubclass(model.settings_model, SocialSettings)
+        )
+        channels = f"posts are keyed by channel: {', '.join(takes) or 'none installed'}"
+        destination = self.config.destinations.get(name)
+        if destination is not None:
+            return (
+                f"'{name}' is a destination (a {destination.channel} one), not a channel; "
+                f"{channels}"
+            )
+        if name in installed or name == "email":
+            return f"the {name} channel takes no hand-written posts; {channels}"
+        return f"'{name}' is not a channel; {channels}"
 
     def _check_inside_folder(self, path: Path) -> None:
         """A file reached through the stories folder must really be in it: a link that leads
@@ -214,6 +244,11 @@ class Workspace:
     def stories(self) -> list[Story]:
         """Every usable story in the stories folder; see `story_problems` for the others."""
         return [loaded.story for loaded in self._scan[0]]
+
+    @property
+    def loaded_stories(self) -> list[LoadedStory]:
+        """`stories` with the file each came from and where each field was read."""
+        return self._scan[0]
 
     @property
     def story_problems(self) -> list[StoryError]:
@@ -400,6 +435,23 @@ class Workspace:
     def renditions(self, plan: Plan) -> dict[Destination, Rendition]:
         """What each destination of `plan` would receive: no network, nothing recorded."""
         return {destination: self.render(edition, destination) for destination, edition in plan}
+
+    def written_post_problems(self, loaded: LoadedStory) -> list[StoryError]:
+        """Why the story's hand-written posts would be refused where they would go: the
+        story rendered for each configured destination of a channel it has posts for, so
+        that each post is measured against that destination's limit with its channel's own
+        count. Other render problems (a template) are `publisher check`'s to report."""
+        problems = []
+        for destination in self.destinations():
+            if destination.channel not in loaded.story.posts:
+                continue
+            try:
+                self.render(single(loaded.story), destination)
+            except InputError as error:
+                problems.append(StoryError(loaded.path, str(error), loaded.line_of("posts")))
+            except PublisherError:
+                continue
+        return problems
 
     def check_plan(self, plan: Plan) -> None:
         """Refuse now what would fail when `plan` runs later (`publish --at`): a story a

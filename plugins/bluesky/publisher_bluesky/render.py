@@ -14,6 +14,7 @@ from typing import Any
 from publisher import Destination, Edition, Part, Rendition, Story
 from publisher.social import (
     Block,
+    Thread,
     already_posted,
     chain,
     digest_title,
@@ -24,7 +25,7 @@ from publisher.social import (
     post_template,
     thread,
     with_disclosure,
-    written_posts,
+    written_thread,
 )
 from publisher.text import URL_PATTERN
 from publisher_bluesky.richtext import LIMIT, count, rich_text
@@ -35,17 +36,17 @@ def render(edition: Edition, destination: Destination[BlueskySettings]) -> Rendi
     """The thread as `publisher.social` composes it for every social channel (balanced
     replies, thread-wide numbering, the disclosure of a generated story, no post the account
     already made), counted as Bluesky shows it; then each post as posted, with its facets."""
-    written = (
-        written_posts(edition.lead, "bluesky", LIMIT, count) if edition.kind == "story" else None
+    posted = already_posted(destination, edition)
+    composed = written_thread(edition, destination, LIMIT, count, posted=posted) or _composed(
+        edition, destination, posted
     )
-    if written is not None:
-        return Rendition(_as_posted(chain(written, LIMIT, count), edition))
-    composed = _composed(edition, destination)
     parts = chain(composed.posts, LIMIT, count)
     return Rendition(_as_posted(parts, edition), composed.warnings(destination.name))
 
 
-def _composed(edition: Edition, destination: Destination[BlueskySettings]):
+def _composed(
+    edition: Edition, destination: Destination[BlueskySettings], posted: frozenset[str]
+) -> Thread:
     settings = destination.settings
     post = with_disclosure(post_template(destination.templates, "bluesky/post.txt"))
     carry = "summary" if settings.thread != "none" else None
@@ -96,7 +97,7 @@ def _composed(edition: Edition, destination: Destination[BlueskySettings]):
         count=count,
         numbering=settings.numbering,
         disclosure=disclosure_for(edition, destination, count),
-        posted=already_posted(destination, edition),
+        posted=posted,
     )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from publisher import ConfigError, Destination, Edition, Rendition, Story
 from publisher.social import (
     Block,
-    Post,
     Thread,
     already_posted,
     chain,
@@ -21,10 +20,9 @@ from publisher.social import (
     picture_extra,
     post_block,
     post_template,
-    repeats,
     thread,
     with_disclosure,
-    written_posts,
+    written_thread,
 )
 from publisher.text import Counter
 from publisher_mastodon import limits as instance_limits
@@ -40,17 +38,9 @@ def render(edition: Edition, destination: Destination[MastodonSettings]) -> Rend
     room, count = _room(limits, destination), limits.count
     posted = already_posted(destination, edition)
     picture, warnings = picture_extra(edition.lead)
-    written = (
-        written_posts(edition.lead, "mastodon", room, count) if edition.kind == "story" else None
-    )
-    if written is not None:
-        posts = [
-            Post(text, edition.lead.language, picture if number == 0 else {})
-            for number, text in enumerate(written)
-        ]
-        found = Thread(tuple(posts), repeats(written, posted))
-    else:
-        found = _composed(edition, destination, room, count, picture, posted)
+    found = written_thread(
+        edition, destination, room, count, extra=picture, posted=posted
+    ) or _composed(edition, destination, room, count, picture, posted)
 
     root: dict[str, str] = {"visibility": settings.visibility}
     if settings.spoiler_text:
