@@ -87,6 +87,12 @@ def render_email(
     else:
         preheader = edition.lead.dek or edition.lead.summary
     browser_label, browser_url = _web_link(edition, destination)
+    # Under each generated story: a line saying so (email/ or social/disclosure.txt).
+    disclosures = {
+        story.id: story_disclosure(story, destination.templates, "email")
+        for story in edition.stories
+        if story.generated
+    }
     values = {
         "subject": subject,
         "preheader": preheader[:150],
@@ -103,12 +109,7 @@ def render_email(
         "font_family": settings.font_family,
         "font_url": settings.font_url,
         "faq_per_story": settings.faq_per_story,
-        # Under each generated story: a line saying so (email/ or social/disclosure.txt).
-        "disclosures": {
-            story.id: story_disclosure(story, destination.templates, "email")
-            for story in edition.stories
-            if story.generated
-        },
+        "disclosures": disclosures,
     }
     template = "email/digest" if edition.kind == "digest" else "email/story"
     mjml = destination.templates.render(f"{template}.mjml", **values)
@@ -128,7 +129,7 @@ def render_email(
             "html": html,
         },
     )
-    return part, _warnings(part, unsubscribe) + _undisclosed(part, values["disclosures"])
+    return part, _warnings(part, unsubscribe) + _undisclosed(part, disclosures)
 
 
 def _web_link(edition: Edition, destination: Destination[EmailSettings]) -> tuple[str, str]:
