@@ -28,7 +28,7 @@ from publisher.migrate import plugin_histories
 from publisher.plugins import Plugins, by_plugin, call_each, describe_failure, load_plugins
 from publisher.retry import RetryPolicy
 from publisher.secrets import scrub
-from publisher.social import SocialSettings
+from publisher.social import SocialSettings, check_max_posts
 from publisher.state import State
 from publisher.story import Story
 from publisher.templates import Templates
@@ -52,6 +52,15 @@ def _same_id(group: Sequence[LoadedStory]) -> StoryError:
         f"the id '{first.story.id}' is also the id of {names}: give each story its own id",
         first.line_of("id"),
     )
+
+
+def _within_max_posts(
+    rendition: Rendition, edition: Edition, destination: Destination
+) -> Rendition:
+    """A social destination's rendition, refused (InputError) if longer than `max_posts`."""
+    if isinstance(destination.settings, SocialSettings):
+        check_max_posts(edition, destination, len(rendition.parts))
+    return rendition
 
 
 class Workspace:
@@ -428,7 +437,8 @@ class Workspace:
         """What `destination` would receive for `edition`: no network, nothing recorded."""
         channel = self.channel_for(destination)
         try:
-            return channel.render(self.prepare(edition, destination), destination)
+            prepared = self.prepare(edition, destination)
+            return _within_max_posts(channel.render(prepared, destination), prepared, destination)
         finally:
             channel.close()
 
@@ -474,7 +484,10 @@ class Workspace:
         for destination, edition in edition_for:
             channel = self.channel_for(destination)
             prepared = self.prepare(edition, destination)
-            plan.append((destination, prepared, channel, channel.render(prepared, destination)))
+            rendition = _within_max_posts(
+                channel.render(prepared, destination), prepared, destination
+            )
+            plan.append((destination, prepared, channel, rendition))
             if not destination.settings.dry_run:
                 channel.preflight(destination)
         outcomes = []

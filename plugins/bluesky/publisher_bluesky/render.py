@@ -17,6 +17,7 @@ from publisher.social import (
     Thread,
     already_posted,
     chain,
+    check_thread_size,
     digest_title,
     disclosure_for,
     faq_blocks,
@@ -47,6 +48,7 @@ def render(edition: Edition, destination: Destination[BlueskySettings]) -> Rendi
 def _composed(
     edition: Edition, destination: Destination[BlueskySettings], posted: frozenset[str]
 ) -> Thread:
+    check_thread_size(edition, destination, LIMIT, count)
     settings = destination.settings
     post = with_disclosure(post_template(destination.templates, "bluesky/post.txt"))
     carry = "summary" if settings.thread != "none" else None

@@ -13,6 +13,7 @@ from publisher.social import (
     Thread,
     already_posted,
     chain,
+    check_thread_size,
     digest_title,
     disclosure_for,
     faq_blocks,
@@ -62,6 +63,7 @@ def _composed(
     picture: dict,
     posted: frozenset[str],
 ) -> Thread:
+    check_thread_size(edition, destination, room, count)
     settings = destination.settings
     post = with_disclosure(post_template(destination.templates, "mastodon/post.txt"))
     carry = "summary" if settings.thread != "none" else None

@@ -12,6 +12,7 @@ from publisher.social import (
     Thread,
     already_posted,
     chain,
+    check_thread_size,
     digest_title,
     disclosure_for,
     faq_blocks,
@@ -48,6 +49,7 @@ def render(edition: Edition, destination: Destination[XSettings]) -> Rendition:
 def _composed(
     edition: Edition, destination: Destination[XSettings], picture: dict, posted: frozenset[str]
 ) -> Thread:
+    check_thread_size(edition, destination, LIMIT, weighted_length)
     settings = destination.settings
     post = with_disclosure(post_template(destination.templates, "x/post.txt"))
 
