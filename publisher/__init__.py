@@ -28,7 +28,7 @@ if TYPE_CHECKING:
         Sent,
         TemporaryFailure,
     )
-    from publisher.config import ChannelSettings
+    from publisher.config import ChannelSettings, check_pattern
     from publisher.edition import Edition, digest, single
     from publisher.errors import ConfigError, InputError, PublisherError, StoryError
     from publisher.invocation import pass_workspace
@@ -63,6 +63,7 @@ _HOMES = {
     "TemporaryFailure": "publisher.channel",
     "Url": "publisher.story",
     "__version__": "publisher.version",
+    "check_pattern": "publisher.config",
     "clean_line": "publisher.story",
     "digest": "publisher.edition",
     "pass_workspace": "publisher.invocation",
@@ -103,6 +104,7 @@ __all__ = [
     "TemporaryFailure",
     "Url",
     "__version__",
+    "check_pattern",
     "clean_line",
     "digest",
     "hookimpl",

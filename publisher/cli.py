@@ -174,10 +174,17 @@ def _names(value: str | None) -> list[str] | None:
 
 def _time(value: str, zone: ZoneInfo) -> datetime:
     """An ISO 8601 time from the command line; without an offset, in the site's timezone."""
+    from publisher.story import EARLIEST_YEAR, LATEST_YEAR
+
     try:
         when = datetime.fromisoformat(value)
     except ValueError:
         raise InputError(f"'{value}' is not a time such as 2026-11-26T08:00") from None
+    if not EARLIEST_YEAR <= when.year <= LATEST_YEAR:  # far from datetime's ends: no overflow
+        raise InputError(
+            f"'{value}' is not between the years {EARLIEST_YEAR} and {LATEST_YEAR}, "
+            "the dates Publisher accepts"
+        )
     return when if when.tzinfo else when.replace(tzinfo=zone)
 
 
@@ -224,7 +231,11 @@ def cli(context: click.Context, config: Path | None, log_format: str, verbose: b
 @pass_context
 def story(context: CommandContext, path: Path, as_json: bool, published: str | None) -> None:
     """Show how a story file was understood: each field and where its value came from."""
-    loaded = context.workspace.load_story(path, _published(published))
+    workspace = context.workspace
+    loaded = workspace.load_story(path, _published(published))
+    problems = workspace.written_post_problems(loaded)
+    if problems:  # a hand-written post too long for a configured destination of its channel
+        raise problems[0]
     if as_json:
         story_json = loaded.story.model_dump(mode="json", by_alias=True)
         click.echo(json.dumps(story_json, indent=2, ensure_ascii=False))
@@ -821,7 +832,14 @@ def check(context: CommandContext, dns: bool) -> None:
     config = workspace.config
     out.print(Text(f"configuration: {config.label} (project folder {config.root})"))
     out.print(Text(f"stories: {workspace.stories_dir} ({len(workspace.story_files())} files)"))
-    bad_stories = workspace.story_problems  # every file is loaded, as a digest would
+    bad_stories = [
+        *workspace.story_problems,  # every file is loaded, as a digest would
+        *(
+            problem
+            for loaded in workspace.loaded_stories
+            for problem in workspace.written_post_problems(loaded)
+        ),
+    ]
     for problem in bad_stories:
         out.print(Text.assemble(("bad story", "red"), f" {_one_line(str(problem))}"))
     bad_templates = workspace.templates.problems()

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from string import Formatter
 from typing import Annotated, Any, Literal, Protocol, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,21 +31,35 @@ from publisher.textfiles import read_utf8
 
 CONFIG_PATH = Path("config/publisher.toml")
 # Destination names become folder names (previews, outboxes) and log fields.
+_NAME = re.compile(r"[.\[]")  # where a placeholder's name ends and access to it begins
 _DESTINATION_NAME = re.compile(r"[A-Za-z0-9_-]+")
 _DURATION = re.compile(r"(\d+)\s*([wdhms])")
-_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+_SECONDS = {"w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1}
+LONGEST_DURATION = timedelta(days=36_525)  # 100 years
 
 
 def parse_duration(text: str) -> timedelta:
-    """'7d', '2w', '36h', '1d12h', '30s' -> a timedelta."""
+    """'7d', '2w', '36h', '1d12h', '30s' -> a timedelta of at most `LONGEST_DURATION`.
+
+    The bound keeps date arithmetic safe: a digest's window reaches back from now,
+    and stories are dated 1900 to 2200.
+    """
     compact = text.replace(" ", "").lower()
     parts = _DURATION.findall(compact)
+    shown = text if len(text) <= 40 else text[:39] + "…"
     if not parts or "".join(n + u for n, u in parts) != compact:
-        raise ValueError(f"'{text}' is not a duration such as 7d, 2w, 36h or 30s")
-    try:
-        return timedelta(**{_UNITS[unit]: int(number) for number, unit in parts})
-    except OverflowError:
-        raise ValueError(f"'{text}' is longer than any calendar allows") from None
+        raise ValueError(f"'{shown}' is not a duration such as 7d, 2w, 36h or 30s")
+    # Counted in seconds before any timedelta is made (one that large raises OverflowError),
+    # and without turning thousands of digits into an int (which raises ValueError).
+    longest = int(LONGEST_DURATION.total_seconds())
+    seconds = sum(
+        int(number) * _SECONDS[unit] if len(number) <= 12 else longest + 1 for number, unit in parts
+    )
+    if seconds > longest:
+        raise ValueError(
+            f"'{shown}' is longer than the {LONGEST_DURATION.days}d (100 years) a duration may be"
+        )
+    return timedelta(seconds=seconds)
 
 
 _SIZE = re.compile(r"(\d{1,12}(?:\.\d{1,6})?)\s*(B|KB|MB|GB|KiB|MiB|GiB)?", re.IGNORECASE)
@@ -74,15 +89,58 @@ def _timezone(name: str) -> str:
     return name
 
 
+def check_pattern(pattern: str, sample: Mapping[str, object]) -> str:
+    """A settings pattern (a subject, a URL) checked when the configuration loads: its
+    placeholders are plain names from `sample`, as `{headline}` or `{date:%d %B %Y}`, with
+    no attribute access or indexing (`{headline.__class__}` would reach into Python), and
+    it formats with the sample values. Raises ValueError saying what is wrong.
+
+    >>> from datetime import date
+    >>> check_pattern("{site}: {date:%d %B}", {"site": "News", "date": date(2026, 1, 1)})
+    '{site}: {date:%d %B}'
+    >>> check_pattern("{site.__class__}", {"site": "News"})
+    Traceback (most recent call last):
+    ValueError: not a valid pattern: {site.__class__} reaches into a value (attribute access ...
+    """
+    allowed = ", ".join(f"{{{key}}}" for key in sample)
+    try:
+        fields = [item for item in Formatter().parse(pattern) if item[1] is not None]
+    except ValueError as error:  # a lone { or }
+        raise ValueError(f"not a valid pattern ({error}); use {allowed}") from None
+    for _, name, spec, conversion in fields:
+        shown = "{" + (name or "") + (f"!{conversion}" if conversion else "")
+        shown += (f":{spec}" if spec else "") + "}"
+        if not name or name.isdigit():  # {} and {0} are filled by position
+            raise ValueError(f"a placeholder without a name; use {allowed}")
+        if not name.isidentifier():
+            raise ValueError(
+                f"not a valid pattern: {shown} reaches into a value (attribute access or "
+                f"indexing); a placeholder names one value, as in {{{_NAME.split(name, 1)[0]}}}; "
+                f"use {allowed}"
+            )
+        if conversion or "{" in (spec or ""):
+            raise ValueError(
+                f"not a valid pattern: {shown}; only {{name}} or {{name:format}} is allowed, "
+                f"without !conversion or a placeholder inside the format; use {allowed}"
+            )
+        if name not in sample:
+            raise ValueError(f"unknown placeholder {{{name}}}; use {allowed}")
+    try:
+        pattern.format(**sample)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"not a valid pattern ({error}); use {allowed}") from None
+    return pattern
+
+
 def _story_url(pattern: str) -> str:
     """A URL pattern with `{site}` and `{id}` and nothing else between braces."""
     try:
-        pattern.replace("{site}", "").format(id="")
-    except (KeyError, IndexError, ValueError, AttributeError, TypeError):
+        return check_pattern(pattern, {"site": "https://news.example.org", "id": "id"})
+    except ValueError as error:
         raise ValueError(
-            f"'{pattern}' may use only {{site}} and {{id}}, as in '{{site}}/stories/{{id}}'"
+            f"'{pattern}' may use only {{site}} and {{id}}, as in '{{site}}/stories/{{id}}' "
+            f"({error})"
         ) from None
-    return pattern
 
 
 def _database_url(url: str) -> str:

@@ -92,7 +92,8 @@ def deliver(
         window=(edition.start, edition.end),
     )
     if isinstance(started, AlreadyDone):
-        when = f"{started.finished_at:%Y-%m-%d %H:%M} UTC"
+        # In the site's timezone, as `publisher status` shows the same publication.
+        when = f"{started.finished_at.astimezone(destination.site.zone):%Y-%m-%d %H:%M %Z}"
         return Outcome(
             destination.name, "skipped", f"already published on {when}; --force sends it again"
         )

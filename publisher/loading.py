@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -66,12 +66,18 @@ class LoadedStory:
         return int(origin.removeprefix("line ")) if origin.startswith("line ") else None
 
 
+def _any_channel(name: str) -> str | None:
+    return None
+
+
 @dataclass(frozen=True)
 class StoryDefaults:
-    """Site settings that fill what a story file leaves out."""
+    """Site settings that fill what a story file leaves out, and what `posts` may be keyed
+    by: `posts_channel(name)` says why `name` is no channel that takes posts, or None."""
 
     url_pattern: str
     timezone: ZoneInfo
+    posts_channel: Callable[[str], str | None] = _any_channel
 
 
 @contextmanager
@@ -179,9 +185,33 @@ def build_story(
         raise StoryError(
             draft.path, _reason(first, draft.key_name), _line_of(location, draft.lines)
         ) from None
+    _check_posts(story, draft, defaults)
     for name in STORY_FIELDS - origins.keys():
         origins[name] = "default"
     return LoadedStory(story, origins, draft.path)
+
+
+def _check_posts(story: Story, draft: StoryDraft, defaults: StoryDefaults) -> None:
+    """Hand-written posts that would never go out as meant: under a name that is no channel
+    taking posts (they would be ignored), or one post twice in a channel's list (X refuses
+    the second, leaving the thread half-posted)."""
+    for channel, posts in story.posts.items():
+        problem = defaults.posts_channel(channel)
+        if problem is not None:
+            where = _line_of(("posts", channel), draft.lines)
+            raise StoryError(draft.path, f"story '{story.id}': posts.{channel}: {problem}", where)
+        seen: dict[str, int] = {}
+        for number, text in enumerate(posts, start=1):
+            folded = " ".join(text.split())  # as platforms compare posts, and the ledger
+            if folded in seen:
+                raise StoryError(
+                    draft.path,
+                    f"story '{story.id}': posts.{channel}, post {number} is the same as post "
+                    f"{seen[folded]}: X refuses a post identical to one the account already "
+                    "made, and would stop the thread there; make each post different",
+                    _line_of(("posts", channel, number - 1), draft.lines),
+                )
+            seen[folded] = number
 
 
 def _lone_surrogate(value: Any) -> tuple[Location, str] | None:
@@ -239,6 +269,8 @@ def _reason(error: Mapping[str, Any], key_name: str) -> str:
         return f"unknown key '{printable(key)}' in {_describe(location[:-1])}"
     if error["type"] == "missing":
         return f"{where} is missing"
+    if location == ("published",) and error["type"] == "value_error":
+        return f"bad date in 'published': {error['msg'].removeprefix('Value error, ')}"
     if location == ("published",):
         return (
             f"bad date in 'published': {printable(repr(error.get('input')))} is not a date such as "

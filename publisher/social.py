@@ -42,16 +42,16 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import regex
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 
 from publisher.channel import Destination, Part
-from publisher.config import ChannelSettings
+from publisher.config import ChannelSettings, check_pattern
 from publisher.edition import Edition
 from publisher.errors import InputError
 from publisher.ledger import posted_text_hashes, text_hash
 from publisher.story import Story
 from publisher.templates import Templates
-from publisher.text import Counter, balanced, fit, marked
+from publisher.text import ELLIPSIS, Counter, balanced, cut, fit, graphemes, marked
 
 __all__ = [
     "Block",
@@ -67,6 +67,8 @@ __all__ = [
     "ThreadMode",
     "already_posted",
     "chain",
+    "check_max_posts",
+    "check_thread_size",
     "compose",
     "digest_title",
     "disclosure_for",
@@ -79,10 +81,12 @@ __all__ = [
     "post_template",
     "repeats",
     "shared_template",
+    "story_disclosure",
     "text_block",
     "thread",
     "with_disclosure",
     "written_posts",
+    "written_thread",
 ]
 
 ThreadMode = Literal["none", "summary", "faq"]
@@ -150,16 +154,7 @@ def digest_title(pattern: str, site: str, date: datetime | None) -> str:
 def _valid_digest_title(pattern: str) -> str:
     """Try the pattern on sample values when the configuration loads, so that a bad
     placeholder is named there instead of failing the first digest."""
-    allowed = "the allowed placeholders are {site} and {date}, as in {date:%d %B %Y}"
-    try:
-        digest_title(pattern, "Site", datetime(2026, 1, 1, tzinfo=UTC))
-    except KeyError as error:
-        raise ValueError(f"unknown placeholder {{{error.args[0]}}}; {allowed}") from None
-    except IndexError:
-        raise ValueError(f"a placeholder without a name; {allowed}") from None
-    except (ValueError, AttributeError, TypeError) as error:
-        raise ValueError(f"not a valid pattern ({error}); {allowed}") from None
-    return pattern
+    return check_pattern(pattern, {"site": "Site", "date": datetime(2026, 1, 1, tzinfo=UTC)})
 
 
 DigestTitle = Annotated[str, AfterValidator(_valid_digest_title)]
@@ -182,19 +177,20 @@ class SocialSettings(ChannelSettings):
     ...     board: str
     ...     thread: ThreadMode = "faq"
     >>> settings = BoardSettings(channel="board", board="news")
-    >>> (settings.thread, settings.numbering, settings.disclosure)
-    ('faq', 'thread', 'auto')
+    >>> (settings.thread, settings.numbering, settings.disclosure, settings.max_posts)
+    ('faq', 'thread', 'auto', 25)
     """
 
     thread: ThreadMode = "summary"
     numbering: Numbering = "thread"  # "3/9" on every post, root included; or none
     disclosure: DisclosureMode = "auto"  # where a generated story says so
     digest_title: DigestTitle = "{site}: the week to {date:%d %B %Y}"
+    max_posts: int = Field(default=25, ge=1)  # a longer thread is refused, nothing sent
 
 
 def post_template(
     templates: Templates, name: str | Sequence[str]
-) -> Callable[[Mapping[str, str]], str]:
+) -> Callable[[Mapping[str, Any]], str]:
     r"""A template as a function of its fields, with the blank lines of empty fields removed.
 
     Given several names, the first that exists: a channel's own `x/faq.txt`, say, before
@@ -206,7 +202,7 @@ def post_template(
     """
     names = [name] if isinstance(name, str) else list(name)
 
-    def render(fields: Mapping[str, str]) -> str:
+    def render(fields: Mapping[str, Any]) -> str:
         text = templates.render(names, **fields)
         return _BLANK_LINES.sub("\n\n", text).strip()
 
@@ -215,7 +211,7 @@ def post_template(
 
 def shared_template(
     templates: Templates, channel: str, name: str
-) -> Callable[[Mapping[str, str]], str]:
+) -> Callable[[Mapping[str, Any]], str]:
     r"""`{channel}/{name}` when there is one (a user's, or the channel's), else `social/{name}`.
 
     >>> faq = shared_template(Templates([]), "bluesky", "faq.txt")  # social/faq.txt
@@ -495,8 +491,10 @@ def disclosure_for(
     is "none".
 
     The template is given `where` ("root" or "post"), `language`, `headline` (the first
-    generated story's), `title` (a digest's), `sources` (its source count), `generated`
-    and `stories` (how many of how many). A template that writes nothing for a language
+    generated story's), `headlines` (every generated story's), `title` (a digest's),
+    `sources` (its source count), `generated` and `stories` (how many of how many). A
+    digest's closing post names the generated stories: their headlines whole when they fit,
+    else each shortened alike (marked "…"). A template that writes nothing for a language
     is asked again in English, and the post is marked English.
 
     Example, in a render (see `thread`)::
@@ -510,24 +508,97 @@ def disclosure_for(
         return None
     first = generated[0]
     end = edition.end if edition.kind == "digest" else None
-    digest = end is not None
-    fields = {
-        "headline": first.headline,
-        "title": digest_title(settings.digest_title, destination.site.name, end)
-        if end is not None
-        else "",
-        "sources": str(first.source_count or "") if not digest else "",
-        "generated": str(len(generated)),
-        "stories": str(len(edition.stories)),
-    }
+    title = digest_title(settings.digest_title, destination.site.name, end) if end else ""
+    fields = _disclosure_fields(generated, len(edition.stories), title)
     template = shared_template(destination.templates, destination.channel, "disclosure.txt")
-    language = first.language
-    if not template({**fields, "where": "post", "language": language}):
-        language = "en"
+    language = _disclosure_language(template, fields, first.language)
     inline = template({**fields, "where": "root", "language": language})
     post = {**fields, "where": "post", "language": language}
-    block = post_block(template, post, count, language, cuttable=["headline", "title"])
+    if end is not None:
+        block = _naming_block(template, post, count, language)
+    else:
+        block = post_block(template, post, count, language, cuttable=["headline"])
     return Disclosure(settings.disclosure, inline, block)
+
+
+def story_disclosure(story: Story, templates: Templates, channel: str) -> str:
+    """The line that says an editorial model wrote `story`, for a channel that shows the
+    story whole (the email puts it under each generated story): `disclosure.txt` as a root
+    post says it (`where` "root"), from `{channel}/disclosure.txt` when there is one, else
+    `social/disclosure.txt`; "" for a story a person is responsible for.
+
+    >>> from publisher.testing import make_story
+    >>> story = make_story(generated=True, source_count=20)
+    >>> story_disclosure(story, Templates([]), "email")
+    'Written by an AI model from 20 source records; no person reviewed it before publication.'
+    >>> story_disclosure(make_story(), Templates([]), "email")
+    ''
+    """
+    if not story.generated:
+        return ""
+    template = shared_template(templates, channel, "disclosure.txt")
+    fields = _disclosure_fields([story], 1, "")
+    language = _disclosure_language(template, fields, story.language)
+    return template({**fields, "where": "root", "language": language})
+
+
+def _disclosure_fields(generated: Sequence[Story], stories: int, title: str) -> dict[str, Any]:
+    first = generated[0]
+    return {
+        "headline": first.headline,
+        "headlines": [story.headline for story in generated],
+        "title": title,
+        "sources": str(first.source_count or "") if not title else "",
+        "generated": str(len(generated)),
+        "stories": str(stories),
+    }
+
+
+def _disclosure_language(
+    template: Callable[[Mapping[str, Any]], str], fields: Mapping[str, Any], language: str
+) -> str:
+    """The story's language when the template writes something for it, else English."""
+    return language if template({**fields, "where": "post", "language": language}) else "en"
+
+
+def _naming_block(
+    template: Callable[[Mapping[str, Any]], str],
+    fields: Mapping[str, Any],
+    count: Counter,
+    language: str,
+) -> Block:
+    """A digest's closing disclosure, naming each generated story: the headlines whole when
+    the post has room, else all shortened to the longest length that fits, else the title
+    cut too."""
+    whole = list(fields["headlines"])
+
+    def named(most: int | None) -> dict[str, Any]:
+        names = whole if most is None else [_shortened(headline, most) for headline in whole]
+        return {**fields, "headlines": names, "headline": names[0]}
+
+    def build(room: int) -> list[str]:
+        def fits(most: int | None) -> bool:
+            return count(template(named(most))) <= room
+
+        if fits(None):
+            return [template(named(None))]
+        best, low, high = 1, 1, max(map(graphemes, whole)) - 1
+        while low <= high:  # the most graphemes a name may keep; fewer always fit better
+            middle = (low + high) // 2
+            if fits(middle):
+                best, low = middle, middle + 1
+            else:
+                high = middle - 1
+        values = named(best)
+        return [fit(template, values, room, count, cuttable=["title"]).text]
+
+    return Block(build, language)
+
+
+def _shortened(headline: str, most: int) -> str:
+    """A headline in at most `most` graphemes, "…" included: cut at a word if one fits."""
+    head = cut(headline, most, graphemes)[0] or cut(headline, most, graphemes, inside_words=True)[0]
+    return head or ELLIPSIS
 
 
 def thread(
@@ -585,13 +656,73 @@ def with_disclosure(
     return rendered
 
 
+# How long a thread may be -----------------------------------------------------------------------
+
+
+def check_max_posts(
+    edition: Edition, destination: Destination[SocialSettings], posts: int, *, least: bool = False
+) -> None:
+    """Refuse a thread of more posts than the destination's `max_posts`, as bad input (exit 2)
+    before anything is sent: a story a few words too long for one post is fine, one that
+    would go out as thousands of posts (and, on X, cost dollars) is not. `least` says
+    `posts` is a lower bound (`check_thread_size`). The core checks every social rendition.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from publisher import Channel, single
+    >>> from publisher.testing import make_destination, make_story
+    >>> class Board(Channel[SocialSettings]):
+    ...     settings_model = SocialSettings
+    >>> settings = {"channel": "board", "max_posts": 3}
+    >>> board = make_destination(Board, settings, Path(tempfile.mkdtemp()))
+    >>> check_max_posts(single(make_story(id="trams")), board, 4)
+    Traceback (most recent call last):
+    publisher.errors.InputError: story 'trams' to test: the thread has 4 posts, more than ...
+    """
+    most = destination.settings.max_posts
+    if posts <= most:
+        return
+    what = f"story '{edition.lead.id}'" if edition.kind == "story" else f"digest '{edition.id}'"
+    count = f"needs at least {posts:,}" if least else f"has {posts:,}"
+    raise InputError(
+        f"{what} to {destination.name}: the thread {count} posts, more than the {most} that "
+        "max_posts allows: shorten the story's summary or FAQ, choose a shorter thread "
+        f'("summary" or "none"), or raise max_posts in [destinations.{destination.name}]'
+    )
+
+
+def check_thread_size(
+    edition: Edition, destination: Destination[SocialSettings], room: int, count: Counter
+) -> None:
+    """Refuse before composing a story's thread that clearly needs more than `max_posts`:
+    the texts the thread carries (the summary; with `thread = "faq"` each FAQ entry) need
+    at least their count over the room of a post each (a cut saves one space at most), so
+    a summary of a megabyte is refused at once instead of composed into thousands of posts.
+
+    Example, first thing in a render::
+
+        check_thread_size(edition, destination, LIMIT, count)
+    """
+    story, settings = edition.lead, destination.settings
+    if edition.kind != "story" or settings.thread == "none":
+        return
+    texts = [story.summary or story.dek]
+    if settings.thread == "faq":
+        texts += [f"{entry.question}\n{entry.answer}" for entry in story.faq]
+    least = sum(-(-count(text) // (room + 1)) for text in texts if text)
+    check_max_posts(edition, destination, least, least=True)
+
+
 # The story's own words, the ledger's memory, and parts ------------------------------------------
 
 
-def written_posts(story: Story, channel: str, room: int, count: Counter) -> list[str] | None:
+def written_posts(
+    story: Story, channel: str, room: int, count: Counter, destination: str = ""
+) -> list[str] | None:
     """The story's hand-written posts for `channel` (its `posts`), or None when it has none.
 
-    They go out as written; one that does not fit `room` is bad input, named.
+    They go out as written; one that does not fit `room` is bad input, named (with the
+    `destination` it would go to, when given).
 
     >>> from publisher.testing import make_story
     >>> story = make_story(posts={"x": ["Trams are back!", "Details at ten."]})
@@ -601,15 +732,60 @@ def written_posts(story: Story, channel: str, room: int, count: Counter) -> list
     posts = story.posts.get(channel)
     if not posts:
         return None
+    to = f" to {destination}" if destination else ""
     for number, text in enumerate(posts, start=1):
         length = count(text)
         if length > room:
             shown = text if len(text) <= 60 else text[:59] + "…"
             raise InputError(
                 f"story '{story.id}': posts.{channel}, post {number} is {length} characters "
-                f"long as {channel} counts, more than the {room} a post may have: {shown!r}"
+                f"long as {channel} counts, more than the {room} a post{to} may have: {shown!r}"
             )
     return list(posts)
+
+
+def written_thread(
+    edition: Edition,
+    destination: Destination[SocialSettings],
+    room: int,
+    count: Counter,
+    *,
+    extra: Mapping[str, Any] | None = None,
+    posted: Collection[str] = frozenset(),
+) -> Thread | None:
+    """The story's hand-written posts for the destination's channel as a thread, or None
+    (no such posts, or a digest, which composes its own).
+
+    The editor's posts go out as written, never numbered or changed; one that does not fit
+    `room` is bad input (`written_posts`). A generated story's disclosure follows them as a
+    post of its own, fitted to `room`, unless the destination's `disclosure` is "none":
+    "root" cannot change the editor's root post, so it closes the thread as "last" does.
+    `extra` travels with the first post (a picture); repeats of `posted` are in `repeats`.
+
+    Example, in a render (a story with `posts: {x: [...]}`, generated)::
+
+        found = written_thread(edition, destination, 280, count, extra=picture, posted=posted)
+        if found is None:  # no hand-written posts for this channel: compose the thread
+            found = thread(root, replies, limit=280, count=count, ...)
+        parts = chain(found.posts, 280, count)
+    """
+    story = edition.lead
+    channel = destination.channel
+    written = written_posts(story, channel, room, count, destination.name)
+    if edition.kind != "story" or written is None:
+        return None
+    posts = tuple(
+        Post(text, story.language, dict(extra or {}) if number == 0 else {})
+        for number, text in enumerate(written)
+    )
+    found = repeats(written, posted)
+    disclosure = disclosure_for(edition, destination, count)
+    if disclosure is None:
+        return Thread(posts, found)
+    seen = frozenset(posted) | {text_hash(text) for text in written}
+    closing = compose([disclosure.post], room, count, "none", seen)
+    more = tuple(len(posts) + number for number in closing.repeats)
+    return Thread((*posts, *closing.posts), found + more)
 
 
 def repeats(posts: Sequence[str], posted: Collection[str]) -> tuple[int, ...]:

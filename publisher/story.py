@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
@@ -28,6 +29,9 @@ _GENERATED = re.compile(
 # The ledger keys a publication by `story-{id}` in 200 characters, and the email plugin
 # a send by `{edition}/{destination}/{round}` in 300 (destination names up to 100).
 MAX_ID_LENGTH = 150
+# Far enough from datetime's own ends (years 1 and 9999) that moving a date to another
+# timezone, or a digest's window of up to 100 years back from it, never overflows.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
 
 
 def clean_line(value: str) -> str:
@@ -89,6 +93,15 @@ def _url(value: str) -> str:
 def _channel(value: str) -> str:
     if not _CHANNEL.fullmatch(value):
         raise ValueError(f"'{value}' is not a channel name such as x or mastodon")
+    return value
+
+
+def _sane_date(value: datetime) -> datetime:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(
+            f"{value.isoformat()} is not between the years {EARLIEST_YEAR} and {LATEST_YEAR}, "
+            "the dates Publisher accepts"
+        )
     return value
 
 
@@ -175,7 +188,11 @@ class Story(_Model):
     source_count: int | None = Field(default=None, ge=0)
     methodology: Block = ""
     url: Url
-    published: AwareDatetime
+    published: Annotated[
+        AwareDatetime,
+        AfterValidator(_sane_date),
+        Field(description=f"Between the years {EARLIEST_YEAR} and {LATEST_YEAR}."),
+    ]
     tags: list[RequiredLine] = []
     language: Annotated[str, AfterValidator(_language)] = "en"
     image: Image | None = None

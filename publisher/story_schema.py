@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from publisher.story import Story
+from publisher.story import EARLIEST_YEAR, LATEST_YEAR, Story
 
 SCHEMA_FILE = Path(__file__).with_name("story.schema.json")
 
@@ -29,6 +29,7 @@ def story_schema() -> dict[str, Any]:
     schema["properties"]["published"] = {
         "anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}],
         "title": "Published",
+        "description": f"Between the years {EARLIEST_YEAR} and {LATEST_YEAR}.",
     }
     return schema
 

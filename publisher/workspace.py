@@ -22,13 +22,14 @@ from publisher.config import Config, find_config, load_config
 from publisher.defaults import CHANNEL_DISTRIBUTIONS
 from publisher.delivery import Outcome, deliver
 from publisher.edition import Edition, digest, single
-from publisher.errors import ConfigError, InputError, StoryError
+from publisher.errors import ConfigError, InputError, PublisherError, StoryError
 from publisher.ledger import Ledger, Unfinished
 from publisher.loading import LoadedStory, StoryDefaults, build_story, size_limit
 from publisher.migrate import plugin_histories
 from publisher.plugins import Plugins, by_plugin, call_each, describe_failure, load_plugins
 from publisher.retry import RetryPolicy
 from publisher.secrets import scrub
+from publisher.social import SocialSettings, check_max_posts
 from publisher.state import State
 from publisher.story import Story
 from publisher.story_index import Entry, StoryIndex, settings_key, story_names
@@ -64,6 +65,15 @@ class _Catalogue:
     usable: dict[str, Entry]
     shared: dict[str, list[Entry]]
     problems: list[StoryError]
+
+
+def _within_max_posts(
+    rendition: Rendition, edition: Edition, destination: Destination
+) -> Rendition:
+    """A social destination's rendition, refused (InputError) if longer than `max_posts`."""
+    if isinstance(destination.settings, SocialSettings):
+        check_max_posts(edition, destination, len(rendition.parts))
+    return rendition
 
 
 class Workspace:
@@ -141,8 +151,37 @@ class Workspace:
             draft = self.plugins.hook.publisher_load_story(path=path)
         if draft is None:
             return None
-        defaults = StoryDefaults(self.config.site.url_pattern, self.config.site.zone)
-        return build_story(draft, defaults, published)
+        return build_story(draft, self._story_defaults, published)
+
+    @cached_property
+    def _story_defaults(self) -> StoryDefaults:
+        site = self.config.site
+        return StoryDefaults(site.url_pattern, site.zone, self._posts_channel)
+
+    def _posts_channel(self, name: str) -> str | None:
+        """Why a story's `posts` may not be keyed by `name`, or None: it must name a channel
+        that takes hand-written posts (a social one), installed or built in."""
+        installed = self.plugins.channels
+        if name in installed and issubclass(installed[name].settings_model, SocialSettings):
+            return None
+        known = {*CHANNEL_DISTRIBUTIONS, *self.config.missing.values()} - installed.keys()
+        if name in known - {"email"}:
+            return None  # a channel not installed here: its posts wait for it
+        takes = sorted(
+            channel
+            for channel, model in installed.items()
+            if issubclass(model.settings_model, SocialSettings)
+        )
+        channels = f"posts are keyed by channel: {', '.join(takes) or 'none installed'}"
+        destination = self.config.destinations.get(name)
+        if destination is not None:
+            return (
+                f"'{name}' is a destination (a {destination.channel} one), not a channel; "
+                f"{channels}"
+            )
+        if name in installed or name == "email":
+            return f"the {name} channel takes no hand-written posts; {channels}"
+        return f"'{name}' is not a channel; {channels}"
 
     def _check_inside_folder(self, path: Path) -> None:
         """A file reached through the stories folder must really be in it: a link that leads
@@ -160,10 +199,10 @@ class Workspace:
         """A story by path, by file name in the stories folder, or by id (from the index)."""
         path = Path(reference)
         if path.exists():
-            return self.load_story(path, published)
+            return self._alone(self.load_story(path, published))
         for candidate in self.story_files():
             if reference in (candidate.name, candidate.stem):
-                return self.load_story(candidate, published)
+                return self._alone(self.load_story(candidate, published))
         catalogue = self._catalogue
         if reference in catalogue.shared:
             raise _same_id(catalogue.shared[reference])
@@ -184,6 +223,18 @@ class Workspace:
         )
         raise InputError(f"no story with id '{reference}' in {where}{note}")
 
+    def _alone(self, loaded: LoadedStory) -> LoadedStory:
+        """A file of the stories folder named by its path whose id another file there shares
+        is refused, naming both, as a reference by id and a digest refuse it: the ledger
+        could not tell their publications apart."""
+        if not _lexical(loaded.path).is_relative_to(_lexical(self.stories_dir)):
+            return loaded
+        shared = self._catalogue.shared.get(loaded.story.id)
+        if shared:  # the file named first, then the others
+            here = _lexical(loaded.path)
+            raise _same_id(sorted(shared, key=lambda entry: _lexical(entry.path) != here))
+        return loaded
+
     def story_files(self) -> list[Path]:
         """The files of the stories folder, hidden ones aside; loaders decide which are stories."""
         if not self.stories_dir.is_dir():
@@ -196,7 +247,12 @@ class Workspace:
     def stories(self) -> list[Story]:
         """Every usable story in the stories folder (each parsed); see `story_problems` for
         the others."""
-        return [self.load_story(entry.path).story for entry in self._catalogue.usable.values()]
+        return [loaded.story for loaded in self.loaded_stories]
+
+    @property
+    def loaded_stories(self) -> list[LoadedStory]:
+        """`stories` with the file each came from and where each field was read."""
+        return [self.load_story(entry.path) for entry in self._catalogue.usable.values()]
 
     @property
     def story_problems(self) -> list[StoryError]:
@@ -402,13 +458,31 @@ class Workspace:
         """What `destination` would receive for `edition`: no network, nothing recorded."""
         channel = self.channel_for(destination)
         try:
-            return channel.render(self.prepare(edition, destination), destination)
+            prepared = self.prepare(edition, destination)
+            return _within_max_posts(channel.render(prepared, destination), prepared, destination)
         finally:
             channel.close()
 
     def renditions(self, plan: Plan) -> dict[Destination, Rendition]:
         """What each destination of `plan` would receive: no network, nothing recorded."""
         return {destination: self.render(edition, destination) for destination, edition in plan}
+
+    def written_post_problems(self, loaded: LoadedStory) -> list[StoryError]:
+        """Why the story's hand-written posts would be refused where they would go: the
+        story rendered for each configured destination of a channel it has posts for, so
+        that each post is measured against that destination's limit with its channel's own
+        count. Other render problems (a template) are `publisher check`'s to report."""
+        problems = []
+        for destination in self.destinations():
+            if destination.channel not in loaded.story.posts:
+                continue
+            try:
+                self.render(single(loaded.story), destination)
+            except InputError as error:
+                problems.append(StoryError(loaded.path, str(error), loaded.line_of("posts")))
+            except PublisherError:
+                continue
+        return problems
 
     def check_plan(self, plan: Plan) -> None:
         """Refuse now what would fail when `plan` runs later (`publish --at`): a story a
@@ -431,7 +505,10 @@ class Workspace:
         for destination, edition in edition_for:
             channel = self.channel_for(destination)
             prepared = self.prepare(edition, destination)
-            plan.append((destination, prepared, channel, channel.render(prepared, destination)))
+            rendition = _within_max_posts(
+                channel.render(prepared, destination), prepared, destination
+            )
+            plan.append((destination, prepared, channel, rendition))
             if not destination.settings.dry_run:
                 channel.preflight(destination)
         outcomes = []

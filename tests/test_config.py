@@ -324,9 +324,48 @@ channel = "x"
         (
             "x",
             'digest_title = "{site:>{width}}"',
-            "destinations.x.digest_title: unknown placeholder {width}",
+            "destinations.x.digest_title: not a valid pattern: {site:>{width}}; only {name} or "
+            "{name:format} is allowed",
+        ),
+        (
+            "email",
+            'subject = "{headline.__class__}"',
+            "destinations.newsletter.subject: not a valid pattern: {headline.__class__} reaches "
+            "into a value (attribute access or indexing); a placeholder names one value, as in "
+            "{headline}",
+        ),
+        (
+            "email",
+            'digest_subject = "{site[0]}: {headline}"',
+            "destinations.newsletter.digest_subject: not a valid pattern: {site[0]} reaches into",
+        ),
+        (
+            "email",
+            'subject = "{headline!r}"',
+            "destinations.newsletter.subject: not a valid pattern: {headline!r}; only {name}",
+        ),
+        (
+            "email",
+            'unsubscribe_url = "{site}/bye?t={token}&l={list.__len__}"',
+            "destinations.newsletter.unsubscribe_url: not a valid pattern: {list.__len__}",
+        ),
+        (
+            "email",
+            'confirm_url = "{site}/yes?t={token}&l={token[0]}"',
+            "destinations.newsletter.confirm_url: not a valid pattern: {token[0]}",
+        ),
+        (
+            "email",
+            'archive_url = "{site}/a/{edition}?l={list.__class__}"',
+            "destinations.newsletter.archive_url: not a valid pattern: {list.__class__}",
+        ),
+        (
+            "mastodon",
+            'digest_title = "{date.__class__.__name__}"',
+            "destinations.fediverse.digest_title: not a valid pattern: {date.__class__.__name__}",
         ),
         ("site", 'story_url = "{site}/{id.nope}"', "site.story_url: '{site}/{id.nope}' may use"),
+        ("site", 'story_url = "{site}/{id[0]}"', "site.story_url: '{site}/{id[0]}' may use"),
     ],
 )
 def test_unknown_placeholders_are_refused_when_the_configuration_loads(

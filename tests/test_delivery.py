@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import threading
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from publisher.edition import single
 from publisher.retry import RetryPolicy
@@ -41,6 +44,22 @@ def test_publishing_twice_is_skipped_and_says_so(project: Project) -> None:
     assert "log: skipped already published on" in again.out
     assert "--force sends it again" in again.out
     assert len(project.posts()) == 3
+
+
+def test_already_published_says_when_in_the_sites_timezone_as_status_does(
+    project: Project,
+) -> None:
+    assert project.run("publish", "--story", STORY).code == 0
+    said = re.search(r"already published on (\S+ \S+) (\S+);", project.run(*PUBLISH_AGAIN).out)
+    assert said is not None and said.group(2) in ("CET", "CEST")  # the site is Europe/Berlin
+    berlin = datetime.now(ZoneInfo("Europe/Berlin")).replace(tzinfo=None)
+    when = datetime.strptime(said.group(1), "%Y-%m-%d %H:%M")
+    assert abs(berlin - when) < timedelta(minutes=2)
+    status = project.run("status").out
+    assert "started (Europe/Berlin)" in status and said.group(1)[:13] in status
+
+
+PUBLISH_AGAIN = ("publish", "--story", STORY)
 
 
 def test_force_publishes_again_as_a_new_round(project: Project) -> None:

@@ -158,6 +158,15 @@ def test_two_files_with_one_id_are_refused_naming_both(project: Project) -> None
     assert publish.code == 2
     assert publish.err.strip() == f"error: {said}: give each story its own id"
 
+    for reference in (str(second), "second.md", "second"):  # by path, file name or stem
+        named = project.run("publish", "--story", reference)
+        assert named.code == 2, named.out + named.err
+        assert named.err.strip() == (
+            f"error: {second}:2: the id 'evening-market' is also the id of {first}: "
+            "give each story its own id"
+        )
+    assert project.posts() == []
+
     digest = project.run("digest", "--since", "3650d")
     assert digest.code == 0, digest.err
     assert f"left out of the digest: {said}" in digest.err

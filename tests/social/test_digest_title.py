@@ -56,5 +56,5 @@ def test_a_bad_digest_title_is_refused_when_the_configuration_loads(
     assert result.code == 2, result.out + result.err
     where = f"error: {social.project.config}: destinations.{destination}.digest_title: "
     assert result.err.startswith(where + reason), result.err
-    assert "the allowed placeholders are {site} and {date}" in result.err
+    assert "use {site}, {date}" in result.err
     assert "Traceback" not in result.err

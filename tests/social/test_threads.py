@@ -231,15 +231,16 @@ def test_a_digest_with_generated_stories_ends_with_one_disclosure(
     tmp_path: Path, channel: type[Channel]
 ) -> None:
     stories = [
-        generated_story(id="ferry", published=END - timedelta(days=1)),
+        generated_story(id="ferry", headline="Ferry Fares Fall", published=END - timedelta(days=1)),
         make_story(id="market"),
-        generated_story(id="bridge", published=END - timedelta(days=2)),
+        generated_story(id="bridge", headline="Bridge Reopens", published=END - timedelta(days=2)),
     ]
     parts = rendered(channel, digest(stories, END, timedelta(days=7)), tmp_path)
     assert len(parts) == 4
     assert body(parts[-1].text) == (
-        "Test News: the week to 23 November 2026. 2 of these 3 stories were written by an "
-        "AI model; no person reviewed them before publication."
+        "Test News: the week to 23 November 2026. 2 of these 3 stories (“Ferry Fares Fall”, "
+        "“Bridge Reopens”) were written by an AI model; no person reviewed them before "
+        "publication."
     )
 
 
@@ -306,9 +307,10 @@ def test_a_hand_written_post_that_does_not_fit_is_refused_naming_it(
     result = social.project.run("publish", "--story", "hand")
     assert result.code == 2, result.out + result.err
     post = 2 if channel == "x" else 1
+    destination = "x" if channel == "x" else "fediverse"
     assert (
         f"error: story 'hand': posts.{channel}, post {post} is {length} characters long as "
-        f"{channel} counts, more than the {length - 1} a post may have: 'aaaa"
+        f"{channel} counts, more than the {length - 1} a post to {destination} may have: 'aaaa"
     ) in result.err
     assert "Traceback" not in result.err
     assert social.x.tweets == [] and social.mastodon.statuses == [] and not social.project.posts()

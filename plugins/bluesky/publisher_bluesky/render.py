@@ -14,8 +14,10 @@ from typing import Any
 from publisher import Destination, Edition, Part, Rendition, Story
 from publisher.social import (
     Block,
+    Thread,
     already_posted,
     chain,
+    check_thread_size,
     digest_title,
     disclosure_for,
     faq_blocks,
@@ -24,7 +26,7 @@ from publisher.social import (
     post_template,
     thread,
     with_disclosure,
-    written_posts,
+    written_thread,
 )
 from publisher.text import URL_PATTERN
 from publisher_bluesky.richtext import LIMIT, count, rich_text
@@ -35,17 +37,18 @@ def render(edition: Edition, destination: Destination[BlueskySettings]) -> Rendi
     """The thread as `publisher.social` composes it for every social channel (balanced
     replies, thread-wide numbering, the disclosure of a generated story, no post the account
     already made), counted as Bluesky shows it; then each post as posted, with its facets."""
-    written = (
-        written_posts(edition.lead, "bluesky", LIMIT, count) if edition.kind == "story" else None
+    posted = already_posted(destination, edition)
+    composed = written_thread(edition, destination, LIMIT, count, posted=posted) or _composed(
+        edition, destination, posted
     )
-    if written is not None:
-        return Rendition(_as_posted(chain(written, LIMIT, count), edition))
-    composed = _composed(edition, destination)
     parts = chain(composed.posts, LIMIT, count)
     return Rendition(_as_posted(parts, edition), composed.warnings(destination.name))
 
 
-def _composed(edition: Edition, destination: Destination[BlueskySettings]):
+def _composed(
+    edition: Edition, destination: Destination[BlueskySettings], posted: frozenset[str]
+) -> Thread:
+    check_thread_size(edition, destination, LIMIT, count)
     settings = destination.settings
     post = with_disclosure(post_template(destination.templates, "bluesky/post.txt"))
     carry = "summary" if settings.thread != "none" else None
@@ -76,15 +79,18 @@ def _composed(edition: Edition, destination: Destination[BlueskySettings]):
 
     else:  # a digest: the title and lead story first, then one reply per other story
         title = digest_title(settings.digest_title, destination.site.name, edition.end)
-        tags = hashtags(tag for story in edition.stories for tag in story.tags)
+        # Each story's post carries its own story's hashtags, the root its lead's.
         if settings.thread != "none":
             replies = [
-                story_post(story, story.dek or story.summary) for story in edition.stories[1:]
+                story_post(story, story.dek or story.summary, hashtags(story.tags))
+                for story in edition.stories[1:]
             ]
 
         def root(disclosure: str) -> Block:
             summary = lead.summary or lead.dek
-            return story_post(lead, summary, tags, title=title, disclosure=disclosure)
+            return story_post(
+                lead, summary, hashtags(lead.tags), title=title, disclosure=disclosure
+            )
 
     return thread(
         root,
@@ -93,7 +99,7 @@ def _composed(edition: Edition, destination: Destination[BlueskySettings]):
         count=count,
         numbering=settings.numbering,
         disclosure=disclosure_for(edition, destination, count),
-        posted=already_posted(destination, edition),
+        posted=posted,
     )
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 from email.utils import formataddr
+from html import unescape
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from publisher import ConfigError, Destination, Edition, Part, clean_line
+from publisher.social import story_disclosure
 from publisher_email.settings import EmailSettings
 
 # Gmail clips messages whose HTML passes about 102 KB.
@@ -84,6 +86,12 @@ def template_values(
     else:
         preheader = edition.lead.dek or edition.lead.summary
     browser_label, browser_url = _web_link(edition, destination)
+    # Under each generated story: a line saying so (email/ or social/disclosure.txt).
+    disclosures = {
+        story.id: story_disclosure(story, destination.templates, "email")
+        for story in edition.stories
+        if story.generated
+    }
     values = {
         "subject": subject,
         "preheader": preheader[:150],
@@ -100,6 +108,7 @@ def template_values(
         "font_family": settings.font_family,
         "font_url": settings.font_url,
         "faq_per_story": settings.faq_per_story,
+        "disclosures": disclosures,
     }
     template = "email/digest" if edition.kind == "digest" else "email/story"
     return template, values
@@ -130,7 +139,7 @@ def render_email(
             "html": html,
         },
     )
-    return part, _warnings(part, unsubscribe)
+    return part, _warnings(part, unsubscribe) + _undisclosed(part, values["disclosures"])
 
 
 def _web_link(edition: Edition, destination: Destination[EmailSettings]) -> tuple[str, str]:
@@ -169,6 +178,22 @@ def _headers(
     if settings.reply_to:
         headers["Reply-To"] = settings.reply_to
     return headers
+
+
+def _undisclosed(part: Part, disclosures: dict[str, str]) -> tuple[str, ...]:
+    """A generated story whose disclosure a template of the project's own leaves out."""
+    bodies = {"HTML": unescape(part.extra["html"]), "text": part.text}
+    folded = {kind: " ".join(body.split()) for kind, body in bodies.items()}
+    warnings = []
+    for story_id, line in disclosures.items():
+        missing = [kind for kind, body in folded.items() if " ".join(line.split()) not in body]
+        if line and missing:
+            warnings.append(
+                f"the {' and '.join(missing)} part does not say that an AI model wrote "
+                f"'{story_id}': put {{{{ disclosures[story.id] }}}} under the story in the "
+                "template"
+            )
+    return tuple(warnings)
 
 
 def _warnings(part: Part, unsubscribe: str) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from typing import Annotated
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from publisher import ChannelSettings, Secret
+from publisher import ChannelSettings, Secret, check_pattern
 from publisher_email.bounce_mailbox import MAILDIR, ImapLocation
 from publisher_email.smtp_pool import SmtpServer
 from publisher_email.transport import OUTBOX
@@ -66,15 +66,7 @@ def _per_second(value: object) -> float:
 def _try_pattern(pattern: str, sample: Mapping[str, object]) -> None:
     """Fill a pattern with sample values, so that a bad placeholder is named when the
     configuration loads rather than when the first message is rendered."""
-    allowed = ", ".join(f"{{{key}}}" for key in sample)
-    try:
-        pattern.format(**sample)
-    except KeyError as error:
-        raise ValueError(f"unknown placeholder {{{error.args[0]}}}; use {allowed}") from None
-    except IndexError:
-        raise ValueError(f"a placeholder without a name; use {allowed}") from None
-    except (ValueError, AttributeError, TypeError) as error:
-        raise ValueError(f"not a valid pattern ({error}); use {allowed}") from None
+    check_pattern(pattern, sample)
 
 
 def _subject_pattern(value: str) -> str:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from publisher import ConfigError, Destination, Edition, Rendition, Story
 from publisher.social import (
     Block,
-    Post,
     Thread,
     already_posted,
     chain,
+    check_thread_size,
     digest_title,
     disclosure_for,
     faq_blocks,
@@ -21,10 +21,9 @@ from publisher.social import (
     picture_extra,
     post_block,
     post_template,
-    repeats,
     thread,
     with_disclosure,
-    written_posts,
+    written_thread,
 )
 from publisher.text import Counter
 from publisher_mastodon import limits as instance_limits
@@ -40,17 +39,9 @@ def render(edition: Edition, destination: Destination[MastodonSettings]) -> Rend
     room, count = _room(limits, destination), limits.count
     posted = already_posted(destination, edition)
     picture, warnings = picture_extra(edition.lead)
-    written = (
-        written_posts(edition.lead, "mastodon", room, count) if edition.kind == "story" else None
-    )
-    if written is not None:
-        posts = [
-            Post(text, edition.lead.language, picture if number == 0 else {})
-            for number, text in enumerate(written)
-        ]
-        found = Thread(tuple(posts), repeats(written, posted))
-    else:
-        found = _composed(edition, destination, room, count, picture, posted)
+    found = written_thread(
+        edition, destination, room, count, extra=picture, posted=posted
+    ) or _composed(edition, destination, room, count, picture, posted)
 
     root: dict[str, str] = {"visibility": settings.visibility}
     if settings.spoiler_text:
@@ -72,6 +63,7 @@ def _composed(
     picture: dict,
     posted: frozenset[str],
 ) -> Thread:
+    check_thread_size(edition, destination, room, count)
     settings = destination.settings
     post = with_disclosure(post_template(destination.templates, "mastodon/post.txt"))
     carry = "summary" if settings.thread != "none" else None
@@ -105,15 +97,18 @@ def _composed(
 
     else:  # a digest: the title and lead story first, then one reply per other story
         title = digest_title(settings.digest_title, destination.site.name, edition.end)
-        tags = hashtags(tag for story in edition.stories for tag in story.tags)
+        # Each story's post carries its own story's hashtags, the root its lead's.
         if settings.thread != "none":
             replies = [
-                story_post(story, story.dek or story.summary) for story in edition.stories[1:]
+                story_post(story, story.dek or story.summary, hashtags(story.tags))
+                for story in edition.stories[1:]
             ]
 
         def root(disclosure: str) -> Block:
             summary = lead.summary or lead.dek
-            return story_post(lead, summary, tags, picture, title=title, disclosure=disclosure)
+            return story_post(
+                lead, summary, hashtags(lead.tags), picture, title=title, disclosure=disclosure
+            )
 
     return thread(
         root,

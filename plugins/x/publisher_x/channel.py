@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 from typing import TYPE_CHECKING, Any
@@ -50,12 +51,14 @@ class XChannel(Channel[XSettings]):
         self._media: tweepy.API | None = None
         self._user_id: str | None = None
         self._refusal: str | None = None
+        self._texts: list[str] = []
 
     def render(self, edition: Edition, destination: Destination[XSettings]) -> Rendition:
         from publisher_x.cost import over_budget
         from publisher_x.render import render
 
         rendition = render(edition, destination)
+        self._texts = [_folded(part.text) for part in rendition.parts]  # to name a repeat
         # Kept for `preflight`, which the core calls on this instance before anything is sent.
         self._refusal = over_budget(rendition.cost, destination.settings.max_cost, destination.name)
         return rendition
@@ -83,13 +86,34 @@ class XChannel(Channel[XSettings]):
             found = self.recover(part, context) if context.in_flight else None
             if found is not None:
                 return found
-            shown = part.text if len(part.text) <= 80 else part.text[:79] + "…"
-            raise DeliveryError(
-                f"{error}; the post {shown!r} is identical to one already on the account, "
-                "and this run did not make it: delete that post on X, or change this text "
-                "(in the story, or as a hand-written post under posts.x), then run again"
-            ) from error
+            raise DeliveryError(f"{error}; {self._duplicate(part, context)}") from error
+        _made(context.destination.settings)[_folded(part.text)] = (
+            f"part {context.number} to {context.destination.name}"
+        )
         return _sent(str(response.data["id"]), warning)
+
+    def _duplicate(self, part: Part, context: DeliveryContext[XSettings]) -> str:
+        """What the post X refused as a duplicate repeats, and what to change."""
+        change = "(in the story, or as a hand-written post under posts.x), then run again"
+        text = _folded(part.text)
+        before = self._texts[: context.number - 1]
+        earlier = [number for number, other in enumerate(before, 1) if other == text]
+        if earlier:
+            return (
+                f"part {context.number} has the same text as part {earlier[0]} of this same "
+                f"thread, and X refuses the second: change one of them {change}"
+            )
+        shown = part.text if len(part.text) <= 80 else part.text[:79] + "…"
+        made = _made(context.destination.settings).get(text)
+        if made is not None:
+            return (
+                f"the post {shown!r} is identical to {made}, which this run posted on the same "
+                f"X account: change this text {change}, or publish to one of them"
+            )
+        return (
+            f"the post {shown!r} is identical to one already on the account, and this run "
+            f"did not make it: delete that post on X, or change this text {change}"
+        )
 
     def recover(self, part: Part, context: DeliveryContext[XSettings]) -> Sent | None:
         """X has no idempotency key: look for the part among the account's recent posts."""
@@ -162,6 +186,24 @@ class XChannel(Channel[XSettings]):
             with translated_errors():
                 self._user_id = str(client.get_me(user_auth=True).data.id)
         return self._user_id
+
+
+# The posts this process made, by account: X refuses one of them made again (say, by a
+# second destination on the same account), and the error should say whose it is.
+_MADE_BY_ACCOUNT: dict[str, dict[str, str]] = {}
+
+
+def _made(settings: XSettings) -> dict[str, str]:
+    """Folded text -> which part made it, for the account `settings` post as."""
+    account = hashlib.sha256(
+        f"{settings.api_url}\x1f{settings.access_token.reveal()}".encode()
+    ).hexdigest()
+    return _MADE_BY_ACCOUNT.setdefault(account, {})
+
+
+def _folded(text: str) -> str:
+    """A post's text with white space folded, as the ledger compares posts."""
+    return " ".join(text.split())
 
 
 def _left_out(context: DeliveryContext[XSettings], reason: str) -> str:

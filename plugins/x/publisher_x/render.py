@@ -9,21 +9,20 @@ from __future__ import annotations
 from publisher import Destination, Edition, Rendition, Story
 from publisher.social import (
     Block,
-    Post,
     Thread,
     already_posted,
     chain,
+    check_thread_size,
     digest_title,
     disclosure_for,
     faq_blocks,
     picture_extra,
     post_block,
     post_template,
-    repeats,
     text_block,
     thread,
     with_disclosure,
-    written_posts,
+    written_thread,
 )
 from publisher_x.cost import over_budget, thread_cost
 from publisher_x.counting import weighted_length
@@ -37,19 +36,9 @@ def render(edition: Edition, destination: Destination[XSettings]) -> Rendition:
     settings = destination.settings
     posted = already_posted(destination, edition)
     picture, warnings = picture_extra(edition.lead)
-    written = (
-        written_posts(edition.lead, "x", LIMIT, weighted_length)
-        if edition.kind == "story"
-        else None
-    )
-    if written is not None:
-        posts = [
-            Post(text, edition.lead.language, picture if number == 0 else {})
-            for number, text in enumerate(written)
-        ]
-        found = Thread(tuple(posts), repeats(written, posted))
-    else:
-        found = _composed(edition, destination, picture, posted)
+    found = written_thread(
+        edition, destination, LIMIT, weighted_length, extra=picture, posted=posted
+    ) or _composed(edition, destination, picture, posted)
     parts = chain(found.posts, LIMIT, weighted_length)
     cost = thread_cost(parts, settings.prices)
     refusal = over_budget(cost, settings.max_cost, destination.name)
@@ -60,6 +49,7 @@ def render(edition: Edition, destination: Destination[XSettings]) -> Rendition:
 def _composed(
     edition: Edition, destination: Destination[XSettings], picture: dict, posted: frozenset[str]
 ) -> Thread:
+    check_thread_size(edition, destination, LIMIT, weighted_length)
     settings = destination.settings
     post = with_disclosure(post_template(destination.templates, "x/post.txt"))
 
