@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import shlex
 import signal
 import sys
@@ -57,25 +56,20 @@ from publisher.preview import renditions_json, write_preview
 from publisher.scaffold import init_project
 from publisher.scheduler import Scheduler
 from publisher.secrets import scrub
+from publisher.text import one_line
 from publisher.version import __version__
 from publisher.workspace import Plan, Workspace
 
 # No markup: what is printed is shown as it is; emphasis comes from Text styles.
 out = Console(highlight=False, soft_wrap=True, markup=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
-# Shown escaped: a line break or a terminal escape in a message must not reach the terminal.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _LABEL_STYLE = {"error": "red", "warning": "yellow", "note": "cyan"}
 PROGRESS_EVERY = 2.0  # seconds between progress events in JSON logs
 
 
-def _one_line(text: str) -> str:
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
-
-
 def _say(level: int, text: str, label: str = "", **fields: Any) -> None:
     """One line on stderr for a person (`label: text`), or a JSON event with JSON logs."""
-    text = _one_line(scrub(text))
+    text = one_line(scrub(text))
     if json_logs():
         event(level, text, **fields)
     elif label:
@@ -533,7 +527,7 @@ def _print_outcomes(outcomes: list[Outcome]) -> None:
         style = STATUS_STYLE[outcome.status]
         out.print(
             Text.assemble(
-                f"{outcome.destination}: ", (outcome.status, style), f" {outcome.message}"
+                f"{outcome.destination}: ", (outcome.status, style), f" {one_line(outcome.message)}"
             )
         )
 
@@ -600,8 +594,8 @@ def schedule_list(context: CommandContext) -> None:
         return
     zone = context.workspace.config.site.zone
     for entry in entries:
-        out.print(Text.assemble((entry.id, "bold"), f": {entry.what}"))
-        out.print(Text(f"  when:     {entry.when}"))
+        out.print(Text.assemble((one_line(entry.id), "bold"), f": {one_line(entry.what)}"))
+        out.print(Text(f"  when:     {one_line(entry.when)}"))
         upcoming = f"{entry.next_run:%Y-%m-%d %H:%M %Z}" if entry.next_run else "-"
         out.print(Text(f"  next run: {UNFINISHED_NOTE if entry.unfinished else upcoming}"))
         out.print(Text(f"  last run: {_last_run(entry, zone)}"))
@@ -614,7 +608,7 @@ def _last_run(entry: Entry, zone: ZoneInfo) -> str:
     """When a job last ran and how it went, as `schedule list` and `status` both say it."""
     if entry.last_run is None:
         return "never"
-    return f"{entry.last_run.astimezone(zone):%Y-%m-%d %H:%M %Z}: {entry.outcome}"
+    return f"{entry.last_run.astimezone(zone):%Y-%m-%d %H:%M %Z}: {one_line(entry.outcome)}"
 
 
 @schedule.command("cancel")
@@ -742,7 +736,7 @@ def check(context: CommandContext, dns: bool) -> None:
     out.print(Text(f"stories: {workspace.stories_dir} ({len(workspace.story_files())} files)"))
     bad_stories = workspace.story_problems  # every file is loaded, as a digest would
     for problem in bad_stories:
-        out.print(Text.assemble(("bad story", "red"), f" {_one_line(str(problem))}"))
+        out.print(Text.assemble(("bad story", "red"), f" {one_line(str(problem))}"))
     problems = 0
     for destination in workspace.destinations():
         template_problem = _template_problem(workspace, destination)
@@ -780,7 +774,7 @@ def _named(destination: Destination) -> str:
 
 
 def _print_check(label: str, style: str, what: str, said: str) -> None:
-    out.print(Text.assemble((label, style), f" {what}: {_one_line(scrub(said))}"))
+    out.print(Text.assemble((label, style), f" {what}: {one_line(scrub(said))}"))
 
 
 def _template_problem(workspace: Workspace, destination: Destination) -> str | None:
@@ -811,7 +805,7 @@ def status(context: CommandContext, limit: int) -> None:
             out.print(Text(f"job {entry.id}: {UNFINISHED_NOTE}; last run {last}"))
     for answer in context.plugins.hook.publisher_status(destinations=workspace.destinations()):
         for line in answer:
-            out.print(Text(line), style="yellow" if line.startswith("warning") else None)
+            out.print(Text(one_line(line)), style="yellow" if line.startswith("warning") else None)
     rows = workspace.ledger.recent(limit)
     if not rows:
         out.print("Nothing has been published yet.")
@@ -820,9 +814,9 @@ def status(context: CommandContext, limit: int) -> None:
     for row in rows:
         table.add_row(
             f"{row['started_at'].astimezone(zone):%Y-%m-%d %H:%M}",
-            Text(row["edition_id"]),
-            Text(row["destination"]),
-            Text(row["status"]),
+            Text(one_line(row["edition_id"])),
+            Text(one_line(row["destination"])),
+            Text(one_line(row["status"])),
             f"{row['sent']}/{row['parts']}",
         )
     out.print(table)
@@ -833,10 +827,10 @@ def status(context: CommandContext, limit: int) -> None:
                 row["error"] or "the run that was delivering it is gone; the next run finishes it"
             )
             message = f"{row['destination']}: {row['edition_id']}: {reason}"
-            out.print(Text.assemble((label, style), f" {message}"))
+            out.print(Text.assemble((label, style), f" {one_line(message)}"))
         if row["warning"]:
             message = f"{row['destination']}: {row['edition_id']}: {row['warning']}"
-            out.print(Text.assemble(("warning", "yellow"), f" {message}"))
+            out.print(Text.assemble(("warning", "yellow"), f" {one_line(message)}"))
 
 
 NOTE_STYLE = {
