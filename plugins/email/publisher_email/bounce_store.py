@@ -43,6 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from publisher.text import plain_line
 from publisher_email.letter import message_id
 from publisher_email.recipients import recipients
 from publisher_email.settings import EmailSettings
@@ -235,7 +236,8 @@ class BounceBook:
                         send_id=send_id,
                         kind=event.kind,
                         source=event.source,
-                        detail=event.detail[:2000],
+                        # From a remote server or report: kept as one line, inert.
+                        detail=plain_line(event.detail)[:2000],
                         reference=event.reference[:400],
                         received_at=now(),
                     )
