@@ -187,7 +187,7 @@ def test_the_form_s_page_field_is_kept_only_as_a_path_of_this_site(live):
             answer = browser.post(form["action"], data={**form["fields"], **fields})
             assert answer.status_code == 200
 
-    for address, page in sent_from.items():
+    for address in sent_from:
         shown = live.project.run("subscribers", "show", address)
         assert shown.code == 0, shown.err
         assert not CONTROLS.search(shown.out), repr(shown.out)
