@@ -863,14 +863,15 @@ def serve(
     """Serve the subscriber pages, the archive and its feed (stop with Ctrl+C or SIGTERM)."""
     if root_path and (not root_path.startswith("/") or root_path.endswith("/")):
         raise InputError(f"--root-path: '{root_path}' must start with / and not end with one")
-    from publisher.web.server import serve as run_server  # Starlette and uvicorn: only here
+    from publisher.web.server import listen  # Starlette and uvicorn: only here
 
     workspace = context.workspace
+    server = listen(workspace, context.plugins, host, port, root_path, forwarded_allow_ips)
     shown = f"[{host}]" if ":" in host else host
     out.print(Text(f"Serving {workspace.config.site.name} on http://{shown}:{port}{root_path}/"))
     out.print("Stop with Ctrl+C or SIGTERM.")
     sys.stdout.flush()  # before uvicorn takes over: a journal shows it at once
-    run_server(workspace, context.plugins, host, port, root_path, forwarded_allow_ips)
+    server.run()
 
 
 @cli.command()
