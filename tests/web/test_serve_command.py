@@ -86,6 +86,9 @@ def test_behind_a_proxy_links_keep_the_root_path_and_consent_the_reader_s_addres
                 "/confirm", data={"csrf_token": token, "token": link.group(1)}, headers=cookie
             )
             assert confirmed.status_code == 200
+            feed = proxy.get("/feed.atom", headers={"Host": "evil.example"})
+            assert f'href="{url}/newsletter/feed.atom"' in feed.text
+            assert "evil.example" not in feed.text
     finally:
         stop(server)
     shown = site.project.run("subscribers", "show", "proxied@example.net").out
