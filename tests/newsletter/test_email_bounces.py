@@ -113,7 +113,10 @@ def test_bounces_and_a_complaint_from_imap_stop_exactly_the_right_subscribers(
     assert _listed(project, "bounced") == [READERS[0], READERS[4]]
 
     status = project.run("status").out
-    assert "story-night-market: 5 copies, 2 hard bounce(s) 40.0% (limit 1.0%), 1 soft" in status
+    assert (
+        "story-night-market: 5 copies reached a server (5 accepted, 0 refused), "
+        "2 hard bounce(s) 40.0% (limit 1.0%), 1 soft" in status
+    )
     assert "1 complaint(s) 20.00% (limit 0.10%)" in status
     assert "warning: newsletter: story-night-market drew complaints at 20.00%" in status
 
@@ -196,8 +199,14 @@ def test_without_verp_the_report_names_the_recipient_and_its_message_id_the_edit
 
     assert _listed(project, "bounced") == [READERS[0]]
     status = project.run("status").out
-    assert "story-night-market: 5 copies, 1 hard bounce(s)" in status  # the edition it was
-    assert "story-ferry-fares: 5 copies, 0 hard bounce(s)" in status
+    assert (
+        "story-night-market: 5 copies reached a server (5 accepted, 0 refused), 1 hard bounce(s)"
+        in status
+    )  # the edition it was
+    assert (
+        "story-ferry-fares: 5 copies reached a server (5 accepted, 0 refused), 0 hard bounce(s)"
+        in status
+    )
 
 
 def test_the_scheduler_reads_the_mailbox_every_15_minutes(project, smtp_server, monkeypatch):
