@@ -297,6 +297,8 @@ def publish(
         return _run(workspace, plan, dry_run, as_json, force, again)
     if dry_run or as_json:
         raise InputError("--test-to sends a real copy: leave out --dry-run and --json")
+    if one_line(test_to) != test_to:
+        raise InputError(f"--test-to: '{one_line(test_to)}' must be one address on one line")
     outcomes = workspace.send_tests(plan, test_to)
     _print_outcomes(outcomes)
     failed = [outcome.destination for outcome in outcomes if outcome.status == "failed"]

@@ -12,6 +12,7 @@ from publisher import (
     DeliveryError,
     Destination,
     Edition,
+    InputError,
     Part,
     Rendition,
     Secret,
@@ -104,7 +105,7 @@ class EmailChannel(Channel[EmailSettings]):
         try:
             address = normalize_address(to)
         except ValueError as error:
-            raise DeliveryError(f"--test-to {to}: {error}") from None
+            raise InputError(f"--test-to: '{to}' is not an email address: {error}") from None
         key = _signing_key(destination)
         transport = self._open(destination)
         letter = Letter(
