@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from email.utils import make_msgid, parseaddr
+from typing import TypeVar
 
 from publisher import (
     Channel,
@@ -14,6 +16,7 @@ from publisher import (
     Edition,
     InputError,
     Part,
+    PublisherError,
     Rendition,
     Secret,
     Sent,
@@ -32,6 +35,8 @@ from publisher_email.smtp_pool import SmtpServer
 from publisher_email.subscribers import Subscribers, normalize_address
 from publisher_email.tokens import SigningKey, new_id, signing_key
 from publisher_email.transport import OUTBOX, Envelope, Refused, Transport
+
+T = TypeVar("T")
 
 
 class EmailChannel(Channel[EmailSettings]):
@@ -141,34 +146,42 @@ class EmailChannel(Channel[EmailSettings]):
     def check(self, destination: Destination[EmailSettings], *, dns: bool = False) -> str:
         """The server reached, the list's size, and the demo key if it is in use; an empty
         list fails here as it fails a publish. With `dns`, the DKIM, SPF and DMARC records
-        too, each one missing named."""
+        too, each one missing named. Every problem is reported, each once, in one error."""
         settings = destination.settings
-        key = signing_key(settings)
-        signer = dkim_signer(destination)
-        found = _dns(destination, signer) if dns else ""
-        reached = self._open(destination).check()
+        problems: list[str] = []
+
+        def attempt(step: Callable[[], T]) -> T | None:
+            try:
+                return step()
+            except (PublisherError, DeliveryError) as error:
+                problems.append(str(error))
+                return None
+
+        key = attempt(lambda: signing_key(settings))
+        signer = attempt(lambda: dkim_signer(destination))
+        found = attempt(lambda: _dns(destination, signer)) if dns else ""
+        reached = attempt(lambda: self._open(destination).check())
+        mailbox = settings.bounce_mailbox
+        bounces = attempt(lambda: _bounce_mailbox(destination, mailbox)) if mailbox else None
+        active = _active(destination)
+        if active == 0:
+            problems.append(_no_subscribers(destination))
         warning = (
             f"; warning: {_key_name(settings)} is not set, so unsubscribe links are signed "
             "with the public demo key (accepted for an outbox only)"
-            if key.is_demo
+            if key is not None and key.is_demo
             else ""
         )
-        active = _active(destination)
-        if active == 0:
-            raise ConfigError(_no_subscribers(destination) + warning)
+        if problems:
+            raise ConfigError("; ".join(problems) + warning)
         list_ = list_name(destination)
         signing = (
             f"; DKIM {signer.key.kind} s={signer.selector} d={signer.domain}" if signer else ""
         )
         verp = f"; VERP to {settings.bounce_address}" if settings.bounce_address else ""
-        bounces = (
-            f"; bounces from {_bounce_mailbox(destination, settings.bounce_mailbox)}"
-            if settings.bounce_mailbox
-            else ""
-        )
         return (
             f"from {settings.sender} via {reached}; {active} active on list '{list_}'"
-            f"{signing}{verp}{bounces}{found}{warning}"
+            f"{signing}{verp}{f'; bounces from {bounces}' if bounces else ''}{found}{warning}"
         )
 
     def close(self) -> None:
@@ -190,9 +203,9 @@ def _dns(destination: Destination[EmailSettings], signer: DkimSigner | None) -> 
     try:
         report = check_dns(destination.settings, signer.key if signer else None)
     except (LookupFailed, ValueError) as error:
-        raise ConfigError(f"{destination.name}: {error}") from None
+        raise ConfigError(f"DNS: {error}") from None  # `check` names the destination
     if report.missing:
-        raise ConfigError(f"{destination.name}: DNS: " + "; ".join(report.missing))
+        raise ConfigError("DNS: " + "; ".join(report.missing))
     return "; DNS: " + ", ".join(report.found)
 
 
