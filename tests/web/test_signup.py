@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import create_engine, text
 
@@ -10,6 +11,7 @@ from support.mail import READERS
 from support.web import forms, link_in, parse, submit
 
 NEW = "ada@example.net"
+NEWS = "https://news.example.org"  # the site's URL in the tests' configuration
 
 
 def _sign_up(browser, address: str, name: str = "", **extra):
@@ -214,3 +216,24 @@ def test_subscribers_show_of_a_pending_sign_up_shows_its_request(live):
         r"on /subscribe\?source=footer from 127\.0\.0\.1",
         lines[5],
     )
+
+
+def test_an_outbox_keeps_every_confirmation_it_was_given(site):
+    import time_machine
+
+    from support.mail import email_config
+
+    site.project.write_config(email_config("outbox:outbox").replace(NEWS, site.url))
+    site.start()
+    start = datetime.now(UTC)
+    for hours in (0, 49):  # the second after the first link expired: mailed again
+        with (
+            time_machine.travel(start + timedelta(hours=hours), tick=True),
+            site.server.client() as browser,
+        ):
+            assert _sign_up(browser, NEW).status_code == 200
+
+    kept = sorted((site.project.root / "outbox" / "confirmations").glob("*.eml"))
+    assert len(kept) == 2, kept
+    links = {link_in(parse(path.read_bytes()), "/confirm") for path in kept}
+    assert len(links) == 2, "two messages, each with its own link"
