@@ -253,14 +253,21 @@ def test_unreadable_and_unrelated_messages_are_ignored_and_marked(
 ):
     box = mailbox.Maildir(project.root / "bounces", create=True)
     _newsletter(project, smtp_server, monkeypatch, "maildir:bounces")
-    box.add(b"\x00\xff garbage without headers \r\n\r\n\xfe")
+    garbage = box.add(b"\x00\xff garbage without headers \r\n\r\n\xfe")
     box.add(b"From: friend@example.net\r\nSubject: thanks!\r\n\r\nLoved the last issue.\r\n")
     box.add(b"Content-Type: multipart/report; report-type=delivery-status\r\n\r\nno parts")
+    box.add(bytes(range(256)) * 8)  # binary: a flufl.bounce detector trips on it
 
     fetched = project.run("bounces", "fetch")
 
     assert fetched.code == 0, fetched.err
-    assert "3 message(s) read" in fetched.out and "3 ignored" in fetched.out
+    assert "4 message(s) read" in fetched.out and "4 ignored" in fetched.out
+    assert "Traceback" not in fetched.err
+    unreadable = [line for line in fetched.err.splitlines() if "is unreadable" in line]
+    assert len(unreadable) == 3, fetched.err  # all but the friend's thanks
+    assert f"message {garbage} is unreadable (IndexError: " in fetched.err
+    assert all(line.endswith("counted as ignored and marked read") for line in unreadable)
+    assert len(fetched.err.splitlines()) == 3, "one line for each, nothing else"
     assert _listed(project, "active") == READERS
     assert "0 message(s) read" in project.run("bounces", "fetch").out
 
