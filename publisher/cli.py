@@ -610,7 +610,7 @@ def _last_run(entry: Entry, zone: ZoneInfo) -> str:
     """When a job last ran and how it went, as `schedule list` and `status` both say it."""
     if entry.last_run is None:
         return "never"
-    return f"{entry.last_run.astimezone(zone):%Y-%m-%d %H:%M %Z}: {one_line(entry.outcome)}"
+    return f"{entry.last_run.astimezone(zone):%Y-%m-%d %H:%M %Z}: {one_line(entry.outcome or '')}"
 
 
 @schedule.command("cancel")
