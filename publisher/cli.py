@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import shlex
 import signal
 import sys
@@ -28,6 +27,7 @@ import click
 
 from publisher.errors import InputError, PublisherError
 from publisher.invocation import CommandContext
+from publisher.lines import one_line
 from publisher.plugins import Plugins, call_each, describe_failure, load_plugins
 from publisher.version import __version__
 
@@ -69,14 +69,8 @@ class _Console:
 
 out = _Console()
 err = _Console(stderr=True)
-# Shown escaped: a line break or a terminal escape in a message must not reach the terminal.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _LABEL_STYLE = {"error": "red", "warning": "yellow", "note": "cyan"}
 PROGRESS_EVERY = 2.0  # seconds between progress events in JSON logs
-
-
-def _one_line(text: str) -> str:
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def _say(level: int, text: str, label: str = "", **fields: Any) -> None:
@@ -86,7 +80,7 @@ def _say(level: int, text: str, label: str = "", **fields: Any) -> None:
     from publisher.logs import event, json_logs
     from publisher.secrets import scrub
 
-    text = _one_line(scrub(text))
+    text = one_line(scrub(text))
     if json_logs():
         event(level, text, **fields)
     elif label:
@@ -338,6 +332,8 @@ def publish(
         return _run(workspace, plan, dry_run, as_json, force, again)
     if dry_run or as_json:
         raise InputError("--test-to sends a real copy: leave out --dry-run and --json")
+    if one_line(test_to) != test_to:
+        raise InputError(f"--test-to: '{one_line(test_to)}' must be one address on one line")
     outcomes = workspace.send_tests(plan, test_to)
     _print_outcomes(outcomes)
     failed = [outcome.destination for outcome in outcomes if outcome.status == "failed"]
@@ -592,7 +588,7 @@ def _print_outcomes(outcomes: list[Outcome]) -> None:
         style = STATUS_STYLE[outcome.status]
         out.print(
             Text.assemble(
-                f"{outcome.destination}: ", (outcome.status, style), f" {outcome.message}"
+                f"{outcome.destination}: ", (outcome.status, style), f" {one_line(outcome.message)}"
             )
         )
 
@@ -672,8 +668,8 @@ def schedule_list(context: CommandContext) -> None:
         return
     zone = context.workspace.config.site.zone
     for entry in entries:
-        out.print(Text.assemble((entry.id, "bold"), f": {entry.what}"))
-        out.print(Text(f"  when:     {entry.when}"))
+        out.print(Text.assemble((one_line(entry.id), "bold"), f": {one_line(entry.what)}"))
+        out.print(Text(f"  when:     {one_line(entry.when)}"))
         upcoming = f"{entry.next_run:%Y-%m-%d %H:%M %Z}" if entry.next_run else "-"
         out.print(Text(f"  next run: {UNFINISHED_NOTE if entry.unfinished else upcoming}"))
         out.print(Text(f"  last run: {_last_run(entry, zone)}"))
@@ -686,7 +682,7 @@ def _last_run(entry: Entry, zone: ZoneInfo) -> str:
     """When a job last ran and how it went, as `schedule list` and `status` both say it."""
     if entry.last_run is None:
         return "never"
-    return f"{entry.last_run.astimezone(zone):%Y-%m-%d %H:%M %Z}: {entry.outcome}"
+    return f"{entry.last_run.astimezone(zone):%Y-%m-%d %H:%M %Z}: {one_line(entry.outcome or '')}"
 
 
 @schedule.command("cancel")
@@ -841,10 +837,10 @@ def check(context: CommandContext, dns: bool) -> None:
         ),
     ]
     for problem in bad_stories:
-        out.print(Text.assemble(("bad story", "red"), f" {_one_line(str(problem))}"))
+        out.print(Text.assemble(("bad story", "red"), f" {one_line(str(problem))}"))
     bad_templates = workspace.templates.problems()
     for unusable in bad_templates:
-        out.print(Text.assemble(("bad template", "red"), f" {_one_line(unusable)}"))
+        out.print(Text.assemble(("bad template", "red"), f" {one_line(unusable)}"))
     problems = 0
     for destination in workspace.destinations():
         template_problem = _template_problem(workspace, destination)
@@ -889,7 +885,7 @@ def _print_check(label: str, style: str, what: str, said: str) -> None:
 
     from publisher.secrets import scrub
 
-    out.print(Text.assemble((label, style), f" {what}: {_one_line(scrub(said))}"))
+    out.print(Text.assemble((label, style), f" {what}: {one_line(scrub(said))}"))
 
 
 def _template_problem(workspace: Workspace, destination: Destination) -> str | None:
@@ -927,7 +923,7 @@ def status(context: CommandContext, limit: int) -> None:
             out.print(Text(f"job {entry.id}: {UNFINISHED_NOTE}; last run {last}"))
     for answer in context.plugins.hook.publisher_status(destinations=workspace.destinations()):
         for line in answer:
-            out.print(Text(line), style="yellow" if line.startswith("warning") else None)
+            out.print(Text(one_line(line)), style="yellow" if line.startswith("warning") else None)
     rows = workspace.ledger.recent(limit)
     if not rows:
         out.print("Nothing has been published yet.")
@@ -936,9 +932,9 @@ def status(context: CommandContext, limit: int) -> None:
     for row in rows:
         table.add_row(
             f"{row['started_at'].astimezone(zone):%Y-%m-%d %H:%M}",
-            Text(row["edition_id"]),
-            Text(row["destination"]),
-            Text(row["status"]),
+            Text(one_line(row["edition_id"])),
+            Text(one_line(row["destination"])),
+            Text(one_line(row["status"])),
             f"{row['sent']}/{row['parts']}",
         )
     out.print(table)
@@ -949,10 +945,10 @@ def status(context: CommandContext, limit: int) -> None:
                 row["error"] or "the run that was delivering it is gone; the next run finishes it"
             )
             message = f"{row['destination']}: {row['edition_id']}: {reason}"
-            out.print(Text.assemble((label, style), f" {message}"))
+            out.print(Text.assemble((label, style), f" {one_line(message)}"))
         if row["warning"]:
             message = f"{row['destination']}: {row['edition_id']}: {row['warning']}"
-            out.print(Text.assemble(("warning", "yellow"), f" {message}"))
+            out.print(Text.assemble(("warning", "yellow"), f" {one_line(message)}"))
 
 
 NOTE_STYLE = {
@@ -987,14 +983,15 @@ def serve(
 
     if root_path and (not root_path.startswith("/") or root_path.endswith("/")):
         raise InputError(f"--root-path: '{root_path}' must start with / and not end with one")
-    from publisher.web.server import serve as run_server  # Starlette and uvicorn: only here
+    from publisher.web.server import listen  # Starlette and uvicorn: only here
 
     workspace = context.workspace
+    server = listen(workspace, context.plugins, host, port, root_path, forwarded_allow_ips)
     shown = f"[{host}]" if ":" in host else host
     out.print(Text(f"Serving {workspace.config.site.name} on http://{shown}:{port}{root_path}/"))
     out.print("Stop with Ctrl+C or SIGTERM.")
     sys.stdout.flush()  # before uvicorn takes over: a journal shows it at once
-    run_server(workspace, context.plugins, host, port, root_path, forwarded_allow_ips)
+    server.run()
 
 
 @cli.command()

@@ -65,3 +65,9 @@ def publisher_status(destinations):
 @hookspec
 def publisher_fetch_bounces(destinations):
     """Read the bounces and complaints of these destinations; return a line per source read."""
+
+
+@hookspec
+def publisher_serve_check(destinations):
+    """Return a line for each reason the pages you add cannot work with these destinations;
+    `publisher serve` refuses to start (exit code 2) when any plugin returns one."""

@@ -19,16 +19,21 @@ import threading
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from publisher.lines import one_line
 from publisher.secrets import scrub
 
 _log = logging.getLogger("publisher")
 
 
 class TextFormatter(logging.Formatter):
-    """`LEVEL logger: message`, tracebacks included, secrets masked."""
+    """`LEVEL logger: message`, tracebacks included, secrets masked; the message on one line,
+    its control characters escaped (it may quote a remote server or a request)."""
 
     def __init__(self) -> None:
         super().__init__("%(levelname)s %(name)s: %(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return one_line(super().formatMessage(record))
 
     def format(self, record: logging.LogRecord) -> str:
         return scrub(super().format(record))

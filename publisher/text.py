@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import regex
 
+from publisher.lines import one_line, plain_line
+
 __all__ = [
     "ELLIPSIS",
     "URL_PATTERN",
@@ -29,6 +31,8 @@ __all__ = [
     "fit",
     "graphemes",
     "marked",
+    "one_line",
+    "plain_line",
     "sentences",
     "split",
     "with_urls_as",

@@ -10,6 +10,7 @@ import json
 import mailbox
 import os
 import re
+import socket
 from pathlib import Path
 
 import httpx
@@ -292,6 +293,24 @@ def test_publisher_register_routes_adds_a_page_to_publisher_serve(project: Proje
     assert "Hi &lt;Ada&gt;" in page.text and "<title>Hello · Test News</title>" in page.text
     assert page.headers["x-frame-options"] == "DENY"
     assert '<a href="/hello">Say hello</a>' in home.text
+
+
+def test_publisher_serve_check_stops_serve_before_it_listens(project: Project) -> None:
+    from support.web import free_port
+
+    class Picky:
+        @hookimpl
+        def publisher_serve_check(self, destinations):
+            return [f"{d.name}: the pages need HOOK_TOKEN" for d in destinations]
+
+    port = free_port()
+    arguments = ["--config", str(project.config), "serve", "--port", str(port)]
+    plugins = load_plugins(extra=[Picky()])
+
+    with pytest.raises(ConfigError, match=r"^log: the pages need HOOK_TOKEN$"):
+        cli.main(args=arguments, prog_name="publisher", obj=plugins, standalone_mode=False)
+    with socket.create_server(("127.0.0.1", port)):
+        pass  # nothing listens there
 
 
 @pytest.mark.parametrize(
@@ -579,6 +598,16 @@ def test_publisher_register_routes_with_fewer_arguments(project: Project, lean, 
     assert home.status_code == 200
     assert re.search(r"publisher_register_routes\(register=<function .*\) by lean -> \[\]\n", err)
     assert "failed in publisher_register_routes" not in err
+
+
+def test_publisher_serve_check_with_fewer_arguments(project: Project, lean) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        result = project.run("serve", "--port", str(port))
+    assert result.code == 2, "past the check, the busy port stops it"
+    assert f"cannot listen on 127.0.0.1:{port}" in result.err
+    assert "publisher_serve_check" in lean.CALLED
+    _not_broken(project)
 
 
 def test_publisher_status_with_fewer_arguments(project: Project, lean) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -49,8 +49,11 @@ class Web:
         return request.scope.get("root_path", "").rstrip("/") + path + suffix
 
     def absolute(self, request: Request, path: str) -> str:
-        """`path` (from `url`) with the scheme and host the request came to, for feeds."""
-        return f"{request.url.scheme}://{request.url.netloc}{path}"
+        """`path` (from `url`, so behind the root path) as a whole URL, for feeds: the
+        scheme and host are the site's configured `url`, never the request's Host header,
+        which anyone can set (and a cached feed would hand on)."""
+        site = urlsplit(str(self.workspace.config.site.url))
+        return f"{site.scheme}://{site.netloc}{path}"
 
     def client(self, request: Request) -> str | None:
         """The reader's address (the proxy's X-Forwarded-For, when the proxy is trusted)."""

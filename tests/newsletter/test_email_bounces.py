@@ -113,7 +113,10 @@ def test_bounces_and_a_complaint_from_imap_stop_exactly_the_right_subscribers(
     assert _listed(project, "bounced") == [READERS[0], READERS[4]]
 
     status = project.run("status").out
-    assert "story-night-market: 5 copies, 2 hard bounce(s) 40.0% (limit 1.0%), 1 soft" in status
+    assert (
+        "story-night-market: 5 copies reached a server (5 accepted, 0 refused), "
+        "2 hard bounce(s) 40.0% (limit 1.0%), 1 soft" in status
+    )
     assert "1 complaint(s) 20.00% (limit 0.10%)" in status
     assert "warning: newsletter: story-night-market drew complaints at 20.00%" in status
 
@@ -196,8 +199,14 @@ def test_without_verp_the_report_names_the_recipient_and_its_message_id_the_edit
 
     assert _listed(project, "bounced") == [READERS[0]]
     status = project.run("status").out
-    assert "story-night-market: 5 copies, 1 hard bounce(s)" in status  # the edition it was
-    assert "story-ferry-fares: 5 copies, 0 hard bounce(s)" in status
+    assert (
+        "story-night-market: 5 copies reached a server (5 accepted, 0 refused), 1 hard bounce(s)"
+        in status
+    )  # the edition it was
+    assert (
+        "story-ferry-fares: 5 copies reached a server (5 accepted, 0 refused), 0 hard bounce(s)"
+        in status
+    )
 
 
 def test_the_scheduler_reads_the_mailbox_every_15_minutes(project, smtp_server, monkeypatch):
@@ -244,14 +253,21 @@ def test_unreadable_and_unrelated_messages_are_ignored_and_marked(
 ):
     box = mailbox.Maildir(project.root / "bounces", create=True)
     _newsletter(project, smtp_server, monkeypatch, "maildir:bounces")
-    box.add(b"\x00\xff garbage without headers \r\n\r\n\xfe")
+    garbage = box.add(b"\x00\xff garbage without headers \r\n\r\n\xfe")
     box.add(b"From: friend@example.net\r\nSubject: thanks!\r\n\r\nLoved the last issue.\r\n")
     box.add(b"Content-Type: multipart/report; report-type=delivery-status\r\n\r\nno parts")
+    box.add(bytes(range(256)) * 8)  # binary: a flufl.bounce detector trips on it
 
     fetched = project.run("bounces", "fetch")
 
     assert fetched.code == 0, fetched.err
-    assert "3 message(s) read" in fetched.out and "3 ignored" in fetched.out
+    assert "4 message(s) read" in fetched.out and "4 ignored" in fetched.out
+    assert "Traceback" not in fetched.err
+    unreadable = [line for line in fetched.err.splitlines() if "is unreadable" in line]
+    assert len(unreadable) == 3, fetched.err  # all but the friend's thanks
+    assert f"message {garbage} is unreadable (IndexError: " in fetched.err
+    assert all(line.endswith("counted as ignored and marked read") for line in unreadable)
+    assert len(fetched.err.splitlines()) == 3, "one line for each, nothing else"
     assert _listed(project, "active") == READERS
     assert "0 message(s) read" in project.run("bounces", "fetch").out
 

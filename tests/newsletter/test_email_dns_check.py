@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from dnslib import RCODE
 
 from support.deliverability import dns_record, ed25519_key_pem, rsa_key_pem
 from support.dns import LoopbackDns, Zone
 from support.mail import READERS, email_config
+from support.web import free_port
 
 SETTINGS = """
 bounce_address = "bounces@bounces.example.org"
@@ -117,3 +119,41 @@ def test_check_dns_matches_an_ed25519_key_and_tells_the_kinds_apart(project, smt
     assert "the key at news2026._domainkey.example.org is rsa, the configured key ed25519" in (
         " ".join(result.out.split())
     )
+
+
+class Failing(Zone):
+    """A DNS server that fails every question (SERVFAIL)."""
+
+    def resolve(self, request, handler):
+        reply = request.reply()
+        reply.header.rcode = RCODE.SERVFAIL
+        return reply
+
+
+def test_check_dns_on_a_failing_server_reports_every_problem_each_once(
+    project, smtp_server, monkeypatch
+):
+    closed = free_port()  # nothing listens there: the bounce mailbox cannot be reached
+    pem = rsa_key_pem()
+    (project.root / "dkim.pem").write_text(pem)
+    mailbox = f'bounce_mailbox = "imaps://bounces:pw@127.0.0.1:{closed}/INBOX"\n'
+    project.write_config(email_config(smtp_server.url(), SETTINGS + mailbox))
+    project.run("subscribers", "add", READERS[0])
+    server = LoopbackDns(Failing()).start()
+    try:
+        plain = project.run("check")
+        monkeypatch.setenv("PUBLISHER_DNS_SERVER", server.address)
+        looked_up = project.run("check", "--dns")
+    finally:
+        server.stop()
+
+    unreachable = f"cannot reach IMAP 127.0.0.1:{closed} folder INBOX"
+    assert plain.code == looked_up.code == 2
+    assert unreachable in plain.out
+    [failed] = [line for line in looked_up.out.splitlines() if line.startswith("failed")]
+    assert failed.startswith(
+        f"failed newsletter: DNS: the DNS server 127.0.0.1 port {server.port} could not look up "
+    )
+    assert failed.count(unreachable) == 1, "what plain check reports is still there"
+    assert failed.count("could not look up") == 1
+    assert "newsletter: newsletter" not in looked_up.out + looked_up.err

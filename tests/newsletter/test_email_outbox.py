@@ -76,8 +76,25 @@ def test_a_test_send_to_a_bad_address_is_refused(project, smtp_server):
 
     result = project.run("publish", "--story", "night-market", "--test-to", "editor@")
 
-    assert result.code == 1
-    assert "--test-to editor@:" in result.out
+    assert result.code == 2, "bad input"
+    [line] = result.err.splitlines()
+    assert line.startswith("error: --test-to: 'editor@' is not an email address: ")
+    assert smtp_server.mailbox.count() == 0
+
+
+def test_a_test_address_with_a_line_break_is_one_line_exit_2(project, smtp_server):
+    project.write_config(email_config(smtp_server.url()))
+
+    result = project.run(
+        "publish", "--story", "night-market", "--test-to", "me@example.org\r\nBcc: x@evil.example"
+    )
+
+    assert result.code == 2
+    assert result.err == (
+        "error: --test-to: 'me@example.org\\r\\nBcc: x@evil.example' must be one address on "
+        "one line\n"
+    )
+    assert result.out == ""
     assert smtp_server.mailbox.count() == 0
 
 

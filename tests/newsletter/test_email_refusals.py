@@ -87,7 +87,10 @@ def test_a_550_bounces_at_once_and_three_451_editions_out_of_five_do_too(
     assert "1 recipient(s) deferred" in first.out
     assert _listed(verp_newsletter, "bounced") == [READERS[0]]
     status = verp_newsletter.run("status").out
-    assert "story-night-market: 3 copies, 1 hard bounce(s) 33.3% (limit 1.0%), 1 soft" in status
+    assert (
+        "story-night-market: 3 copies reached a server (1 accepted, 2 refused), "
+        "1 hard bounce(s) 33.3% (limit 1.0%), 1 soft" in status
+    )
     assert "warning: newsletter: story-night-market bounced at 33.3%, above 1.0%" in status
 
     assert verp_newsletter.run("publish", "--story", "news-2").code == 1
@@ -100,7 +103,10 @@ def test_a_550_bounces_at_once_and_three_451_editions_out_of_five_do_too(
 
     assert last.code == 0, last.out + last.err
     assert [len(mailbox.to(address)) for address in READERS] == [0, 0, 4]  # bounced: skipped
-    assert "story-news-4: 1 copies, 0 hard bounce(s)" in verp_newsletter.run("status").out
+    assert (
+        "story-news-4: 1 copies reached a server (1 accepted, 0 refused), 0 hard bounce(s)"
+        in verp_newsletter.run("status").out
+    )
 
 
 def test_a_deferral_that_a_retry_delivers_is_no_soft_bounce(project, smtp_server):
@@ -116,7 +122,10 @@ def test_a_deferral_that_a_retry_delivers_is_no_soft_bounce(project, smtp_server
     assert result.code == 0, result.err
     assert len(smtp_server.mailbox.to(READERS[1])) == 1
     status = project.run("status").out
-    assert "story-night-market: 3 copies, 0 hard bounce(s) 0.0% (limit 1.0%), 0 soft" in status
+    assert (
+        "story-night-market: 3 copies reached a server (3 accepted, 0 refused), "
+        "0 hard bounce(s) 0.0% (limit 1.0%), 0 soft" in status
+    )
     assert "warning" not in status
 
 
@@ -165,7 +174,10 @@ def test_the_rules_hold_on_postgresql(project, smtp_server, request, monkeypatch
 
     assert _listed(project, "bounced") == [READERS[0]]
     status = project.run("status").out
-    assert "story-night-market: 3 copies, 1 hard bounce(s) 33.3% (limit 1.0%), 1 soft" in status
+    assert (
+        "story-night-market: 3 copies reached a server (1 accepted, 2 refused), "
+        "1 hard bounce(s) 33.3% (limit 1.0%), 1 soft" in status
+    )
 
 
 def test_a_server_that_refuses_every_copy_bounces_nobody(verp_newsletter, smtp_server):

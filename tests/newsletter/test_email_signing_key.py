@@ -90,3 +90,29 @@ def test_the_demo_key_still_signs_for_an_outbox(project, no_key):
     token = message["List-Unsubscribe"].split("token=")[1].split(">")[0]
     assert SigningKey(Secret("")).open("unsubscribe", "newsletter", token) is not None
     assert DEMO_KEY not in path.read_text()
+
+
+def test_the_shipped_configuration_says_what_the_demo_key_is_for(
+    tmp_path, capsys, smtp_server, no_key, monkeypatch
+):
+    """`publisher init`'s configuration, its comment taken at its word: an SMTP server on this
+    machine is refused without the key, as any other."""
+    from publisher.cli import main
+    from support.project import STORY
+
+    folder = tmp_path / "newsroom"
+    assert main(["init", str(folder)]) == 0
+    lines = (folder / "config" / "publisher.toml").read_text("utf-8").splitlines()
+    start = next(n for n, line in enumerate(lines) if "EMAIL_SIGNING_KEY" in line)
+    comment = " ".join(line.lstrip("# ") for line in lines[start : start + 3])
+    assert "accepts only for an outbox: every SMTP server needs the key" in comment
+    assert "or an SMTP server on this machine" not in comment
+
+    (folder / "stories" / "night-market.md").write_text(STORY, "utf-8")
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("SMTP_URL", smtp_server.url())  # a server on this machine
+    assert main(["subscribers", "add", READERS[0]]) == 0
+    capsys.readouterr()
+    assert main(["publish", "--story", "night-market", "--to", "newsletter"]) == 2
+    assert capsys.readouterr().err == f"error: newsletter: {REFUSAL}\n"
+    assert smtp_server.mailbox.count() == 0

@@ -114,3 +114,26 @@ def test_a_one_off_send_stopped_by_sigterm_is_finished_by_the_next_start(newslet
     assert f"finishing the one-off job {job}" in out
     assert each_once(mailbox) == {}
     assert "done" in newsletter.run("status").out
+
+
+@pytest.mark.slow
+def test_status_after_a_stop_counts_only_the_copies_that_reached_the_server(
+    newsletter, smtp_server
+):
+    mailbox = smtp_server.mailbox
+    mailbox.refuse[ADDRESSES[0]] = ["550 5.1.1 No such user here"]
+    sender = newsletter.spawn("publish", "--story", "night-market", "--to", "newsletter")
+    wait_for(lambda: mailbox.count() >= READERS // 3, "the send", sender)
+    sender.send_signal(signal.SIGTERM)
+    _, err = sender.communicate(timeout=60)
+    assert sender.returncode == 143, err
+    accepted = mailbox.count()
+    assert accepted < READERS - 10, "claimed but unsent copies are left"
+
+    status = newsletter.run("status").out
+
+    reached = accepted + 1
+    assert (
+        f"story-night-market: {reached} copies reached a server ({accepted} accepted, 1 refused), "
+        f"1 hard bounce(s) {1 / reached:.1%}"
+    ) in status

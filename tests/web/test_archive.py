@@ -76,3 +76,18 @@ def test_an_unsent_or_unknown_edition_is_not_in_the_archive(live):
     assert "Nothing has been sent yet" in empty.text
     assert missing.status_code == 404 and "Edition not found" in missing.text
     assert feed.bozo == 0 and feed.entries == []
+
+
+def test_feed_links_come_from_the_site_url_never_from_the_host_header(site):
+    site.configure("")  # no archive_url: the pages' own addresses
+    site.start()
+    _send_digest(site)
+
+    with site.server.client() as forger:
+        answer = forger.get("/feed.atom", headers={"Host": "evil.example"})
+
+    assert answer.status_code == 200
+    assert "evil.example" not in answer.text
+    hrefs = re.findall(r'href="([^"]+)"', answer.text)
+    assert f"{site.url}/feed.atom" in hrefs and f"{site.url}/archive" in hrefs
+    assert [h for h in hrefs if "/archive/" in h] and all(h.startswith(site.url) for h in hrefs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import socket
 import subprocess
 
 import httpx
@@ -85,6 +86,9 @@ def test_behind_a_proxy_links_keep_the_root_path_and_consent_the_reader_s_addres
                 "/confirm", data={"csrf_token": token, "token": link.group(1)}, headers=cookie
             )
             assert confirmed.status_code == 200
+            feed = proxy.get("/feed.atom", headers={"Host": "evil.example"})
+            assert f'href="{url}/newsletter/feed.atom"' in feed.text
+            assert "evil.example" not in feed.text
     finally:
         stop(server)
     shown = site.project.run("subscribers", "show", "proxied@example.net").out
@@ -96,4 +100,50 @@ def test_a_bad_root_path_is_refused_in_one_line(project):
     assert result.code == 2
     assert result.err.strip() == (
         "error: --root-path: 'newsletter/' must start with / and not end with one"
+    )
+
+
+KEY_HINT = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+
+
+def test_serve_refuses_an_smtp_list_without_a_signing_key_as_publish_does(site, monkeypatch):
+    monkeypatch.delenv("EMAIL_SIGNING_KEY")
+
+    served = site.project.run("serve", "--port", str(free_port()))
+    published = site.project.run("publish", "--story", "night-market", "--to", "newsletter")
+
+    assert served.code == 2
+    assert "Serving" not in served.out
+    [line] = served.err.splitlines()
+    assert line.startswith("error: newsletter: EMAIL_SIGNING_KEY is not set;")
+    assert KEY_HINT in line
+    assert line in published.err.splitlines(), "the same words as publish"
+
+
+@pytest.mark.slow
+def test_serve_starts_for_an_outbox_with_the_demo_key(project, monkeypatch):
+    from support.mail import email_config
+
+    monkeypatch.delenv("EMAIL_SIGNING_KEY")
+    project.write_config(email_config("outbox:outbox"))
+    port = free_port()
+    server = spawn_serve(project, port)
+    try:
+        answer = httpx.get(f"http://127.0.0.1:{port}/subscribe", timeout=10)
+    finally:
+        out, _ = stop(server)
+    assert answer.status_code == 200
+    assert out.startswith(f"Serving Test News on http://127.0.0.1:{port}/\n")
+
+
+def test_a_busy_port_is_one_line_before_serving_is_said(site):
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        result = site.project.run("serve", "--port", str(port))
+
+    assert result.code == 2
+    assert result.out == ""
+    assert result.err == (
+        f"error: --host/--port: cannot listen on 127.0.0.1:{port}: Address already in use "
+        "(choose another --port, or stop what uses it)\n"
     )

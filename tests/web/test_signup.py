@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import create_engine, text
 
@@ -10,6 +11,7 @@ from support.mail import READERS
 from support.web import forms, link_in, parse, submit
 
 NEW = "ada@example.net"
+NEWS = "https://news.example.org"  # the site's URL in the tests' configuration
 
 
 def _sign_up(browser, address: str, name: str = "", **extra):
@@ -168,3 +170,70 @@ def test_tampered_confirmation_links_get_a_plain_400(live):
             page = browser.get("/confirm", params={"token": bad})
             assert page.status_code == 400 and "This link is not valid" in page.text
     assert parse(live.mailbox.received[0].message.as_bytes())["To"] == NEW
+
+
+CONTROLS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def test_the_form_s_page_field_is_kept_only_as_a_path_of_this_site(live):
+    sent_from = {
+        "osc@example.net": "/subscribe\x1b]52;c;cm0gLXJmIH4=\x07\r",
+        "other@example.net": "//evil.example/subscribe",
+        "remote@example.net": "https://evil.example/subscribe",
+        "footer@example.net": "/subscribe?source=footer",
+    }
+    with live.server.client() as browser:
+        for address, page in sent_from.items():
+            form = forms(browser.get("/subscribe").text)[0]
+            fields = {"email": address, "name": "Eve\x1b[2J\u202e Doe\x07", "page": page}
+            answer = browser.post(form["action"], data={**form["fields"], **fields})
+            assert answer.status_code == 200
+
+    for address in sent_from:
+        shown = live.project.run("subscribers", "show", address)
+        assert shown.code == 0, shown.err
+        assert not CONTROLS.search(shown.out), repr(shown.out)
+        assert "  name:     Eve[2J Doe" in shown.out
+        where = " on /subscribe?source=footer" if address.startswith("footer") else ""
+        assert f"requested (not confirmed yet){where} from 127.0.0.1\n" in shown.out
+
+
+def test_subscribers_show_of_a_pending_sign_up_shows_its_request(live):
+    with live.server.client() as browser:
+        assert _sign_up(browser, NEW, name="Ada Lovelace").status_code == 200
+
+    shown = live.project.run("subscribers", "show", NEW)
+
+    assert shown.code == 0, shown.err
+    assert "none recorded" not in shown.out
+    lines = shown.out.splitlines()
+    assert lines[1] == "  status:   not subscribed: waiting for the sign-up to be confirmed"
+    assert lines[2] == "  name:     Ada Lovelace"
+    assert lines[3].startswith("  waiting:  confirmation mailed ")
+    assert lines[4] == "  consent:"
+    assert re.fullmatch(
+        r"    \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+  requested \(not confirmed yet\) "
+        r"on /subscribe\?source=footer from 127\.0\.0\.1",
+        lines[5],
+    )
+
+
+def test_an_outbox_keeps_every_confirmation_it_was_given(site):
+    import time_machine
+
+    from support.mail import email_config
+
+    site.project.write_config(email_config("outbox:outbox").replace(NEWS, site.url))
+    site.start()
+    start = datetime.now(UTC)
+    for hours in (0, 49):  # the second after the first link expired: mailed again
+        with (
+            time_machine.travel(start + timedelta(hours=hours), tick=True),
+            site.server.client() as browser,
+        ):
+            assert _sign_up(browser, NEW).status_code == 200
+
+    kept = sorted((site.project.root / "outbox" / "confirmations").glob("*.eml"))
+    assert len(kept) == 2, kept
+    links = {link_in(parse(path.read_bytes()), "/confirm") for path in kept}
+    assert len(links) == 2, "two messages, each with its own link"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import http.client
 import re
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -187,3 +188,75 @@ def test_tampered_truncated_and_foreign_tokens_get_a_plain_400(live):
                 assert INVALID in answer.text, name
                 assert "Traceback" not in answer.text and READERS[0] not in answer.text
     assert _status(live.project, READERS[0]) == "active"
+
+
+CLOSED = "This link cannot subscribe you again"
+
+
+def _resubscribe(site, link: str):
+    token = parse_qs(urlsplit(link).query)["token"][0]
+    with site.server.client() as browser:
+        return browser.post("/resubscribe", data={"token": token})
+
+
+def _resubscribe_page(answer) -> str:
+    return re.sub(r'name="csrf_token" value="[^"]*"', "", answer.text)
+
+
+def test_a_bounced_or_complained_address_never_comes_back_through_an_old_link(live):
+    _publish(live)
+    links = {address: _unsubscribe_link(live, address) for address in READERS[:2]}
+    assert live.project.run("subscribers", "remove", "--bounced", READERS[0]).code == 0
+    from publisher.workspace import Workspace
+    from publisher_email.subscribers import Subscribers
+
+    engine = Workspace.open(live.project.config).state.engine
+    Subscribers(engine, "newsletter").set_status(READERS[1], "complained")
+
+    answers = [_resubscribe(live, links[address]) for address in READERS[:2]]
+
+    assert _status(live.project, READERS[0]) == "bounced"
+    assert _status(live.project, READERS[1]) == "complained"
+    for answer in answers:
+        assert answer.status_code == 200 and CLOSED in answer.text
+        assert READERS[0] not in answer.text and "bounced" not in answer.text
+    assert _resubscribe_page(answers[0]) == _resubscribe_page(answers[1])
+
+
+def test_subscribe_again_undoes_only_the_link_s_own_unsubscribe_within_30_days(live):
+    import time_machine
+
+    _publish(live)
+    links = {address: _unsubscribe_link(live, address) for address in READERS}
+    start = datetime.now(UTC)
+    with time_machine.travel(start, tick=True):
+        for address in READERS:
+            assert _one_click(links[address]).status == 200
+        # The operator removed one after the reader had left through the link.
+        assert live.project.run("subscribers", "remove", READERS[2]).code == 0
+    with time_machine.travel(start + timedelta(days=29), tick=True):
+        back = _resubscribe(live, links[READERS[0]])
+        changed_since = _resubscribe(live, links[READERS[2]])
+    with time_machine.travel(start + timedelta(days=31), tick=True):
+        too_late = _resubscribe(live, links[READERS[1]])
+
+    assert "Welcome back" in back.text
+    assert _status(live.project, READERS[0]) == "active"
+    assert CLOSED in too_late.text and _status(live.project, READERS[1]) == "unsubscribed"
+    assert CLOSED in changed_since.text and _status(live.project, READERS[2]) == "unsubscribed"
+    assert _resubscribe_page(too_late) == _resubscribe_page(changed_since)
+
+
+def test_resubscribe_within_is_a_setting(site):
+    import time_machine
+
+    site.configure('resubscribe_within = "2d"')
+    site.start()
+    _publish(site)
+    link = _unsubscribe_link(site, READERS[0])
+    start = datetime.now(UTC)
+    with time_machine.travel(start, tick=True):
+        assert _one_click(link).status == 200
+    with time_machine.travel(start + timedelta(days=3), tick=True):
+        assert CLOSED in _resubscribe(site, link).text
+    assert _status(site.project, READERS[0]) == "unsubscribed"

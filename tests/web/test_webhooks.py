@@ -18,8 +18,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from sqlalchemy import text
 from web.conftest import ARCHIVE_URL
 
+from publisher.workspace import Workspace
 from support import sns
 from support.mail import READERS
 from support.sns import TOPIC, Signer, SnsStandIn, notification
@@ -404,6 +406,18 @@ def test_postmark_with_its_login_stops_mail(hooks):
     assert replayed.text.startswith("recorded: 0 new, 1 repeated")
     assert listed(hooks.project, "bounced") == [READERS[0]]
     assert listed(hooks.project, "complained") == [READERS[1]]
+
+
+def test_a_webhook_s_details_are_kept_as_one_inert_line(hooks):
+    record = bounce_record(READERS[0])
+    record["Description"] = "mailbox gone\x1b]52;c;cm0gLXJmIH4=\x07\r\n\x1b[2J for good"
+
+    assert postmark_post(hooks, record).status_code == 200
+
+    engine = Workspace.open(hooks.project.config).state.engine
+    with engine.begin() as db:
+        details = db.scalars(text("SELECT detail FROM email_bounces")).all()
+    assert details == ["HardBounce: mailbox gone]52;c;cm0gLXJmIH4= [2J for good"]
 
 
 def test_postmark_without_the_right_login_is_refused(hooks):

@@ -47,6 +47,15 @@ def publisher_register_routes(register):
 
 
 @hookimpl
+def publisher_serve_check(destinations):
+    """Every link of a list that sends through SMTP is signed with its key: without one, each
+    unsubscribe and confirmation would be answered "not valid", so `serve` does not start."""
+    from publisher_email.links import key_problems
+
+    return key_problems(destinations)
+
+
+@hookimpl
 def publisher_published(edition, destination, receipt):
     """A finished email delivery: its edition joins the archive."""
     if destination.channel == "email":

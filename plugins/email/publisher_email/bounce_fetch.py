@@ -70,9 +70,13 @@ def fetch_bounces(
             summary.read += 1
             try:
                 report = read_report(raw)
-            except Exception as error:  # a message no parser expected: report it, go on
+            except Exception as error:  # a message no parser expected: one line, go on
                 log.warning(
-                    "%s: message %s is unreadable (%s); left marked", box.describe(), key, error
+                    "%s: message %s is unreadable (%s: %s); counted as ignored and marked read",
+                    box.describe(),
+                    key,
+                    type(error).__name__,
+                    error,
                 )
                 report = None
             events = _events(report, verp, book) if report is not None else []

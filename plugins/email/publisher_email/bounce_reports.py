@@ -32,6 +32,9 @@ _DELIVERED_TO = ("Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To"
 _DETAIL = 300  # characters of a diagnostic kept
 
 log = logging.getLogger("publisher.email")
+# flufl.bounce logs every detector's exception with its traceback before raising it again;
+# a message it cannot read is reported in one line by bounce_fetch.py instead.
+logging.getLogger("flufl.bounce").setLevel(logging.CRITICAL)
 
 
 @dataclass(frozen=True)
@@ -128,11 +131,9 @@ def _dsn(
 
 
 def _heuristic(message: Message, reference: str, delivered_to: tuple[str, ...]) -> Report | None:
-    try:
-        temporary, permanent = all_failures(message)
-    except Exception as error:  # a detector tripping on a strange message: not a bounce we read
-        log.warning("could not read a message in the bounce mailbox: %s", error)
-        return None
+    """flufl.bounce's detectors; one that trips on a strange message raises, and the caller
+    counts the message as unreadable."""
+    temporary, permanent = all_failures(message)
     failures = [
         Failure(_text(address).lower(), "hard", "permanent failure (non-standard bounce)")
         for address in sorted(permanent)

@@ -1,6 +1,7 @@
 """The email lines of `publisher status`: each recent edition's bounces and complaints.
 
-Rates are counted against the copies an edition went out as, and compared
+Rates are counted against the copies of an edition that reached a server (accepted or
+refused; those a stopped run claimed but never sent are left out), and compared
 with the destination's thresholds (1% bounces and 0.1% complaints by
 default, the rates above which mailbox providers start refusing bulk mail);
 an edition above either gets a warning line.
@@ -39,7 +40,8 @@ def _edition(figures: EditionFigures, settings: EmailSettings) -> str:
     bounced = figures.rate(figures.hard)
     complained = figures.rate(figures.complaints)
     return (
-        f"{figures.edition_id}: {figures.copies} copies, {figures.hard} hard bounce(s) "
+        f"{figures.edition_id}: {figures.copies} copies reached a server ({figures.sent} "
+        f"accepted, {figures.refused} refused), {figures.hard} hard bounce(s) "
         f"{bounced:.1%} (limit {settings.bounce_rate_limit:.1%}), {figures.soft} soft, "
         f"{figures.complaints} complaint(s) {complained:.2%} "
         f"(limit {settings.complaint_rate_limit:.2%})"

@@ -43,6 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from publisher.text import plain_line
 from publisher_email.letter import message_id
 from publisher_email.recipients import recipients
 from publisher_email.settings import EmailSettings
@@ -134,10 +135,17 @@ class EditionFigures:
 
     edition_id: str
     started_at: datetime
-    copies: int
+    sent: int  # copies a server accepted
+    refused: int  # copies a server refused, for good (5xx) or for now (4xx)
     hard: int
     soft: int
     complaints: int
+
+    @property
+    def copies(self) -> int:
+        """The copies that reached a server, as the rates count them: a copy claimed by a
+        run that stopped before sending it went nowhere, and is not counted."""
+        return self.sent + self.refused
 
     def rate(self, count: int) -> float:
         return count / self.copies if self.copies else 0.0
@@ -235,7 +243,8 @@ class BounceBook:
                         send_id=send_id,
                         kind=event.kind,
                         source=event.source,
-                        detail=event.detail[:2000],
+                        # From a remote server or report: kept as one line, inert.
+                        detail=plain_line(event.detail)[:2000],
                         reference=event.reference[:400],
                         received_at=now(),
                     )
@@ -358,11 +367,16 @@ class BounceBook:
 
     def editions(self, limit: int = 5) -> list[EditionFigures]:
         """The latest editions sent to this list, newest first, with what came back."""
-        copies = (
-            select(func.count())
-            .where(recipients.c.delivery_id == sends.c.delivery_id)
-            .scalar_subquery()
-        )
+
+        def copies(*statuses: str):
+            return (
+                select(func.count())
+                .where(
+                    recipients.c.delivery_id == sends.c.delivery_id,
+                    recipients.c.status.in_(statuses),
+                )
+                .scalar_subquery()
+            )
 
         def events(kind: str):
             return (
@@ -375,7 +389,8 @@ class BounceBook:
             select(
                 sends.c.edition_id,
                 sends.c.started_at,
-                copies.label("copies"),
+                copies("sent").label("sent"),
+                copies("failed", "deferred").label("refused"),
                 events("hard").label("hard"),
                 events("soft").label("soft"),
                 events("complaint").label("complaints"),
@@ -387,6 +402,8 @@ class BounceBook:
         with self.engine.begin() as db:
             rows = db.execute(query).all()
         return [
-            EditionFigures(r.edition_id, r.started_at, r.copies, r.hard, r.soft, r.complaints)
+            EditionFigures(
+                r.edition_id, r.started_at, r.sent, r.refused, r.hard, r.soft, r.complaints
+            )
             for r in rows
         ]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from email.utils import make_msgid, parseaddr
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from publisher import (
     Channel,
@@ -13,7 +14,9 @@ from publisher import (
     DeliveryError,
     Destination,
     Edition,
+    InputError,
     Part,
+    PublisherError,
     Rendition,
     Secret,
     Sent,
@@ -27,6 +30,8 @@ if TYPE_CHECKING:
     from publisher_email.dkim_signing import DkimSigner
     from publisher_email.recipients import Recipient
     from publisher_email.tokens import SigningKey
+
+T = TypeVar("T")
 
 
 class EmailChannel(Channel[EmailSettings]):
@@ -117,7 +122,7 @@ class EmailChannel(Channel[EmailSettings]):
         try:
             address = normalize_address(to)
         except ValueError as error:
-            raise DeliveryError(f"--test-to {to}: {error}") from None
+            raise InputError(f"--test-to: '{to}' is not an email address: {error}") from None
         key = _signing_key(destination)
         transport = self._open(destination)
         letter = Letter(
@@ -156,38 +161,46 @@ class EmailChannel(Channel[EmailSettings]):
     def check(self, destination: Destination[EmailSettings], *, dns: bool = False) -> str:
         """The server reached, the list's size, and the demo key if it is in use; an empty
         list fails here as it fails a publish. With `dns`, the DKIM, SPF and DMARC records
-        too, each one missing named."""
+        too, each one missing named. Every problem is reported, each once, in one error."""
         from publisher_email.outgoing import dkim_signer
         from publisher_email.render import list_name
         from publisher_email.tokens import signing_key
 
         settings = destination.settings
-        key = signing_key(settings)
-        signer = dkim_signer(destination)
-        found = _dns(destination, signer) if dns else ""
-        reached = self._open(destination).check()
+        problems: list[str] = []
+
+        def attempt(step: Callable[[], T]) -> T | None:
+            try:
+                return step()
+            except (PublisherError, DeliveryError) as error:
+                problems.append(str(error))
+                return None
+
+        key = attempt(lambda: signing_key(settings))
+        signer = attempt(lambda: dkim_signer(destination))
+        found = attempt(lambda: _dns(destination, signer)) if dns else ""
+        reached = attempt(lambda: self._open(destination).check())
+        mailbox = settings.bounce_mailbox
+        bounces = attempt(lambda: _bounce_mailbox(destination, mailbox)) if mailbox else None
+        active = _active(destination)
+        if active == 0:
+            problems.append(_no_subscribers(destination))
         warning = (
             f"; warning: {_key_name(settings)} is not set, so unsubscribe links are signed "
             "with the public demo key (accepted for an outbox only)"
-            if key.is_demo
+            if key is not None and key.is_demo
             else ""
         )
-        active = _active(destination)
-        if active == 0:
-            raise ConfigError(_no_subscribers(destination) + warning)
+        if problems:
+            raise ConfigError("; ".join(problems) + warning)
         list_ = list_name(destination)
         signing = (
             f"; DKIM {signer.key.kind} s={signer.selector} d={signer.domain}" if signer else ""
         )
         verp = f"; VERP to {settings.bounce_address}" if settings.bounce_address else ""
-        bounces = (
-            f"; bounces from {_bounce_mailbox(destination, settings.bounce_mailbox)}"
-            if settings.bounce_mailbox
-            else ""
-        )
         return (
             f"from {settings.sender} via {reached}; {active} active on list '{list_}'"
-            f"{signing}{verp}{bounces}{found}{warning}"
+            f"{signing}{verp}{f'; bounces from {bounces}' if bounces else ''}{found}{warning}"
         )
 
     def close(self) -> None:
@@ -211,9 +224,9 @@ def _dns(destination: Destination[EmailSettings], signer: DkimSigner | None) -> 
     try:
         report = check_dns(destination.settings, signer.key if signer else None)
     except (LookupFailed, ValueError) as error:
-        raise ConfigError(f"{destination.name}: {error}") from None
+        raise ConfigError(f"DNS: {error}") from None  # `check` names the destination
     if report.missing:
-        raise ConfigError(f"{destination.name}: DNS: " + "; ".join(report.missing))
+        raise ConfigError("DNS: " + "; ".join(report.missing))
     return "; DNS: " + ", ".join(report.found)
 
 

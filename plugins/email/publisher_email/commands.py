@@ -9,7 +9,6 @@ people: what is printed shows their control characters escaped, never obeyed.
 from __future__ import annotations
 
 import os
-import re
 import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
@@ -29,8 +28,6 @@ if TYPE_CHECKING:
 
 if TYPE_CHECKING:
     from publisher_email.settings import EmailSettings
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def _to_option(function):
@@ -67,19 +64,23 @@ def _list(workspace, to: str | None) -> tuple[Destination[EmailSettings], Subscr
     return destination, Subscribers(destination.state.engine, list_name(destination))
 
 
-def _shown(text: str) -> str:
-    """Text from a file or a person, with control characters escaped: one inert line."""
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+def _echo(text: str, err: bool = False) -> None:
+    """Print one line built from the database, a file or a person: control characters and
+    bidirectional overrides escaped (`publisher.text.one_line`), never obeyed."""
+    from publisher.text import one_line  # loaded by a command, not by `publisher --help`
+
+    click.echo(one_line(text), err=err)
 
 
 def _mailbox(text: str) -> tuple[str, str]:
     """(address, display name) from ADDRESS, which may be 'Name <address>'."""
+    from publisher.text import one_line
     from publisher_email.subscribers import parse_mailbox
 
     try:
         return parse_mailbox(text)
     except ValueError as error:
-        raise click.BadParameter(_shown(f"'{text}': {error}"), param_hint="ADDRESS") from None
+        raise click.BadParameter(one_line(f"'{text}': {error}"), param_hint="ADDRESS") from None
 
 
 @click.group()
@@ -103,8 +104,8 @@ def import_(workspace, file: Path, to: str | None) -> None:
     _, into = _list(workspace, to)
     report = import_rows(read_rows(read_text(file)), into)
     for line, reason in report.refused:
-        click.echo(_shown(f"{file}:{line}: {reason}"), err=True)
-    click.echo(
+        _echo(f"{file}:{line}: {reason}", err=True)
+    _echo(
         f"Imported {report.added} new subscriber(s) into list '{into.list}'; "
         f"{report.existing} already there."
     )
@@ -131,15 +132,15 @@ def add(workspace, address: str, name: str, to: str | None) -> None:
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--name") from None
     if into.add(address, name):
-        click.echo(f"Added {address} to list '{into.list}'.")
+        _echo(f"Added {address} to list '{into.list}'.")
         return
     known = into.get(address)
     if known is not None and known.status == "active":
-        click.echo(f"{address} is already subscribed to list '{into.list}'.")
+        _echo(f"{address} is already subscribed to list '{into.list}'.")
         return
     into.set_status(address, "active", name or None)
     was = f" (was {known.status})" if known is not None else ""
-    click.echo(f"Subscribed {address} to list '{into.list}' again{was}.")
+    _echo(f"Subscribed {address} to list '{into.list}' again{was}.")
 
 
 @subscribers.command()
@@ -177,7 +178,7 @@ def remove(
     status: Status = "bounced" if bounced else "unsubscribed"
     if not into.set_status(address, status):
         raise click.BadParameter(f"{address} is not on list '{into.list}'", param_hint="ADDRESS")
-    click.echo(f"{address} is now {status} on list '{into.list}'.")
+    _echo(f"{address} is now {status} on list '{into.list}'.")
 
 
 @subscribers.command()
@@ -194,26 +195,54 @@ def show(workspace, address: str, to: str | None) -> None:
     address, _ = _mailbox(address)
     zone = workspace.config.site.zone
     known = of.get(address)
-    waiting = Signups(of.engine, of.list, timedelta(hours=1)).waiting(address)
-    if known is None and waiting is None:
+    pending = Signups(of.engine, of.list, timedelta(hours=1)).pending(address)
+    if known is None and pending is None:
         raise click.BadParameter(f"{address} is not on list '{of.list}'", param_hint="ADDRESS")
-    click.echo(f"{address} on list '{of.list}'")
+    _echo(f"{address} on list '{of.list}'")
     if known is not None:
-        click.echo(f"  status:   {known.status} (since {_when(known.updated_at, zone)})")
-        click.echo(f"  name:     {known.name or '-'}")
-        click.echo(f"  added:    {_when(known.created_at, zone)}")
-    if waiting is not None:
-        click.echo(f"  waiting:  confirmation mailed {_when(waiting, zone)}, not yet used")
-    events = records(of.engine, of.list, address)
-    if not events:
-        click.echo("  consent:  none recorded (added with subscribers add or import)")
+        _echo(f"  status:   {known.status} (since {_when(known.updated_at, zone)})")
+        _echo(f"  name:     {known.name or '-'}")
+        _echo(f"  added:    {_when(known.created_at, zone)}")
+    elif pending is not None:
+        _echo("  status:   not subscribed: waiting for the sign-up to be confirmed")
+        _echo(f"  name:     {pending.name or '-'}")
+    if pending is not None:
+        mailed = (
+            f"confirmation mailed {_when(pending.mailed_at, zone)}, not yet used"
+            if pending.mailed_at
+            else "the confirmation email could not be sent; the next sign-up tries again"
+        )
+        _echo(f"  waiting:  {mailed}")
+    lines = [
+        _consent_line(event.at, event.event, event.detail, event.page, event.client, zone)
+        for event in records(of.engine, of.list, address)
+    ]
+    if pending is not None:
+        lines.append(
+            _consent_line(
+                pending.requested_at,
+                "requested",
+                "not confirmed yet",
+                pending.page,
+                pending.client,
+                zone,
+            )
+        )
+    if not lines:
+        _echo("  consent:  none recorded (added with subscribers add or import)")
         return
-    click.echo("  consent:")
-    for event in events:
-        where = f" on {event.page}" if event.page else ""
-        client = f" from {event.client}" if event.client else ""
-        how = f" ({event.detail})" if event.detail else ""
-        click.echo(f"    {_when(event.at, zone)}  {event.event}{how}{where}{client}")
+    _echo("  consent:")
+    for line in lines:
+        _echo(f"    {line}")
+
+
+def _consent_line(
+    at: datetime, event: str, how: str | None, page: str | None, client: str | None, zone
+) -> str:
+    where = f" on {page}" if page else ""
+    source = f" from {client}" if client else ""
+    detail = f" ({how})" if how else ""
+    return f"{_when(at, zone)}  {event}{detail}{where}{source}"
 
 
 def _when(moment: datetime, zone) -> str:
@@ -232,18 +261,18 @@ def list_(workspace, status: Status | None, to: str | None) -> None:
     _, of = _list(workspace, to)
     for subscriber in of.stream(status):
         name = clean_name(subscriber.name)  # names stored before names were cleaned, too
-        click.echo(f"{subscriber.address:<40} {subscriber.status:<12} {name}".rstrip())
+        _echo(f"{subscriber.address:<40} {subscriber.status:<12} {name}".rstrip())
     counts = of.counts()
     total = sum(counts.values())
     if total == 0:
-        click.echo(
+        _echo(
             f"List '{of.list}' has no subscribers yet "
             "(publisher subscribers add ADDRESS, or import FILE.csv).",
             err=True,
         )
         return
     summary = ", ".join(f"{counts[s]} {s}" for s in STATUSES)
-    click.echo(f"{total} on list '{of.list}': {summary}", err=True)
+    _echo(f"{total} on list '{of.list}': {summary}", err=True)
 
 
 @subscribers.command("export")
@@ -265,7 +294,7 @@ def export(workspace, file: Path | None, status: Status | None, to: str | None) 
         write_csv(of.stream(status), sys.stdout)
         return
     count = _write_whole(file, lambda out: write_csv(of.stream(status), out))
-    click.echo(f"Exported {count} subscriber(s) of list '{of.list}' to {file}.", err=True)
+    _echo(f"Exported {count} subscriber(s) of list '{of.list}' to {file}.", err=True)
 
 
 def _write_whole(path: Path, write) -> int:
@@ -316,4 +345,4 @@ def fetch(workspace, to: str | None) -> None:
             'bounce_mailbox = "${BOUNCE_IMAP_URL}" (imaps://user:password@host/INBOX)'
         )
     for destination in readable:
-        click.echo(f"{destination.name}: {fetch_bounces(destination).line()}")
+        _echo(f"{destination.name}: {fetch_bounces(destination).line()}")

@@ -48,12 +48,17 @@ def send_confirmation(
     message["From"] = settings.sender
     message["To"] = address
     message["Subject"] = clean_line(f"Confirm your subscription to {title or site.name}")
-    message["Date"] = format_datetime(datetime.now(UTC))
+    sent_at = datetime.now(UTC)
+    message["Date"] = format_datetime(sent_at)
     message["Message-ID"] = make_msgid("confirm", domain=sender.rpartition("@")[2] or None)
     message["Auto-Submitted"] = "auto-replied"  # an answer to the form: no auto-replies back
     message.set_content(body)
     transport = open_transport(destination, connections=1)
     try:
-        transport.send(Envelope(sender, address, message.as_bytes(), label="confirmations"))
+        # Each one kept in an outbox (a second sign-up is a second message, not a rewrite).
+        name = f"{address}-{sent_at:%Y%m%dT%H%M%S%f}"
+        transport.send(
+            Envelope(sender, address, message.as_bytes(), label="confirmations", name=name)
+        )
     finally:
         transport.close()

@@ -23,6 +23,7 @@ from sqlalchemy import (
     select,
 )
 
+from publisher.text import plain_line
 from publisher_email.storage import aware, metadata
 
 Event = Literal["requested", "confirmed", "unsubscribed", "resubscribed"]
@@ -61,18 +62,26 @@ def note(
     client: str | None = None,
     detail: str | None = None,
 ) -> None:
-    """Record one event, in the caller's transaction (with the change it proves)."""
+    """Record one event, in the caller's transaction (with the change it proves).
+
+    What a request said (its page, its client's address) is kept as one line without
+    control characters: `publisher subscribers show` prints it to an operator's terminal.
+    """
     db.execute(
         consent.insert().values(
             list=list_name,
             address=address,
             event=event,
             at=at,
-            page=(page or None) and page[:500],
-            client=client,
-            detail=detail,
+            page=_kept(page, 500),
+            client=_kept(client, 64),
+            detail=_kept(detail, 500),
         )
     )
+
+
+def _kept(text: str | None, most: int) -> str | None:
+    return (plain_line(text)[:most] or None) if text else None
 
 
 def records(engine: Engine, list_name: str, address: str) -> list[Record]:

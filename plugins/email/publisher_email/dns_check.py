@@ -64,9 +64,20 @@ def txt_records(name: str, lookup: dns.resolver.Resolver) -> list[str]:
         answer = lookup.resolve(name, "TXT")
     except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
         return []
-    except (dns.exception.Timeout, dns.resolver.NoNameservers) as error:
-        raise LookupFailed(f"the DNS lookup of {name} failed: {error}") from None
+    except dns.exception.Timeout:
+        raise LookupFailed(
+            f"no answer from {_servers(lookup)} about {name} within {lookup.lifetime:g} s"
+        ) from None
+    except dns.resolver.NoNameservers:
+        # dnspython's own text repeats every attempt; one line says it.
+        raise LookupFailed(f"{_servers(lookup)} could not look up {name}") from None
     return [b"".join(record.strings).decode("utf-8", "replace") for record in answer]
+
+
+def _servers(lookup: dns.resolver.Resolver) -> str:
+    servers = ", ".join(str(server) for server in lookup.nameservers) or "no server"
+    port = f" port {lookup.port}" if lookup.port != 53 else ""
+    return f"the DNS server {servers}{port}"
 
 
 def check_dns(settings: EmailSettings, key: DkimKey | None) -> DnsReport:
@@ -80,7 +91,7 @@ def check_dns(settings: EmailSettings, key: DkimKey | None) -> DnsReport:
                 f"DKIM domain {settings.dkim_domain} is not the From domain {from_domain} or a "
                 "parent of it, so DMARC will not count the signature"
             )
-    else:
+    elif settings.dkim_private_key is None:  # (a key that cannot be used is said by check)
         report.missing.append("no DKIM signing is configured (dkim_selector, dkim_domain, ...)")
     senders = [from_domain]
     if settings.bounce_address:

@@ -41,6 +41,20 @@ def signing_key(destination: Destination[EmailSettings]) -> SigningKey | None:
         return None
 
 
+def key_problems(destinations: Iterable[Destination[EmailSettings]]) -> list[str]:
+    """Why the links of each email destination that sends could not be read: a missing key
+    where the demo key stands for nothing, said as `publish` and `check` say it."""
+    problems = []
+    for destination in destinations:
+        if destination.channel != "email" or destination.settings.dry_run:
+            continue
+        try:
+            tokens.signing_key(destination.settings)
+        except ConfigError as error:
+            problems.append(f"{destination.name}: {error}")
+    return problems
+
+
 def email_lists(
     destinations: Iterable[Destination[EmailSettings]],
 ) -> Iterator[Destination[EmailSettings]]:

@@ -3,6 +3,7 @@
 One folder per edition, one file per recipient. A file is written under a
 temporary name and renamed into place, so a process killed mid-write never
 leaves half a message, and a copy written again replaces the same file.
+Messages that must each be kept (sign-up confirmations) carry a name of their own.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ class Outbox:
         return (
             self.folder
             / _UNSAFE.sub("_", envelope.label)
-            / (_UNSAFE.sub("_", envelope.recipient) + ".eml")
+            / (_UNSAFE.sub("_", envelope.name or envelope.recipient) + ".eml")
         )
 
     def send(self, envelope: Envelope) -> None:

@@ -4,11 +4,14 @@ A POST to the link unsubscribes at once: no cookie, no CSRF token, no
 redirect, the same 200 when repeated, whatever the body (mailbox providers
 send `List-Unsubscribe=One-Click`). A GET only shows a page with one button
 that POSTs, so a mail scanner that follows every link unsubscribes nobody.
-Resubscribing is a POST with the same signed token, which only the reader has.
+Resubscribing is a POST with the same signed token, and only undoes that link's own
+unsubscribe, for a limited time (membership.py).
 A token that is not ours gets a plain 400 page that says nothing about anyone.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from publisher_email.confirmation import list_title
 from publisher_email.links import Holder, email_lists, find_holder
@@ -72,5 +75,9 @@ def resubscribe(request, web):
         return invalid_link(request, web)
     settings = holder.destination.settings
     client = web.client(request) if settings.record_ip else None
-    rejoin(holder, client, web.url(request, "unsubscribe"))
+    within = timedelta(hours=settings.resubscribe_within)
+    if not rejoin(holder, client, web.url(request, "unsubscribe"), within):
+        # One answer for every reason (bounced, complained, too late, changed since): the
+        # page says nothing about the address to whoever holds an old email.
+        return web.page(request, "pages/resubscribe_closed.html", title=_title(web, holder))
     return web.page(request, "pages/resubscribed.html", token=token, title=_title(web, holder))

@@ -184,6 +184,8 @@ class EmailSettings(ChannelSettings):
         "{site}/confirm?token={token}"
     )
     confirm_within: Annotated[float, BeforeValidator(_hours)] = 48.0  # hours; written "48h"
+    # How long after unsubscribing through a link its "Subscribe again" button still works.
+    resubscribe_within: Annotated[float, BeforeValidator(_hours)] = 720.0  # written "30d"
     record_ip: bool = True  # keep the client address with each consent record
     archive: bool = True  # show this list's editions in the archive and its feed
     # Where `publisher serve` shows an edition, such as "{site}/archive/{edition}": the

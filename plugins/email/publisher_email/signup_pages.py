@@ -10,7 +10,7 @@ from being used to flood anyone's mailbox.
 from __future__ import annotations
 
 import logging
-import unicodedata
+import re
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -20,7 +20,7 @@ from publisher_email.links import email_lists, opened, signing_key
 from publisher_email.pages import invalid_link
 from publisher_email.render import list_name
 from publisher_email.signups import Confirmed, Expired, Signups
-from publisher_email.subscribers import normalize_address
+from publisher_email.subscribers import clean_name, normalize_address
 from publisher_email.transport import Refused
 
 if TYPE_CHECKING:
@@ -31,6 +31,9 @@ log = logging.getLogger("publisher.email")
 PER_CLIENT = (10, 3600.0)  # sign-ups a client address may send an hour
 PER_ADDRESS = (3, 86400.0)  # form posts for one address a day (mails: one per expiry time)
 HONEYPOT = "website"  # hidden from people; bots that fill every field fill it
+# The page a form was sent from, as kept with the consent: a path on this site, in the
+# characters a URL may hold (RFC 3986), never another site's ("//host/...").
+_PAGE = re.compile(r"/(?![/\\])[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]{0,499}")
 
 
 def _lists(web) -> list[Destination[EmailSettings]]:
@@ -55,7 +58,7 @@ def _form_page(request, web, lists, status=200, error=None, values=None):
         lists=_choices(lists),
         error=error,
         values=values or {},
-        page=(values or {}).get("page") or page,
+        page=_page((values or {}).get("page", "")) or page,
         honeypot=HONEYPOT,
     )
 
@@ -70,8 +73,13 @@ def form(request, web):
 
 def _name(text: str) -> str:
     """A display name as typed, without control characters, at most 200 characters."""
-    kept = "".join(c for c in text if unicodedata.category(c)[0] != "C")
-    return " ".join(kept.split())[:200]
+    return clean_name(text)[:200]
+
+
+def _page(text: str) -> str:
+    """The form's own page, when the hidden field holds a path on this site; else nothing
+    (a bot or a hand-made request may send anything there)."""
+    return text if _PAGE.fullmatch(text) else ""
 
 
 def send(request, web):
@@ -109,7 +117,7 @@ def send(request, web):
     if signing_key(chosen) is None:
         log.error("%s: sign-up refused: EMAIL_SIGNING_KEY is not set", chosen.name)
         return _unavailable(request, web)
-    page = values["page"] if values["page"].startswith("/") else ""
+    page = _page(values["page"])
     signups = _signups(chosen)
     settings = chosen.settings
     token_id = signups.request(

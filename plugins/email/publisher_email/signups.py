@@ -30,9 +30,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from publisher.text import plain_line
 from publisher_email.consent import note
 from publisher_email.storage import aware, metadata, now
-from publisher_email.subscribers import subscribers
+from publisher_email.subscribers import clean_name, subscribers
 from publisher_email.tokens import new_id
 
 KEEP_UNCONFIRMED = timedelta(days=30)  # then a sign-up nobody confirmed is forgotten
@@ -65,6 +66,17 @@ class Expired:
     """The link was ours, but too old: the reader signs up again."""
 
 
+@dataclass(frozen=True)
+class Pending:
+    """A sign-up waiting for its confirmation: what the form said, and when it was mailed."""
+
+    name: str
+    requested_at: datetime
+    mailed_at: datetime | None
+    page: str | None
+    client: str | None
+
+
 class Signups:
     """The sign-ups of one list waiting for (or done with) their confirmation."""
 
@@ -79,12 +91,12 @@ class Signups:
         stamp = now()
         fresh = new_id()
         values = {
-            "name": name,
             "token": fresh,
             "requested_at": stamp,
             "mailed_at": stamp,  # claimed now, so that two requests at once mail once
-            "page": page[:500],
-            "client": client,
+            "name": clean_name(name)[:200],
+            "page": plain_line(page)[:500],
+            "client": plain_line(client)[:64] if client else None,
             "confirmed_at": None,
         }
         where = and_(signups.c.list == self.list, signups.c.address == address)
@@ -143,17 +155,20 @@ class Signups:
             note(db, self.list, row.address, "confirmed", stamp, page, client)
         return Confirmed(row.address)
 
-    def waiting(self, address: str) -> datetime | None:
-        """When an unconfirmed sign-up of `address` was mailed, if there is one."""
+    def pending(self, address: str) -> Pending | None:
+        """The unconfirmed sign-up of `address`, if there is one."""
         with self.engine.begin() as db:
             row = db.execute(
-                select(signups.c.mailed_at).where(
+                select(signups).where(
                     signups.c.list == self.list,
                     signups.c.address == address,
                     signups.c.confirmed_at.is_(None),
                 )
             ).first()
-        return aware(row.mailed_at) if row and row.mailed_at else None
+        if row is None:
+            return None
+        mailed = aware(row.mailed_at) if row.mailed_at else None
+        return Pending(row.name, aware(row.requested_at), mailed, row.page, row.client)
 
     def _subscribe(self, db, address: str, name: str, stamp: datetime) -> None:
         key = and_(subscribers.c.list == self.list, subscribers.c.address == address)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from publisher import AuthenticationFailed, DeliveryError, Secret, TemporaryFailure
+from publisher.text import plain_line
 from publisher_email.transport import Envelope, Refused
 
 TIMEOUT = 60.0  # seconds for a connection, a command or a message
@@ -244,10 +245,12 @@ def _quit(connection: smtplib.SMTP) -> None:
 
 
 def _text(reply: bytes | str) -> str:
-    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+    """A server's reply as it is kept and shown: one line, its control characters dropped
+    (a hostile server's terminal escapes reach no operator through the ledger)."""
+    return plain_line(reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply))
 
 
 def _reply(error: Exception) -> str:
     if isinstance(error, smtplib.SMTPResponseException):
         return f"{error.smtp_code} {_text(error.smtp_error)}"
-    return str(error) or type(error).__name__
+    return _text(str(error)) or type(error).__name__

@@ -29,6 +29,9 @@ class Envelope:
     recipient: str
     message: bytes
     label: str  # what the copy belongs to (the edition), for an outbox's folder names
+    # An outbox's file name for a message that must be kept beside earlier ones (each
+    # confirmation); by default one file per recipient, which a copy sent again replaces.
+    name: str | None = None
 
 
 class Transport(Protocol):

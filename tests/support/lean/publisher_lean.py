@@ -50,3 +50,9 @@ def publisher_status():
 @hookimpl
 def publisher_fetch_bounces():
     return ["lean: no bounce mailbox"]
+
+
+@hookimpl
+def publisher_serve_check():
+    CALLED.append("publisher_serve_check")
+    return []
