@@ -9,7 +9,6 @@ them) is printed as it is, never read as console markup; with
 
 from __future__ import annotations
 
-import json
 import logging
 import shlex
 import signal
@@ -18,10 +17,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 import click
 
@@ -34,6 +31,9 @@ from publisher.version import __version__
 # What a command needs is imported in its body: `publisher --help` loads click, the plugin
 # manager and the plugins' command definitions, and no channel, database or console library.
 if TYPE_CHECKING:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -168,6 +168,8 @@ def _names(value: str | None) -> list[str] | None:
 
 def _time(value: str, zone: ZoneInfo) -> datetime:
     """An ISO 8601 time from the command line; without an offset, in the site's timezone."""
+    from datetime import datetime
+
     from publisher.story import EARLIEST_YEAR, LATEST_YEAR
 
     try:
@@ -183,6 +185,8 @@ def _time(value: str, zone: ZoneInfo) -> datetime:
 
 
 def _published(value: str | None) -> datetime | None:
+    from datetime import datetime
+
     if value is None:
         return None
     try:
@@ -231,6 +235,8 @@ def story(context: CommandContext, path: Path, as_json: bool, published: str | N
     if problems:  # a hand-written post too long for a configured destination of its channel
         raise problems[0]
     if as_json:
+        import json
+
         story_json = loaded.story.model_dump(mode="json", by_alias=True)
         click.echo(json.dumps(story_json, indent=2, ensure_ascii=False))
         return
@@ -360,6 +366,8 @@ def digest(
 
 
 def _digest_plan(workspace: Workspace, since: str | None, to: str | None) -> Plan:
+    from datetime import datetime
+
     window_text = since or workspace.config.site.digest_since
     window = _duration(window_text, "--since")
     plan, idle = workspace.plan_digest(_names(to), datetime.now(workspace.config.site.zone), window)
@@ -396,6 +404,8 @@ def _run(
     SIGINT or SIGTERM stops the delivery at the next safe point; the exit
     code is then 130 or 143, and one line says how to send the rest.
     """
+    import json
+
     from publisher.preview import renditions_json
 
     if dry_run:
@@ -742,6 +752,8 @@ def plugins(context: CommandContext, as_json: bool) -> None:
 
     rows = _plugin_rows(context.plugins)
     if as_json:
+        import json
+
         click.echo(json.dumps(rows, indent=2))
         return
     table = Table("plugin", "version", "hooks", "channels")

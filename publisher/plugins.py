@@ -16,13 +16,13 @@ import importlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 from pluggy import HookCaller
 
 from publisher import hookspecs, hooktrace
+from publisher.distributions import entry_points
 from publisher.version import __version__
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ def load_plugins(extra: Sequence[object] = ()) -> Plugins:
     for entry_point in entry_points(group=GROUP):
         if allowed is not None and entry_point.name not in allowed:
             continue
-        version = entry_point.dist.version if entry_point.dist else "unknown"
+        version = entry_point.version
         try:
             plugins.manager.register(entry_point.load(), name=entry_point.name)
             plugins.versions[entry_point.name] = version

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -301,6 +300,8 @@ def _write_whole(path: Path, write) -> int:
     """Write through a temporary file beside `path`, so that a failed export never leaves
     half a file (or replaces a good one)."""
     folder = path.parent if str(path.parent) else Path()
+    import tempfile  # with shutil, random and the compressors: only for an export
+
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:

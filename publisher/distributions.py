@@ -1,0 +1,179 @@
+"""Installed distributions' entry points and versions, read from their metadata folders.
+
+`importlib.metadata` answers the same questions, but importing it (with the
+e-mail parser, zipfile and csv it brings) costs more than all of the rest of
+`publisher --help`. Every distribution pip installs keeps its metadata in a
+`NAME-VERSION.dist-info` (or `.egg-info`) folder in a folder on `sys.path`,
+with its entry points in `entry_points.txt`: those are read here directly.
+Anything else on `sys.path` (a zip file, say) may hold distributions only
+`importlib.metadata` can read, so then it is asked instead. As
+`importlib.metadata` does, the first distribution of a name on `sys.path`
+hides any later one.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+_SUFFIXES = (".dist-info", ".egg-info")
+_SEPARATORS = re.compile(r"[-_.]+")
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    """One entry point: `name = module:attribute` in `group`, of a distribution."""
+
+    name: str
+    value: str
+    group: str
+    distribution: str
+    version: str
+
+    def load(self) -> Any:
+        """Import the module and return the attribute it names (the module itself when none)."""
+        module, _, attribute = self.value.partition(":")
+        found: Any = importlib.import_module(module.strip())
+        for part in filter(None, attribute.split("[")[0].strip().split(".")):
+            found = getattr(found, part)
+        return found
+
+
+@dataclass(frozen=True)
+class _Distribution:
+    name: str
+    version: str
+    folder: Path
+
+
+def normalized(name: str) -> str:
+    """A distribution's name as its index compares names (PEP 503): `Publisher_Email` is
+    `publisher-email`."""
+    return _SEPARATORS.sub("-", name).lower()
+
+
+def entry_points(group: str) -> list[EntryPoint]:
+    """Every entry point in `group` of every installed distribution, in `sys.path` order."""
+    if not _readable():
+        return _entry_points_from_importlib(group)
+    found = []
+    for distribution in _distributions(tuple(sys.path)):
+        try:
+            text = (distribution.folder / "entry_points.txt").read_text(encoding="utf-8")
+        except FileNotFoundError:
+            continue
+        found += _read(text, group, distribution)
+    return found
+
+
+def version(name: str) -> str | None:
+    """The installed version of the distribution `name`, or None when it is not installed."""
+    if not _readable():
+        from importlib.metadata import PackageNotFoundError
+        from importlib.metadata import version as installed
+
+        try:
+            return installed(name)
+        except PackageNotFoundError:
+            return None
+    wanted = normalized(name)
+    for distribution in _distributions(tuple(sys.path)):
+        if normalized(distribution.name) == wanted:
+            return distribution.version
+    return None
+
+
+def _readable() -> bool:
+    """Whether every entry of `sys.path` is a folder (or missing): then its distributions are
+    all metadata folders this module reads."""
+    return all(Path(folder).is_dir() for folder in sys.path if Path(folder).exists())
+
+
+@cache
+def _distributions(path: tuple[str, ...]) -> tuple[_Distribution, ...]:
+    """Each installed distribution, the first of each name on `path` (a `sys.path`: read
+    again when it changes, as importlib.metadata reads it at every call)."""
+    seen: set[str] = set()
+    found = []
+    for folder in path:
+        try:
+            entries = sorted(Path(folder).iterdir())
+        except OSError:  # a folder on sys.path that does not exist
+            continue
+        for entry in entries:
+            if not entry.name.endswith(_SUFFIXES):
+                continue
+            distribution = _named(entry)
+            if distribution is not None and normalized(distribution.name) not in seen:
+                seen.add(normalized(distribution.name))
+                found.append(distribution)
+    return tuple(found)
+
+
+def _named(entry: Path) -> _Distribution | None:
+    """The distribution a metadata folder holds: `NAME-VERSION.dist-info` says both in its
+    name (PEP 427), which saves reading a file per installed distribution; an egg's folder
+    may not, and then its PKG-INFO does."""
+    name, _, rest = entry.stem.partition("-")
+    version = rest.split("-", 1)[0]
+    if name and version:
+        return _Distribution(name, version, entry)
+    return _read_metadata(entry)
+
+
+def _read_metadata(folder: Path) -> _Distribution | None:
+    """Name and version from the folder's METADATA (or an egg's PKG-INFO) headers."""
+    for file in ("METADATA", "PKG-INFO"):
+        try:
+            with (folder / file).open(encoding="utf-8", errors="replace") as text:
+                headers: dict[str, str] = {}
+                for line in text:
+                    if not line.strip():
+                        break  # the headers end at the first blank line
+                    key, _, value = line.partition(":")
+                    headers.setdefault(key.strip().lower(), value.strip())
+        except OSError:
+            continue
+        if headers.get("name"):
+            return _Distribution(headers["name"], headers.get("version", "unknown"), folder)
+    return None
+
+
+def _read(text: str, group: str, distribution: _Distribution) -> list[EntryPoint]:
+    """The entry points of `group` in an entry_points.txt (an INI file of `name = value`)."""
+    found, section = [], None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1].strip()
+        elif section == group and "=" in line:
+            name, _, value = line.partition("=")
+            found.append(
+                EntryPoint(
+                    name.strip(), value.strip(), group, distribution.name, distribution.version
+                )
+            )
+    return found
+
+
+def _entry_points_from_importlib(group: str) -> list[EntryPoint]:
+    """What importlib.metadata finds, for a `sys.path` this module cannot read by itself."""
+    from importlib.metadata import entry_points as found
+
+    return [
+        EntryPoint(
+            point.name,
+            point.value,
+            group,
+            point.dist.name if point.dist else "unknown",
+            point.dist.version if point.dist else "unknown",
+        )
+        for point in found(group=group)
+    ]
