@@ -9,15 +9,8 @@ them) is printed as it is, never read as console markup; with
 
 from __future__ import annotations
 
-import logging
-import shlex
-import signal
+import os
 import sys
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -32,11 +25,12 @@ from publisher.version import __version__
 # manager and the plugins' command definitions, and no channel, database or console library.
 if TYPE_CHECKING:
     from datetime import datetime
+    from pathlib import Path
+    from types import ModuleType
     from zoneinfo import ZoneInfo
 
     from rich.console import Console
     from rich.table import Table
-    from rich.text import Text
 
     from publisher.channel import Destination
     from publisher.delivery import Outcome
@@ -70,11 +64,15 @@ class _Console:
 out = _Console()
 err = _Console(stderr=True)
 _LABEL_STYLE = {"error": "red", "warning": "yellow", "note": "cyan"}
-PROGRESS_EVERY = 2.0  # seconds between progress events in JSON logs
 
 
-def _say(level: int, text: str, label: str = "", **fields: Any) -> None:
-    """One line on stderr for a person (`label: text`), or a JSON event with JSON logs."""
+def _say(level: str, text: str, label: str = "", **fields: Any) -> None:
+    """One line on stderr for a person (`label: text`), or a JSON event with JSON logs.
+
+    `level` is a logging level's name ("WARNING"), so that a command that says nothing never
+    imports logging."""
+    import logging
+
     from rich.text import Text
 
     from publisher.logs import event, json_logs
@@ -82,7 +80,7 @@ def _say(level: int, text: str, label: str = "", **fields: Any) -> None:
 
     text = one_line(scrub(text))
     if json_logs():
-        event(level, text, **fields)
+        event(logging.getLevelNamesMapping()[level], text, **fields)
     elif label:
         err.print(Text.assemble((label, _LABEL_STYLE[label]), ": ", text))
     else:
@@ -114,7 +112,7 @@ def _say_defaults(workspace: Workspace) -> None:
     root = workspace.config.root
     state = workspace.config.state_url.removeprefix("sqlite:///")
     _say(
-        logging.WARNING,
+        "WARNING",
         f"no {CONFIG_PATH} in {root} or a folder above it, so the embedded defaults apply "
         f"here: state in {state}, email (unless SMTP_URL is set) in {root / 'outbox'}/ "
         "(publisher init writes a configuration)",
@@ -132,7 +130,7 @@ def _say_missing(workspace: Workspace) -> None:
     for channel, names in workspace.config.missing_channels().items():
         install = CHANNEL_DISTRIBUTIONS.get(channel, f"a plugin with the {channel} channel")
         _say(
-            logging.WARNING,
+            "WARNING",
             f"the {channel} channel is not installed, so the embedded defaults leave out "
             f"{'destinations' if len(names) > 1 else 'destination'} {', '.join(names)} "
             f"(pip install {install})",
@@ -145,6 +143,16 @@ def _say_missing(workspace: Workspace) -> None:
 
 
 pass_context = click.make_pass_decorator(CommandContext)
+
+
+class _PathType(click.Path):
+    """click.Path, giving a pathlib.Path: pathlib (with the urllib and ipaddress it brings)
+    is imported once a path is given, not for `publisher --help`."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from pathlib import Path
+
+        return Path(os.fsdecode(super().convert(value, param, ctx)))
 
 
 def _destinations_option(function):
@@ -201,7 +209,7 @@ def _published(value: str | None) -> datetime | None:
 @click.version_option(__version__, prog_name="publisher")
 @click.option(
     "--config",
-    type=click.Path(path_type=Path),
+    type=_PathType(),
     envvar="PUBLISHER_CONFIG",
     help="Configuration file [default: config/publisher.toml here or in the nearest parent "
     "folder that has one, else the embedded defaults].",
@@ -223,7 +231,7 @@ def cli(context: click.Context, config: Path | None, log_format: str, verbose: b
 
 
 @cli.command()
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=_PathType())
 @click.option("--json", "as_json", is_flag=True, help="Print the parsed story as JSON.")
 @click.option("--published", help="Publication time to use when the file has none (ISO 8601).")
 @pass_context
@@ -373,7 +381,7 @@ def _digest_plan(workspace: Workspace, since: str | None, to: str | None) -> Pla
     plan, idle = workspace.plan_digest(_names(to), datetime.now(workspace.config.site.zone), window)
     for destination in idle:
         _say(
-            logging.INFO,
+            "INFO",
             f"{destination.name}: no new stories in the last {window_text}; nothing to send",
             event="nothing_to_send",
             destination=destination.name,
@@ -393,6 +401,8 @@ def _duration(text: str, option: str):
 def _command(context: CommandContext, *args: str) -> str:
     """The command line that runs `args` again, for the person who stopped a run."""
     config = ("--config", str(context.config_path)) if context.config_path else ()
+    import shlex
+
     return shlex.join(["publisher", *config, *args])
 
 
@@ -407,13 +417,15 @@ def _run(
     import json
 
     from publisher.preview import renditions_json
+    from publisher.progress import progress_bars
+    from publisher.stopping import stop_on_signals
 
     if dry_run:
         renditions = workspace.renditions(plan)
         for destination, rendition in renditions.items():
             for warning in rendition.warnings:
                 _say(
-                    logging.WARNING,
+                    "WARNING",
                     f"{destination.name}: {warning}",
                     label="warning",
                     event="rendition_warning",
@@ -427,16 +439,16 @@ def _run(
         return None
     if as_json:
         raise InputError("--json goes with --dry-run (a real run prints a summary)")
-    with _stop_on_signals() as stop, _progress_bars() as progress:
+    with stop_on_signals() as stop, progress_bars(err.rich) as progress:
         outcomes = workspace.publish(plan, force=force, progress=progress, stop=stop)
     _print_outcomes(outcomes)
     stopped = [outcome.destination for outcome in outcomes if outcome.status == "stopped"]
     if stop.signal is not None and stopped:
-        name = signal.Signals(stop.signal).name
         _say(
-            logging.WARNING,
-            f"stopped by {name}: {', '.join(stopped)} left unfinished; to send the rest, run "
-            f"`{again}` (or let `publisher schedule run` finish it when it starts)",
+            "WARNING",
+            f"stopped by {stop.signal_name}: {', '.join(stopped)} left unfinished; "
+            f"to send the rest, run `{again}` "
+            "(or let `publisher schedule run` finish it when it starts)",
             label="warning",
             event="stopped",
             command=again,
@@ -457,36 +469,6 @@ def _run(
     return None
 
 
-class _Stop(threading.Event):
-    """Set by the first SIGINT or SIGTERM; remembers which."""
-
-    signal: int | None = None
-
-
-@contextmanager
-def _stop_on_signals() -> Iterator[_Stop]:
-    """Turn the first SIGINT or SIGTERM into a stop at the next safe point (what is on the
-    wire is finished and recorded); a second one acts as it normally would."""
-    stop = _Stop()
-    if threading.current_thread() is not threading.main_thread():
-        yield stop  # signals reach the main thread only
-        return
-    numbers = (signal.SIGINT, signal.SIGTERM)
-
-    def handle(number: int, _frame: object) -> None:
-        stop.signal = number
-        stop.set()
-        for each in numbers:
-            signal.signal(each, previous[each])
-
-    previous = {number: signal.signal(number, handle) for number in numbers}
-    try:
-        yield stop
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-
-
 def _print_rendition(name: str, channel: str, rendition) -> None:
     from rich.text import Text
 
@@ -502,84 +484,6 @@ def _print_rendition(name: str, channel: str, rendition) -> None:
         out.print(Text(part.text))
     if rendition.cost is not None:
         out.print(Text(f"{name}: cost {rendition.cost}"))
-
-
-def _progress_events(name: str) -> Callable[[int, int], None]:
-    """Progress as JSON log events: the first report, then one every PROGRESS_EVERY seconds,
-    and the last."""
-    from publisher.logs import event
-
-    last = -PROGRESS_EVERY
-
-    def update(done: int, total: int) -> None:
-        nonlocal last
-        now = time.monotonic()
-        if done < total and now - last < PROGRESS_EVERY:
-            return
-        last = now
-        message = f"{name}: {done}/{total}"
-        event(logging.INFO, message, event="progress", destination=name, done=done, total=total)
-
-    return update
-
-
-@contextmanager
-def _progress_bars() -> Iterator[Callable[[str], Callable[[int, int], None]]]:
-    """A progress bar per destination that reports progress (long email sends); the display
-    starts with the first report, so a run without one prints nothing extra. With JSON
-    logs, events instead of bars."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        ProgressColumn,
-        Task,
-        TaskProgressColumn,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-    from rich.text import Text
-
-    from publisher.logs import json_logs
-
-    if json_logs():
-        yield _progress_events
-        return
-
-    class _RateColumn(ProgressColumn):
-        """Items a second (messages, posts), as rich measures them."""
-
-        def render(self, task: Task) -> Text:
-            return Text(f"{task.speed:.0f}/s" if task.speed else "", style="progress.data.speed")
-
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TaskProgressColumn(),
-        _RateColumn(),
-        TimeRemainingColumn(),
-    )
-    bars = Progress(*columns, console=err.rich, transient=False)
-
-    def for_destination(name: str) -> Callable[[int, int], None]:
-        task = None
-
-        def update(done: int, total: int) -> None:
-            nonlocal task
-            if task is None:
-                bars.start()
-                # Starting at `done` (a resumed send) keeps it out of the rate.
-                task = bars.add_task(name, total=total, completed=done)
-            bars.update(task, completed=done, total=total)
-
-        return update
-
-    try:
-        yield for_destination
-    finally:
-        if bars.live.is_started:
-            bars.stop()
 
 
 STATUS_STYLE = {
@@ -607,7 +511,7 @@ def _print_outcomes(outcomes: list[Outcome]) -> None:
 @click.option(
     "--out",
     "folder",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=_PathType(file_okay=False),
     default="preview",
     show_default=True,
 )
@@ -644,6 +548,8 @@ def schedule() -> None:
 @pass_context
 def schedule_run(context: CommandContext) -> None:
     """Run the schedules until stopped (SIGTERM or Ctrl+C stop it cleanly)."""
+    import signal
+
     from rich.text import Text
 
     from publisher.jobs import STOP
@@ -782,7 +688,7 @@ def plugin() -> None:
 
 @plugin.command("new")
 @click.argument("name")
-@click.argument("folder", type=click.Path(path_type=Path, file_okay=False), required=False)
+@click.argument("folder", type=_PathType(file_okay=False), required=False)
 @pass_context
 def plugin_new(context: CommandContext, name: str, folder: Path | None) -> None:
     """Write a channel plugin package NAME into FOLDER (default ./publisher-NAME): a working
@@ -1007,7 +913,7 @@ def serve(
 
 
 @cli.command()
-@click.argument("folder", type=click.Path(path_type=Path, file_okay=False), default=".")
+@click.argument("folder", type=_PathType(file_okay=False), default=".")
 def init(folder: Path) -> None:
     """Write a working config/ and templates/ (and an empty stories/) into FOLDER."""
     from rich.text import Text
@@ -1023,36 +929,57 @@ def init(folder: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: load plugins, let them add commands, run, map errors to exit codes."""
-    from publisher.logs import restore_stderr
-
     try:
         _early_logging(sys.argv[1:] if argv is None else argv)
         plugins = load_plugins()
         call_each(plugins, "publisher_register_commands", cli=cli)
         return _run_cli(argv, plugins)
     finally:
-        restore_stderr()
+        logs = _logs()
+        if logs is not None:
+            logs.restore_stderr()
 
 
 def _early_logging(argv: list[str]) -> None:
-    """Logging as `--log-format` and `-v` ask, before plugins load: what they log then (a
-    PUBLISHER_TRACE_PLUGINS trace) comes out in the same format as the rest."""
-    from publisher.logs import setup_logging
+    """Logging as `--log-format json`, `-v` or PUBLISHER_TRACE_PLUGINS ask, before plugins
+    load: what is logged then (a trace) comes out in the same format as the rest.
+
+    Otherwise the `cli` group sets logging up before a command runs, and `--help`, which
+    logs nothing, never imports it."""
+    from publisher import hooktrace
 
     found = cli.make_context("publisher", list(argv), resilient_parsing=True).params
-    setup_logging(found.get("log_format") or "text", bool(found.get("verbose")))
+    log_format, verbose = found.get("log_format") or "text", bool(found.get("verbose"))
+    if log_format == "json" or verbose or hooktrace.wanted():
+        from publisher.logs import setup_logging
+
+        setup_logging(log_format, verbose)
+
+
+def _logs() -> ModuleType | None:
+    """publisher.logs once logging is set up (by a command, an option or a trace)."""
+    return sys.modules.get("publisher.logs")
+
+
+def _json_logs() -> bool:
+    logs = _logs()
+    return logs is not None and logs.json_logs()
 
 
 def _run_cli(argv: list[str] | None, plugins: Plugins) -> int:
-    from publisher.logs import json_logs
-
     try:
-        result = cli.main(args=argv, prog_name="publisher", obj=plugins, standalone_mode=False)
+        result = cli.main(
+            args=argv,
+            prog_name="publisher",
+            obj=plugins,
+            standalone_mode=False,
+            terminal_width=_help_width(),
+        )
     except click.exceptions.Abort:
-        _say(logging.ERROR, "aborted", event="aborted")
+        _say("ERROR", "aborted", event="aborted")
         return 130
     except click.ClickException as error:
-        if not json_logs():
+        if not _json_logs():
             error.show()
         else:
             _error(error.format_message(), error.exit_code)
@@ -1066,11 +993,26 @@ def _run_cli(argv: list[str] | None, plugins: Plugins) -> int:
         where = f"{error.filename}: " if error.filename else ""
         return _error(where + (error.strerror or str(error)), 2)
     except Exception:
-        if not json_logs():
+        if not _json_logs():
             raise  # a bug: its traceback, as Python shows it
+        import logging
+
         logging.getLogger("publisher").exception("unexpected error (a bug: please report it)")
         return 1
     return result if isinstance(result, int) else 0
+
+
+def _help_width() -> int:
+    """The width click's help formatter would choose, learned from `os`: click asks `shutil`,
+    whose import (with bz2 and lzma) costs `--help` more than formatting it."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):  # no stdout, or not a terminal
+            columns = 80
+    return max(min(columns, 80) - 2, 50)
 
 
 def _database_errors() -> tuple[type[Exception], ...]:
@@ -1082,7 +1024,7 @@ def _database_errors() -> tuple[type[Exception], ...]:
 
 def _error(message: str, exit_code: int) -> int:
     """The one `error:` line a failed command ends with; returns its exit code."""
-    _say(logging.ERROR, message, label="error", event="error", exit_code=exit_code)
+    _say("ERROR", message, label="error", event="error", exit_code=exit_code)
     return exit_code
 
 

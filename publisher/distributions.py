@@ -14,11 +14,11 @@ hides any later one.
 from __future__ import annotations
 
 import importlib
+import os
 import re
 import sys
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 _SUFFIXES = (".dist-info", ".egg-info")
@@ -48,7 +48,7 @@ class EntryPoint:
 class _Distribution:
     name: str
     version: str
-    folder: Path
+    folder: str
 
 
 def normalized(name: str) -> str:
@@ -64,10 +64,12 @@ def entry_points(group: str) -> list[EntryPoint]:
     found = []
     for distribution in _distributions(tuple(sys.path)):
         try:
-            text = (distribution.folder / "entry_points.txt").read_text(encoding="utf-8")
+            with open(os.path.join(distribution.folder, "entry_points.txt"), "rb") as file:
+                text = file.read()
         except FileNotFoundError:
             continue
-        found += _read(text, group, distribution)
+        if group.encode() in text:  # skips, unparsed, the many distributions without the group
+            found += _read(text.decode("utf-8"), group, distribution)
     return found
 
 
@@ -91,46 +93,47 @@ def version(name: str) -> str | None:
 def _readable() -> bool:
     """Whether every entry of `sys.path` is a folder (or missing): then its distributions are
     all metadata folders this module reads."""
-    return all(Path(folder).is_dir() for folder in sys.path if Path(folder).exists())
+    return all(os.path.isdir(folder) for folder in sys.path if os.path.exists(folder))
 
 
 @cache
 def _distributions(path: tuple[str, ...]) -> tuple[_Distribution, ...]:
     """Each installed distribution, the first of each name on `path` (a `sys.path`: read
-    again when it changes, as importlib.metadata reads it at every call)."""
+    again when it changes, as importlib.metadata reads it at every call).
+
+    Plain strings and `os`, not `pathlib`: this runs before every command, over every
+    file of the standard library's folder too."""
     seen: set[str] = set()
     found = []
     for folder in path:
         try:
-            entries = sorted(Path(folder).iterdir())
+            names = sorted(n for n in os.listdir(folder or ".") if n.endswith(_SUFFIXES))
         except OSError:  # a folder on sys.path that does not exist
             continue
-        for entry in entries:
-            if not entry.name.endswith(_SUFFIXES):
-                continue
-            distribution = _named(entry)
+        for name in names:
+            distribution = _named(os.path.join(folder, name))
             if distribution is not None and normalized(distribution.name) not in seen:
                 seen.add(normalized(distribution.name))
                 found.append(distribution)
     return tuple(found)
 
 
-def _named(entry: Path) -> _Distribution | None:
+def _named(entry: str) -> _Distribution | None:
     """The distribution a metadata folder holds: `NAME-VERSION.dist-info` says both in its
     name (PEP 427), which saves reading a file per installed distribution; an egg's folder
     may not, and then its PKG-INFO does."""
-    name, _, rest = entry.stem.partition("-")
+    name, _, rest = os.path.splitext(os.path.basename(entry))[0].partition("-")
     version = rest.split("-", 1)[0]
     if name and version:
         return _Distribution(name, version, entry)
     return _read_metadata(entry)
 
 
-def _read_metadata(folder: Path) -> _Distribution | None:
+def _read_metadata(folder: str) -> _Distribution | None:
     """Name and version from the folder's METADATA (or an egg's PKG-INFO) headers."""
     for file in ("METADATA", "PKG-INFO"):
         try:
-            with (folder / file).open(encoding="utf-8", errors="replace") as text:
+            with open(os.path.join(folder, file), encoding="utf-8", errors="replace") as text:
                 headers: dict[str, str] = {}
                 for line in text:
                     if not line.strip():

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class PublisherError(Exception):
@@ -41,6 +44,8 @@ class StoryError(InputError):
     """
 
     def __init__(self, path: Path | str, reason: str, line: int | None = None) -> None:
+        from pathlib import Path  # here: `publisher --help` never builds one, nor needs pathlib
+
         self.path = Path(path)
         self.reason = reason
         self.line = line

@@ -8,7 +8,6 @@ logging, so that with `--log-format json` each is a JSON object (`hook`,
 
 from __future__ import annotations
 
-import logging
 import os
 import reprlib
 from collections.abc import Mapping, Sequence
@@ -19,7 +18,6 @@ from publisher.secrets import scrub
 
 VARIABLE = "PUBLISHER_TRACE_PLUGINS"
 
-log = logging.getLogger("publisher.trace")
 _short = reprlib.Repr()
 _short.maxstring = _short.maxother = 80
 _short.maxlist = _short.maxtuple = _short.maxdict = 4
@@ -36,6 +34,9 @@ def shorten(value: object) -> str:
 
 def trace(manager: pluggy.PluginManager) -> None:
     """Log every hook call `manager` makes from now on, whatever the log level."""
+    import logging  # here: without a trace, a command that logs nothing never loads it
+
+    log = logging.getLogger("publisher.trace")
     log.setLevel(logging.INFO)
 
     def before(*_: object) -> None:

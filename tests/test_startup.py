@@ -19,7 +19,13 @@ code = main(sys.argv[1:])
 print("MODULES " + json.dumps(sorted(sys.modules)))
 """
 SDKS = ("tweepy", "mastodon", "atproto", "atproto_client", "mjml", "twitter_text", "dkim")
-NOT_FOR_HELP = (*SDKS, "sqlalchemy", "pydantic", "rich", "jinja2", "yaml", "apscheduler")
+# The standard library's costly ones too: pathlib and logging each cost `--help` about half of
+# `python -c pass` (bench/startup.py), and --help needs neither.
+NOT_FOR_HELP = (
+    *SDKS,
+    *("sqlalchemy", "pydantic", "rich", "jinja2", "yaml", "apscheduler"),
+    *("pathlib", "logging", "shutil"),
+)
 
 
 def _imported(cwd, *args: str, env: dict[str, str] | None = None) -> tuple[set[str], str]:

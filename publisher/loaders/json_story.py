@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from publisher.errors import StoryError
@@ -11,6 +10,8 @@ from publisher.loaders import mark_generated
 
 # The loading helpers load with the first story, not with the plugin (`publisher --help`).
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from publisher.loading import StoryDraft
 
 

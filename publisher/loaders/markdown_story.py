@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from publisher.errors import StoryError
@@ -17,6 +16,8 @@ from publisher.loaders import mark_generated
 
 # The loading helpers load with the first story, not with the plugin (`publisher --help`).
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from publisher.loading import StoryDraft
 
 RESERVED = {"the story so far": "summary", "frequently asked": "faq", "methodology": "methodology"}

@@ -1,8 +1,6 @@
 """Email newsletter channel for Publisher: MJML templates, subscribers, SMTP delivery,
 and the pages behind its links (`publisher serve`)."""
 
-from pathlib import Path
-
 from publisher import hookimpl
 
 
@@ -68,6 +66,8 @@ def publisher_published(edition, destination, receipt):
 @hookimpl
 def publisher_migrations():
     # Subscribers and recipients live in the state database; their schema moves by migration.
+    from pathlib import Path
+
     return ("email", Path(__file__).with_name("migrations"))
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -88,20 +87,23 @@ def subscribers() -> None:
 
 
 @subscribers.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+# Paths stay strings until a command runs: pathlib is not imported for `publisher --help`.
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @_to_option
 @pass_workspace
-def import_(workspace, file: Path, to: str | None) -> None:
+def import_(workspace, file: str, to: str | None) -> None:
     """Add the addresses in a CSV file (columns email, name, status; or address first).
 
     The file is UTF-8, or UTF-16 with a byte order mark. Bad rows are reported
     by line number (exit code 2) and the rest are imported. Addresses already
     on the list keep their status: an import never re-subscribes anyone.
     """
+    from pathlib import Path
+
     from publisher_email.importing import import_rows, read_rows, read_text
 
     _, into = _list(workspace, to)
-    report = import_rows(read_rows(read_text(file)), into)
+    report = import_rows(read_rows(read_text(Path(file))), into)
     for line, reason in report.refused:
         _echo(f"{file}:{line}: {reason}", err=True)
     _echo(
@@ -275,11 +277,11 @@ def list_(workspace, status: Status | None, to: str | None) -> None:
 
 
 @subscribers.command("export")
-@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
 @click.option("--status", type=click.Choice(STATUSES), help="Only subscribers with this status.")
 @_to_option
 @pass_workspace
-def export(workspace, file: Path | None, status: Status | None, to: str | None) -> None:
+def export(workspace, file: str | None, status: Status | None, to: str | None) -> None:
     """Write a list as CSV (email, name, status, joined) to FILE, or to the screen.
 
     Cells that a spreadsheet would run as a formula (starting with =, +, -, @)
@@ -296,11 +298,14 @@ def export(workspace, file: Path | None, status: Status | None, to: str | None) 
     _echo(f"Exported {count} subscriber(s) of list '{of.list}' to {file}.", err=True)
 
 
-def _write_whole(path: Path, write) -> int:
-    """Write through a temporary file beside `path`, so that a failed export never leaves
+def _write_whole(name: str, write) -> int:
+    """Write through a temporary file beside the file `name`, so that a failed export never leaves
     half a file (or replaces a good one)."""
-    folder = path.parent if str(path.parent) else Path()
     import tempfile  # with shutil, random and the compressors: only for an export
+    from pathlib import Path
+
+    path = Path(name)
+    folder = path.parent if str(path.parent) else Path()
 
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
     try:
