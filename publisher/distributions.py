@@ -17,16 +17,14 @@ import importlib
 import os
 import re
 import sys
-from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 _SUFFIXES = (".dist-info", ".egg-info")
 _SEPARATORS = re.compile(r"[-_.]+")
 
 
-@dataclass(frozen=True)
-class EntryPoint:
+class EntryPoint(NamedTuple):
     """One entry point: `name = module:attribute` in `group`, of a distribution."""
 
     name: str
@@ -44,8 +42,7 @@ class EntryPoint:
         return found
 
 
-@dataclass(frozen=True)
-class _Distribution:
+class _Distribution(NamedTuple):
     name: str
     version: str
     folder: str

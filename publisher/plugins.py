@@ -15,8 +15,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pluggy
 from pluggy import HookCaller
@@ -37,26 +36,26 @@ BUILTINS = (
 )
 
 
-@dataclass(frozen=True)
-class BrokenPlugin:
+class BrokenPlugin(NamedTuple):
     name: str
     version: str
     error: str
 
 
-@dataclass
 class Plugins:
     """The manager, the channels plugins registered (with who registered them), the failures.
 
     Channels are collected on first use: a command that needs none (`--help`) never
     imports a channel's module, and a plugin whose registration fails is reported then.
+    (A plain class and a NamedTuple, not dataclasses: every command loads this module.)
     """
 
-    manager: pluggy.PluginManager
-    versions: dict[str, str] = field(default_factory=dict)
-    _broken: list[BrokenPlugin] = field(default_factory=list)
-    _channels: dict[str, type[Channel[Any]]] | None = None
-    _channel_owners: dict[str, str] = field(default_factory=dict)
+    def __init__(self, manager: pluggy.PluginManager) -> None:
+        self.manager = manager
+        self.versions: dict[str, str] = {}
+        self._broken: list[BrokenPlugin] = []
+        self._channels: dict[str, type[Channel[Any]]] | None = None
+        self._channel_owners: dict[str, str] = {}
 
     @property
     def hook(self) -> pluggy.HookRelay:
