@@ -7,9 +7,11 @@ SIGKILL while it waits, and a second run finishes the thread.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from bluesky.conftest import CREATE, GET, SESSION, Sky
 
@@ -60,3 +62,45 @@ def test_a_thread_killed_mid_create_resumes_without_a_duplicate(
     assert looks[0].query["rkey"] == creates[0].body["rkey"]
     assert len(looks) == 1 + (not made)
     assert len(server.calls(SESSION)) == 1  # the killed run's session was kept and reused
+
+
+def as_the_previous_release_left_it(sky: Sky) -> None:
+    """The state database as the release before this plugin had tables: each record key in
+    the core's cache table (as JSON, under "bluesky:rkey:<idempotency key>"), no table or
+    migration history of the plugin's own."""
+    engine = create_engine(f"sqlite:///{sky.project.root / 'state' / 'publisher.db'}")
+    with engine.begin() as db:
+        chosen = db.execute(text("SELECT idempotency_key, rkey, chosen_at FROM bluesky_rkeys"))
+        for key, rkey, at in chosen.all():
+            db.execute(
+                text("INSERT INTO cache (key, value, updated_at) VALUES (:k, :v, :at)"),
+                {"k": f"bluesky:rkey:{key}", "v": json.dumps(rkey), "at": at},
+            )
+        db.execute(text("DROP TABLE bluesky_rkeys"))
+        db.execute(text("DROP TABLE alembic_version_bluesky"))
+    engine.dispose()
+
+
+def test_a_record_key_the_previous_release_kept_in_the_cache_still_finds_its_post(
+    sky: Sky, sample: Path
+) -> None:
+    planned = sky.parts(sample)
+    held = planned[HELD_PART - 1]["text"]
+    server = sky.server
+    server.fail("POST", "/xrpc/" + CREATE, hold=True, after=True, skip=HELD_PART - 1)
+    kill_while_held(sky, sample)
+    as_the_previous_release_left_it(sky)
+
+    result = sky.project.run("publish", "--story", str(sample), "--to", "bluesky")
+
+    assert result.code == 0, result.out + result.err
+    assert server.texts() == [part["text"] for part in planned]  # the held post made once
+    creates = [r for r in server.calls(CREATE) if r.body["record"]["text"] == held]
+    assert len(creates) == 1
+    assert server.calls(GET)[0].query["rkey"] == creates[0].body["rkey"]
+    engine = create_engine(f"sqlite:///{sky.project.root / 'state' / 'publisher.db'}")
+    with engine.connect() as db:
+        cached = db.execute(text("SELECT key FROM cache WHERE key LIKE 'bluesky:rkey:%'")).all()
+        kept = db.execute(text("SELECT count(*) FROM bluesky_rkeys")).scalar()
+    engine.dispose()
+    assert cached == [] and kept == len(planned)
