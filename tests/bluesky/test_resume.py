@@ -37,33 +37,6 @@ def kill_while_held(sky: Sky, story: Path) -> None:
     sky.server.released.set()  # the held request is dropped, unanswered
 
 
-@pytest.mark.parametrize("made", [True, False], ids=["post-made", "post-not-made"])
-def test_a_thread_killed_mid_create_resumes_without_a_duplicate(
-    sky: Sky, sample: Path, made: bool
-) -> None:
-    planned = sky.parts(sample)
-    held = planned[HELD_PART - 1]["text"]
-    server = sky.server
-    server.fail("POST", "/xrpc/" + CREATE, hold=True, after=made, skip=HELD_PART - 1)
-    kill_while_held(sky, sample)
-    assert len(server.records) == HELD_PART - (not made)
-
-    result = sky.project.run("publish", "--story", str(sample), "--to", "bluesky")
-    assert result.code == 0, result.out + result.err
-    assert f"bluesky: sent {len(planned)} parts" in result.out
-
-    assert server.texts() == [part["text"] for part in planned]
-    assert server.is_thread()
-    creates = [r for r in server.calls(CREATE) if r.body["record"]["text"] == held]
-    assert len(creates) == 1 + (not made)
-    assert len({create.body["rkey"] for create in creates}) == 1  # the key chosen before the kill
-    # One look for the part in flight under that key; without it, one more for its parent.
-    looks = server.calls(GET)
-    assert looks[0].query["rkey"] == creates[0].body["rkey"]
-    assert len(looks) == 1 + (not made)
-    assert len(server.calls(SESSION)) == 1  # the killed run's session was kept and reused
-
-
 def as_the_previous_release_left_it(sky: Sky) -> None:
     """The state database as the release before this plugin had tables: each record key in
     the core's cache table (as JSON, under "bluesky:rkey:<idempotency key>"), no table or
@@ -81,26 +54,41 @@ def as_the_previous_release_left_it(sky: Sky) -> None:
     engine.dispose()
 
 
-def test_a_record_key_the_previous_release_kept_in_the_cache_still_finds_its_post(
-    sky: Sky, sample: Path
+@pytest.mark.parametrize(
+    ("made", "key_in_cache"),
+    [(True, False), (False, False), (True, True)],
+    # The last: the run killed was of the release that kept record keys in the cache.
+    ids=["post-made", "post-not-made", "post-made-key-in-the-cache"],
+)
+def test_a_thread_killed_mid_create_resumes_without_a_duplicate(
+    sky: Sky, sample: Path, made: bool, key_in_cache: bool
 ) -> None:
     planned = sky.parts(sample)
     held = planned[HELD_PART - 1]["text"]
     server = sky.server
-    server.fail("POST", "/xrpc/" + CREATE, hold=True, after=True, skip=HELD_PART - 1)
+    server.fail("POST", "/xrpc/" + CREATE, hold=True, after=made, skip=HELD_PART - 1)
     kill_while_held(sky, sample)
-    as_the_previous_release_left_it(sky)
+    assert len(server.records) == HELD_PART - (not made)
+    if key_in_cache:
+        as_the_previous_release_left_it(sky)
 
     result = sky.project.run("publish", "--story", str(sample), "--to", "bluesky")
-
     assert result.code == 0, result.out + result.err
-    assert server.texts() == [part["text"] for part in planned]  # the held post made once
+    assert f"bluesky: sent {len(planned)} parts" in result.out
+
+    assert server.texts() == [part["text"] for part in planned]
+    assert server.is_thread()
     creates = [r for r in server.calls(CREATE) if r.body["record"]["text"] == held]
-    assert len(creates) == 1
-    assert server.calls(GET)[0].query["rkey"] == creates[0].body["rkey"]
+    assert len(creates) == 1 + (not made)
+    assert len({create.body["rkey"] for create in creates}) == 1  # the key chosen before the kill
+    # One look for the part in flight under that key; without it, one more for its parent.
+    looks = server.calls(GET)
+    assert looks[0].query["rkey"] == creates[0].body["rkey"]
+    assert len(looks) == 1 + (not made)
+    assert len(server.calls(SESSION)) == 1  # the killed run's session was kept and reused
     engine = create_engine(f"sqlite:///{sky.project.root / 'state' / 'publisher.db'}")
-    with engine.connect() as db:
+    with engine.connect() as db:  # every key in the plugin's table, none left in the cache
         cached = db.execute(text("SELECT key FROM cache WHERE key LIKE 'bluesky:rkey:%'")).all()
         kept = db.execute(text("SELECT count(*) FROM bluesky_rkeys")).scalar()
     engine.dispose()
-    assert cached == [] and kept == len(planned)
+    assert (cached, kept) == ([], len(planned))
