@@ -1,7 +1,8 @@
 """The state database's schema moves by migration, on SQLite and on a real PostgreSQL server.
 
 A database made by the release before migrations (commit 39686e7) is upgraded
-in place, at start or by `publisher db upgrade`, with every row kept; a new one
+in place, at start or by `publisher db upgrade`, with every row kept (the Bluesky
+record keys it kept in the cache moved to the Bluesky plugin's own table); a new one
 is made by the migrations exactly as that release made its tables; a database
 from a newer release is refused; processes starting together migrate once.
 """
@@ -123,12 +124,15 @@ Table(
 T1 = datetime(2026, 11, 20, 17, 0, 5, 123456, tzinfo=UTC)
 T2 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 DIGEST = "digest-2026-11-23-a1b2c3"
+RKEY_PART = "0f" * 16  # an idempotency key
 
 # Rows as that release wrote them: ids left to the database, as its code did.
 ROWS: dict[str, list[dict]] = {
     "cache": [
         {"key": "mastodon:limit:https://m.example", "value": "500", "updated_at": T1},
         {"key": "x:me", "value": '{"name": "Zoë", "ids": [1, 2]}', "updated_at": T2},
+        # A Bluesky part's record key: moved to bluesky_rkeys by the plugin's first migration.
+        {"key": f"bluesky:rkey:{RKEY_PART}", "value": '"3lbq2k5xkgs2a"', "updated_at": T1},
     ],
     "publications": [
         {
@@ -217,6 +221,28 @@ def build_previous_release(url: str, tables: tuple[str, ...] = tuple(ROWS)) -> N
     engine.dispose()
 
 
+def moved(rows: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
+    """The previous release's rows as the upgrade leaves them: the Bluesky record keys out of
+    the cache (they are in bluesky_rkeys), everything else as it was."""
+    cache = [row for row in rows.get("cache", ()) if not row[0].startswith("bluesky:rkey:")]
+    return {**rows, "cache": cache} if "cache" in rows else rows
+
+
+def record_keys(url: str) -> list[tuple]:
+    engine = _engine(url)
+    with engine.connect() as db:
+        query = text("SELECT idempotency_key, rkey, chosen_at FROM bluesky_rkeys")
+        rows = [(key, rkey, _utc(chosen)) for key, rkey, chosen in db.execute(query)]
+    engine.dispose()
+    return rows
+
+
+def _utc(value: datetime | str) -> datetime:
+    """A time as SQLite (text, naive) or PostgreSQL (aware) hands it back, in UTC."""
+    found = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return found.replace(tzinfo=UTC) if found.tzinfo is None else found.astimezone(UTC)
+
+
 def every_row(url: str, tables: tuple[str, ...] = tuple(ROWS)) -> dict[str, list[tuple]]:
     """Every row of the previous release's tables, read through its table definitions."""
     engine = _engine(url)
@@ -242,7 +268,12 @@ def _head(folder: Path) -> str:
 
 CORE_HEAD = _head(REPOSITORY / "publisher" / "migrations")
 EMAIL_HEAD = _head(REPOSITORY / "plugins" / "email" / "publisher_email" / "migrations")
-AT_HEADS = {"alembic_version_core": [CORE_HEAD], "alembic_version_email": [EMAIL_HEAD]}
+BLUESKY_HEAD = _head(REPOSITORY / "plugins" / "bluesky" / "publisher_bluesky" / "migrations")
+AT_HEADS = {
+    "alembic_version_core": [CORE_HEAD],
+    "alembic_version_bluesky": [BLUESKY_HEAD],
+    "alembic_version_email": [EMAIL_HEAD],
+}
 
 
 def versions(url: str) -> dict[str, list[str]]:
@@ -327,8 +358,9 @@ def test_a_previous_release_database_is_upgraded_at_start_with_every_row_kept(
     status = project.run("status")
 
     assert status.code == 0, status.err
-    assert every_row(database) == before
+    assert every_row(database) == moved(before)
     assert sum(len(rows) for rows in before.values()) == sum(len(r) for r in ROWS.values())
+    assert record_keys(database) == [(RKEY_PART, "3lbq2k5xkgs2a", T1)]
     assert versions(database) == AT_HEADS
     assert_works_as_before(project)
 
@@ -341,6 +373,7 @@ def test_db_upgrade_upgrades_a_previous_release_database_and_then_does_nothing(
     use(project, database)
     assert project.run("db", "current").out == (
         f"core: none (behind: head is {CORE_HEAD}; run publisher db upgrade)\n"
+        f"bluesky: none (behind: head is {BLUESKY_HEAD}; run publisher db upgrade)\n"
         f"email: none (behind: head is {EMAIL_HEAD}; run publisher db upgrade)\n"
     )
 
@@ -348,14 +381,18 @@ def test_db_upgrade_upgrades_a_previous_release_database_and_then_does_nothing(
 
     assert upgraded.code == 0, upgraded.err
     assert upgraded.out == (
-        f"core: none → {CORE_HEAD} (upgraded)\nemail: none → {EMAIL_HEAD} (upgraded)\n"
+        f"core: none → {CORE_HEAD} (upgraded)\nbluesky: none → {BLUESKY_HEAD} (upgraded)\n"
+        f"email: none → {EMAIL_HEAD} (upgraded)\n"
     )
-    assert every_row(database) == before
+    assert every_row(database) == moved(before)
+    assert record_keys(database) == [(RKEY_PART, "3lbq2k5xkgs2a", T1)]
     again = project.run("db", "upgrade")
     assert again.code == 0, again.err
-    assert again.out == f"core: {CORE_HEAD} (head)\nemail: {EMAIL_HEAD} (head)\n"
+    assert again.out == (
+        f"core: {CORE_HEAD} (head)\nbluesky: {BLUESKY_HEAD} (head)\nemail: {EMAIL_HEAD} (head)\n"
+    )
     assert project.run("db", "current").out == again.out
-    assert every_row(database) == before
+    assert every_row(database) == moved(before)
     assert_works_as_before(project)
 
 
@@ -370,8 +407,8 @@ def test_a_previous_release_database_with_only_some_tables_gets_the_others(
 
     assert project.run("status").code == 0
 
-    assert every_row(database, tables) == before
-    assert every_row(database) == {**before, "schedule_runs": [], "email_recipients": []}
+    assert every_row(database, tables) == moved(before)
+    assert every_row(database) == {**moved(before), "schedule_runs": [], "email_recipients": []}
     assert_works_as_before(project)
 
 
@@ -408,7 +445,7 @@ def test_a_new_database_is_made_by_the_migrations_as_an_upgraded_one_is(
     State(previous, plugin_histories(load_plugins())).upgrade()
     state = State(ours, plugin_histories(load_plugins()))
 
-    assert [change.history for change in state.upgrade()] == ["core", "email"]
+    assert [change.history for change in state.upgrade()] == ["core", "bluesky", "email"]
 
     assert _schema(ours) == _schema(previous)
     assert versions(ours) == versions(previous) == AT_HEADS
@@ -439,8 +476,12 @@ def test_the_tables_the_code_uses_are_the_tables_the_migrations_make(
     url = new_database()
     State(url, plugin_histories(load_plugins())).upgrade()
     engine = _engine(url)
-    declared = [*_metadata_of("publisher"), *_metadata_of("publisher_email")]
-    assert {"publications", "email_subscribers", "email_consent"} <= {
+    declared = [
+        *_metadata_of("publisher"),
+        *_metadata_of("publisher_email"),
+        *_metadata_of("publisher_bluesky"),
+    ]
+    assert {"publications", "email_subscribers", "email_consent", "bluesky_rkeys"} <= {
         name for tables in declared for name in tables.tables
     }
     with engine.connect() as db:
@@ -547,10 +588,12 @@ def test_processes_starting_at_once_migrate_once(
         said = "".join(out for out, _ in outputs)
         assert said.count(f"core: none → {CORE_HEAD} (upgraded)") == 1, said
         assert said.count(f"email: none → {EMAIL_HEAD} (upgraded)") == 1, said
+        assert said.count(f"bluesky: none → {BLUESKY_HEAD} (upgraded)") == 1, said
         assert said.count(f"core: {CORE_HEAD} (head)") == 2, said
         assert versions(url) == AT_HEADS
         if previous:
-            assert every_row(url) == before
+            assert every_row(url) == moved(before)
+            assert record_keys(url) == [(RKEY_PART, "3lbq2k5xkgs2a", T1)]
 
 
 def _set_core_revision(url: str, revision: str) -> None:
@@ -578,7 +621,7 @@ def test_a_database_from_a_newer_release_is_refused(project: Project, database: 
     current = project.run("db", "current")
     assert current.out == (
         "core: f00d0002 (unknown to this release: a newer Publisher made it)\n"
-        f"email: {EMAIL_HEAD} (head)\n"
+        f"bluesky: {BLUESKY_HEAD} (head)\nemail: {EMAIL_HEAD} (head)\n"
     )
     assert versions(database)["alembic_version_core"] == ["f00d0002"]
 

@@ -401,8 +401,9 @@ def test_publisher_migrations_gives_a_plugin_its_own_history(
         assert db.execute(text("SELECT text, author FROM notes")).all() == [("kept", None)]
     state.engine.dispose()
     current = project.run("db", "current")
-    core, email, notes = current.out.splitlines()
+    core, bluesky, email, notes = current.out.splitlines()
     assert re.fullmatch(r"core: \S+ \(head\)", core) and re.fullmatch(r"email: \S+ \(head\)", email)
+    assert re.fullmatch(r"bluesky: \S+ \(head\)", bluesky)
     assert notes == "notes: n2 (no installed plugin declares this history)"
 
 

@@ -142,11 +142,14 @@ def test_the_examples_in_the_public_docstrings_run(name: str) -> None:
     tests = finder.find(module, name, globs=names)
     for public in module.__all__:
         value = getattr(module, public)
+        # A name re-exported from a module below runs its examples among the public module's
+        # names and those of the module that defines it (as `doctest.testmod` of it would).
+        home = {**vars(_home(module, public)), **names}
         if isinstance(value, type | FunctionType):
-            tests += finder.find(value, f"{name}.{public}", globs=names)
+            tests += finder.find(value, f"{name}.{public}", globs=home)
         else:
             text = docstring(module, public)
-            tests.append(parser.get_doctest(text, dict(names), f"{name}.{public}", name, 0))
+            tests.append(parser.get_doctest(text, home, f"{name}.{public}", name, 0))
     ran = set()
     report = io.StringIO()
     for test in tests:

@@ -1,5 +1,7 @@
 """Bluesky channel for Publisher: posts and threads through the atproto SDK."""
 
+from pathlib import Path
+
 from publisher import hookimpl
 
 
@@ -9,3 +11,9 @@ def publisher_register_channels(register):
     from publisher_bluesky.channel import BlueskyChannel
 
     register(BlueskyChannel)
+
+
+@hookimpl
+def publisher_migrations():
+    # Each part's record key is kept in the state database; its table moves by migration.
+    return ("bluesky", Path(__file__).with_name("migrations"))

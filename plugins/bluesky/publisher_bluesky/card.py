@@ -1,9 +1,11 @@
 """A post's link card (an external embed), its thumbnail fetched and uploaded as a blob.
 
-The thumbnail is the story's image, fetched when the post is delivered
-(render stays pure). An image that cannot be had, is not an image, or is
-larger than Bluesky takes, leaves the card without a thumbnail and says so:
-the post itself matters more than its picture.
+The thumbnail is the story's image, fetched when the post is delivered (render
+stays pure) by `publisher.social.fetch_picture`, as every channel fetches a
+story's picture: bounded reading, a timeout, and the type told by the bytes
+rather than by what the server calls them. An image that cannot be had, is not
+one Bluesky takes, or is larger than it takes, leaves the card without a
+thumbnail and says so: the post itself matters more than its picture.
 """
 
 from __future__ import annotations
@@ -11,17 +13,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import httpx
 from atproto import models
 
+from publisher.social import PictureUnavailable, fetch_picture
 from publisher_bluesky.session import Account
 
 log = logging.getLogger("publisher.channels.bluesky")
-MAX_BYTES = 1_000_000  # the largest thumbnail app.bsky.embed.external accepts
-
-
-class Unusable(Exception):
-    """The story's image cannot be a thumbnail; the message says why."""
+MAX_BYTES = 1_000_000  # the largest thumbnail app.bsky.embed.external accepts (any image/*)
+THUMB_LIMITS = dict.fromkeys(
+    ("image/jpeg", "image/png", "image/webp", "image/gif", "image/avif"), MAX_BYTES
+)
 
 
 def embed(
@@ -32,13 +33,13 @@ def embed(
     thumb = None
     if card.get("image"):
         try:
-            data, mime = fetch_image(card["image"], account.settings.timeout)
-        except Unusable as error:
-            log.warning("%s: the link card goes without its image: %s", where, error)
+            picture = fetch_picture({"url": card["image"]}, THUMB_LIMITS, account.settings.timeout)
+        except PictureUnavailable as error:
+            log.warning("%s: the link card goes without a thumbnail: %s", where, error)
         else:
             upload = account.call(
                 lambda client: client.com.atproto.repo.upload_blob(
-                    data, headers={"Content-Type": mime}
+                    picture.data, headers={"Content-Type": picture.mime_type}
                 )
             )
             thumb = upload.blob
@@ -46,25 +47,3 @@ def embed(
         uri=card["uri"], title=card["title"], description=card["description"], thumb=thumb
     )
     return models.AppBskyEmbedExternal.Main(external=external)
-
-
-def fetch_image(url: str, timeout: float) -> tuple[bytes, str]:
-    """The image's bytes and type; read no further than the size limit allows."""
-    try:
-        with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
-            if response.status_code != 200:
-                raise Unusable(f"{url} answered {response.status_code}")
-            mime = response.headers.get("content-type", "").split(";")[0].strip().lower()
-            if not mime.startswith("image/"):
-                raise Unusable(f"{url} is not an image (Content-Type {mime or 'missing'})")
-            data = bytearray()
-            for chunk in response.iter_bytes():
-                data += chunk
-                if len(data) > MAX_BYTES:
-                    raise Unusable(
-                        f"{url} is larger than the {MAX_BYTES:,} bytes Bluesky takes "
-                        "for a link card's image"
-                    )
-    except httpx.HTTPError as error:
-        raise Unusable(f"{url} could not be fetched ({error!r})") from error
-    return bytes(data), mime

@@ -13,18 +13,12 @@ from typing import Any
 
 from publisher import Destination, Edition, Part, Rendition, Story
 from publisher.social import (
-    Block,
     Thread,
     already_posted,
     chain,
-    check_thread_size,
-    digest_title,
-    disclosure_for,
-    faq_blocks,
-    hashtags,
-    post_block,
     post_template,
-    thread,
+    story_thread,
+    summary_post,
     with_disclosure,
     written_thread,
 )
@@ -48,59 +42,9 @@ def render(edition: Edition, destination: Destination[BlueskySettings]) -> Rendi
 def _composed(
     edition: Edition, destination: Destination[BlueskySettings], posted: frozenset[str]
 ) -> Thread:
-    check_thread_size(edition, destination, LIMIT, count)
-    settings = destination.settings
     post = with_disclosure(post_template(destination.templates, "bluesky/post.txt"))
-    carry = "summary" if settings.thread != "none" else None
-
-    def story_post(story: Story, summary: str, tags: str = "", **more: str) -> Block:
-        fields = {"headline": story.headline, "summary": summary, "url": story.url, **more}
-        # Hashtags go first, then the summary, and the headline only when no summary is left.
-        cuttable = ["summary", "headline", *(name for name in more if name != "disclosure")]
-        return post_block(
-            post,
-            {**fields, "hashtags": tags},
-            count,
-            story.language,
-            droppable=["hashtags"],
-            cuttable=cuttable,
-            carry=carry if "title" not in more else None,
-        )
-
-    lead = edition.lead
-    replies: list[Block] = []
-    if edition.kind == "story":
-        if settings.thread == "faq":
-            replies = faq_blocks(lead, destination.templates, "bluesky", count)
-
-        def root(disclosure: str) -> Block:
-            summary = lead.summary or lead.dek
-            return story_post(lead, summary, hashtags(lead.tags), disclosure=disclosure)
-
-    else:  # a digest: the title and lead story first, then one reply per other story
-        title = digest_title(settings.digest_title, destination.site.name, edition.end)
-        # Each story's post carries its own story's hashtags, the root its lead's.
-        if settings.thread != "none":
-            replies = [
-                story_post(story, story.dek or story.summary, hashtags(story.tags))
-                for story in edition.stories[1:]
-            ]
-
-        def root(disclosure: str) -> Block:
-            summary = lead.summary or lead.dek
-            return story_post(
-                lead, summary, hashtags(lead.tags), title=title, disclosure=disclosure
-            )
-
-    return thread(
-        root,
-        replies,
-        limit=LIMIT,
-        count=count,
-        numbering=settings.numbering,
-        disclosure=disclosure_for(edition, destination, count),
-        posted=posted,
-    )
+    story_post = summary_post(post, count, destination.settings.thread)
+    return story_thread(edition, destination, story_post, limit=LIMIT, count=count, posted=posted)
 
 
 def _as_posted(parts: tuple[Part, ...], edition: Edition) -> tuple[Part, ...]:

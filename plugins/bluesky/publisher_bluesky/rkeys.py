@@ -9,6 +9,10 @@ and a second create under a taken key is refused by the server, never posted
 twice. Deriving the key from the idempotency key alone would need no storage,
 but would date posts at random in 1970-2255; TIDs are meant to be the time of
 creation, and the repository is ordered by them.
+
+The keys live in the plugin's own table, `bluesky_rkeys`, made by its own
+migrations (`migrations/`, the `publisher_migrations` hook): they are what finds
+a post that went out unrecorded, a durable record that a cache may not drop.
 """
 
 from __future__ import annotations
@@ -16,7 +20,10 @@ from __future__ import annotations
 import random
 import threading
 import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+
+from sqlalchemy import Column, DateTime, MetaData, String, Table, insert, select
 
 from publisher import Destination
 
@@ -25,6 +32,15 @@ if TYPE_CHECKING:
 
 ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable
 LENGTH = 13
+
+metadata = MetaData()
+rkeys = Table(
+    "bluesky_rkeys",
+    metadata,
+    Column("idempotency_key", String(200), primary_key=True),
+    Column("rkey", String(LENGTH), nullable=False),
+    Column("chosen_at", DateTime(timezone=True), nullable=False),
+)
 
 _lock = threading.Lock()
 _last = 0
@@ -45,19 +61,26 @@ def now() -> str:
         return tid(_last, random.randrange(1024))
 
 
-def _cache_key(idempotency_key: str) -> str:
-    return f"bluesky:rkey:{idempotency_key}"
-
-
 def stored(destination: Destination[BlueskySettings], idempotency_key: str) -> str | None:
     """The key chosen for this part by an earlier attempt, if any attempt got that far."""
-    return destination.state.get(_cache_key(idempotency_key))
+    if not destination.state.exists:
+        return None
+    with destination.state.engine.begin() as db:
+        query = select(rkeys.c.rkey).where(rkeys.c.idempotency_key == idempotency_key)
+        return db.execute(query).scalar()
 
 
 def claim(destination: Destination[BlueskySettings], idempotency_key: str) -> str:
-    """The part's record key: the one chosen before, or a new one, stored before it is used."""
-    rkey = stored(destination, idempotency_key)
-    if rkey is None:
-        rkey = now()
-        destination.state.put(_cache_key(idempotency_key), rkey)
+    """The part's record key: the one chosen before, or a new one, stored before it is used.
+
+    Only one run holds a part at a time (the core's ledger sees to that), so the look and
+    the insert need no more than one transaction.
+    """
+    with destination.state.engine.begin() as db:
+        query = select(rkeys.c.rkey).where(rkeys.c.idempotency_key == idempotency_key)
+        rkey = db.execute(query).scalar()
+        if rkey is None:
+            rkey = now()
+            chosen = {"idempotency_key": idempotency_key, "rkey": rkey}
+            db.execute(insert(rkeys).values(**chosen, chosen_at=datetime.now(UTC)))
     return rkey

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,7 @@ from publisher import (
     Sent,
     TemporaryFailure,
 )
+from publisher_x.made import MadePosts
 from publisher_x.settings import XSettings
 
 # tweepy, twitter-text and what uses them load when a destination is rendered or sent to,
@@ -87,8 +87,10 @@ class XChannel(Channel[XSettings]):
             if found is not None:
                 return found
             raise DeliveryError(f"{error}; {self._duplicate(part, context)}") from error
-        _made(context.destination.settings)[_folded(part.text)] = (
-            f"part {context.number} to {context.destination.name}"
+        MADE.record(
+            _account(context.destination.settings),
+            _folded(part.text),
+            f"part {context.number} to {context.destination.name}",
         )
         return _sent(str(response.data["id"]), warning)
 
@@ -104,7 +106,7 @@ class XChannel(Channel[XSettings]):
                 f"thread, and X refuses the second: change one of them {change}"
             )
         shown = part.text if len(part.text) <= 80 else part.text[:79] + "…"
-        made = _made(context.destination.settings).get(text)
+        made = MADE.find(_account(context.destination.settings), text)
         if made is not None:
             return (
                 f"the post {shown!r} is identical to {made}, which this run posted on the same "
@@ -188,17 +190,14 @@ class XChannel(Channel[XSettings]):
         return self._user_id
 
 
-# The posts this process made, by account: X refuses one of them made again (say, by a
-# second destination on the same account), and the error should say whose it is.
-_MADE_BY_ACCOUNT: dict[str, dict[str, str]] = {}
+# The posts this process made, by account (bounded): X refuses one of them made again (say,
+# by a second destination on the same account), and the error should say whose it is.
+MADE = MadePosts()
 
 
-def _made(settings: XSettings) -> dict[str, str]:
-    """Folded text -> which part made it, for the account `settings` post as."""
-    account = hashlib.sha256(
-        f"{settings.api_url}\x1f{settings.access_token.reveal()}".encode()
-    ).hexdigest()
-    return _MADE_BY_ACCOUNT.setdefault(account, {})
+def _account(settings: XSettings) -> str:
+    """Which account `settings` post as: the API and the access token (never shown)."""
+    return f"{settings.api_url}\x1f{settings.access_token.reveal()}"
 
 
 def _folded(text: str) -> str:

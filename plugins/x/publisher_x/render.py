@@ -6,21 +6,17 @@ the disclosure of a generated story, and no text the account already posted.
 
 from __future__ import annotations
 
-from publisher import Destination, Edition, Rendition, Story
+from publisher import Destination, Edition, Rendition
 from publisher.social import (
     Block,
+    StoryPost,
     Thread,
     already_posted,
     chain,
-    check_thread_size,
-    digest_title,
-    disclosure_for,
-    faq_blocks,
     picture_extra,
     post_block,
     post_template,
-    text_block,
-    thread,
+    story_thread,
     with_disclosure,
     written_thread,
 )
@@ -49,42 +45,29 @@ def render(edition: Edition, destination: Destination[XSettings]) -> Rendition:
 def _composed(
     edition: Edition, destination: Destination[XSettings], picture: dict, posted: frozenset[str]
 ) -> Thread:
-    check_thread_size(edition, destination, LIMIT, weighted_length)
-    settings = destination.settings
+    """The root says headline, dek and link; the summary follows as replies of its own."""
     post = with_disclosure(post_template(destination.templates, "x/post.txt"))
 
-    def story_post(story: Story, extra: dict | None = None, **more: str) -> Block:
-        fields = {"headline": story.headline, "dek": story.dek, "url": story.url, **more}
-        cuttable = ["dek", "headline", *(name for name in more if name != "disclosure")]
+    def story_post(wanted: StoryPost) -> Block:
+        story = wanted.story
+        fields = {"headline": story.headline, "dek": story.dek, "url": story.url}
+        cuttable = ["dek", "headline", *(name for name in wanted.fields if name != "disclosure")]
         return post_block(
-            post, fields, weighted_length, story.language, cuttable=cuttable, extra=extra
+            post,
+            {**fields, **wanted.fields},
+            weighted_length,
+            story.language,
+            cuttable=cuttable,
+            extra=wanted.extra,
         )
 
-    lead = edition.lead
-    replies: list[Block] = []
-    if edition.kind == "story":
-        if settings.thread != "none":
-            replies.append(text_block(lead.summary, weighted_length, lead.language))
-        if settings.thread == "faq":
-            replies += faq_blocks(lead, destination.templates, "x", weighted_length)
-
-        def root(disclosure: str) -> Block:
-            return story_post(lead, picture, disclosure=disclosure)
-
-    else:  # a digest: the title and lead story first, then one reply per other story
-        title = digest_title(settings.digest_title, destination.site.name, edition.end)
-        if settings.thread != "none":
-            replies = [story_post(story) for story in edition.stories[1:]]
-
-        def root(disclosure: str) -> Block:
-            return story_post(lead, picture, title=title, disclosure=disclosure)
-
-    return thread(
-        root,
-        replies,
+    return story_thread(
+        edition,
+        destination,
+        story_post,
         limit=LIMIT,
         count=weighted_length,
-        numbering=settings.numbering,
-        disclosure=disclosure_for(edition, destination, weighted_length),
         posted=posted,
+        picture=picture,
+        summary_replies=True,
     )
