@@ -1,7 +1,5 @@
 """Bluesky channel for Publisher: posts and threads through the atproto SDK."""
 
-from pathlib import Path
-
 from publisher import hookimpl
 
 
@@ -16,4 +14,6 @@ def publisher_register_channels(register):
 @hookimpl
 def publisher_migrations():
     # Each part's record key is kept in the state database; its table moves by migration.
+    from pathlib import Path  # here: `publisher --help` loads this module, and needs no paths
+
     return ("bluesky", Path(__file__).with_name("migrations"))
