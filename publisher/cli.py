@@ -220,6 +220,7 @@ def cli(context: click.Context, config: Path | None, log_format: str, verbose: b
 
     setup_logging(log_format, verbose)
     context.obj = _Context(context.obj, config)
+    context.call_on_close(context.obj.close)  # the workspace, if a command opened it
 
 
 @cli.command()
@@ -443,6 +444,16 @@ def _run(
         )
         return 128 + stop.signal
     failed = [outcome for outcome in outcomes if outcome.status == "failed"]
+    busy = [outcome.destination for outcome in outcomes if outcome.status == "busy"]
+    if busy:
+        _say(
+            logging.WARNING,
+            f"{', '.join(busy)}: another run is delivering {'them' if len(busy) > 1 else 'it'}"
+            f"; nothing was sent there by this run (`publisher status` shows when it is done)",
+            label="warning",
+            event="busy",
+            destinations=busy,
+        )
     if failed:
         hint = (
             " (run it again to resume where it stopped)"
@@ -453,6 +464,11 @@ def _run(
             f"{len(failed)} destination{'s' * (len(failed) != 1)} failed: "
             + ", ".join(outcome.destination for outcome in failed)
             + hint
+        )
+    if busy:
+        raise PublisherError(
+            f"{len(busy)} destination{'s' * (len(busy) != 1)} left to another run: "
+            + ", ".join(busy)
         )
     return None
 
@@ -587,6 +603,7 @@ STATUS_STYLE = {
     "skipped": "yellow",
     "failed": "red",
     "stopped": "yellow",
+    "busy": "yellow",
     "dry-run": "cyan",
 }
 
@@ -963,10 +980,50 @@ def status(context: CommandContext, limit: int) -> None:
             out.print(Text.assemble(("warning", "yellow"), f" {one_line(message)}"))
 
 
+@cli.command()
+@click.argument("edition")
+@click.option(
+    "--destination",
+    "destination",
+    required=True,
+    metavar="NAME",
+    help="The destination it was going to, as `publisher status` names it.",
+)
+@pass_context
+def abandon(context: CommandContext, edition: str, destination: str) -> None:
+    """Give up an unfinished publication for good: EDITION as `publisher status` names it
+    (story-ID or digest-...), or a story id. It stays in the ledger, marked abandoned; no
+    run resumes it or sends it again, and a digest's stories count as sent there."""
+    from rich.text import Text
+
+    ledger = context.workspace.ledger
+    names = [edition]
+    if not edition.startswith(("story-", "digest-")):
+        names.append(f"story-{edition}")
+    for name in names:
+        try:
+            was = ledger.abandon(name, destination)
+        except InputError:
+            if name == names[-1]:
+                raise
+            continue
+        if was == "abandoned":
+            out.print(Text(f"{destination}: {name} was already abandoned; nothing changed."))
+        else:
+            out.print(
+                Text(
+                    f"{destination}: {name} abandoned (it was {was}): it stays in `publisher "
+                    "status`, and no run resumes it or sends it again."
+                )
+            )
+        return
+
+
 NOTE_STYLE = {
     "done": ("partly delivered", "yellow"),  # a part went out, but not to everyone
     "stopped": ("stopped", "yellow"),
     "interrupted": ("interrupted", "yellow"),
+    "abandoned": ("abandoned", "yellow"),
 }
 
 

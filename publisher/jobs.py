@@ -124,12 +124,13 @@ def _recorded(config: str | None, root: str, job: str) -> Iterator[tuple[Workspa
     message = scrub(message)
     (log.error if status == "failed" else log.info)("%s: %s", job, message)
     if workspace is not None:  # a configuration that no longer loads has nowhere to record
-        History(workspace.state.engine).record(job, started, status, message)
+        with workspace:
+            History(workspace.state.engine).record(job, started, status, message)
 
 
 def _summary(outcomes: list[Outcome]) -> tuple[str, str]:
     message = "; ".join(f"{o.destination}: {o.status} {o.message}" for o in outcomes)
-    for status in ("failed", "stopped", "sent"):
+    for status in ("failed", "stopped", "busy", "sent"):
         if any(o.status == status for o in outcomes):
             return status, message
     return outcomes[0].status if outcomes else "nothing new", message

@@ -12,6 +12,7 @@ import os
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -109,6 +110,18 @@ class Workspace:
                 f"{error}; plugins that failed to load: {names} (publisher plugins)"
             ) from None
         return cls(config, plugins)
+
+    def close(self) -> None:
+        """Release the state database's connections; whoever opens a workspace closes it
+        (`with Workspace.open(...) as workspace:`)."""
+        if "state" in self.__dict__:
+            self.state.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     @cached_property
     def state(self) -> State:
@@ -501,42 +514,63 @@ class Workspace:
 
         Setting `stop` ends the run at the next safe point; the ledger keeps the rest.
         """
-        plan = []
-        for destination, edition in edition_for:
-            channel = self.channel_for(destination)
-            prepared = self.prepare(edition, destination)
-            rendition = _within_max_posts(
-                channel.render(prepared, destination), prepared, destination
-            )
-            plan.append((destination, prepared, channel, rendition))
-            if not destination.settings.dry_run:
-                channel.preflight(destination)
-        outcomes = []
-        for destination, edition, channel, rendition in plan:
-            try:
-                if destination.settings.dry_run:
-                    parts = len(rendition.parts)
-                    message = f"{parts} part{'s' * (parts != 1)} rendered, nothing sent (dry_run)"
-                    outcomes.append(Outcome(destination.name, "dry-run", message))
-                    continue
-                outcomes.append(
-                    deliver(
-                        self.ledger,
-                        self.plugins,
-                        channel,
-                        edition,
-                        destination,
-                        rendition,
-                        force=force,
-                        policy=self.retry,
-                        sleep=self.sleep,
-                        progress=progress(destination.name) if progress else None,
-                        stop=stop,
-                    )
+        opened: list[Channel] = []  # closed whatever happens, each as soon as it is done
+        try:
+            plan = []
+            for destination, edition in edition_for:
+                channel = self.channel_for(destination)
+                opened.append(channel)
+                prepared = self.prepare(edition, destination)
+                rendition = _within_max_posts(
+                    channel.render(prepared, destination), prepared, destination
                 )
-            finally:
-                channel.close()
-        return outcomes
+                plan.append((destination, prepared, channel, rendition))
+                if not destination.settings.dry_run:
+                    channel.preflight(destination)
+            outcomes = []
+            for destination, edition, channel, rendition in plan:
+                try:
+                    outcomes.append(
+                        self._deliver(
+                            destination, edition, channel, rendition, force, progress, stop
+                        )
+                    )
+                finally:
+                    opened.remove(channel)
+                    channel.close()
+            return outcomes
+        finally:
+            with ExitStack() as closing:
+                for channel in opened:
+                    closing.callback(channel.close)
+
+    def _deliver(
+        self,
+        destination: Destination,
+        edition: Edition,
+        channel: Channel,
+        rendition: Rendition,
+        force: bool,
+        progress: Callable[[str], Callable[[int, int], None]] | None,
+        stop: threading.Event | None,
+    ) -> Outcome:
+        if destination.settings.dry_run:
+            parts = len(rendition.parts)
+            message = f"{parts} part{'s' * (parts != 1)} rendered, nothing sent (dry_run)"
+            return Outcome(destination.name, "dry-run", message)
+        return deliver(
+            self.ledger,
+            self.plugins,
+            channel,
+            edition,
+            destination,
+            rendition,
+            force=force,
+            policy=self.retry,
+            sleep=self.sleep,
+            progress=progress(destination.name) if progress else None,
+            stop=stop,
+        )
 
     def send_tests(
         self, edition_for: Iterable[tuple[Destination, Edition]], to: str
