@@ -15,7 +15,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -359,19 +359,27 @@ def digest(
     context: CommandContext, since: str | None, to: str | None, dry_run: bool, as_json: bool
 ) -> int | None:
     """Send a digest of recent stories; a story goes to each destination in one digest only."""
-    plan = _digest_plan(context.workspace, since, to)
-    if plan or as_json:
+    plan, unplanned = _digest_plan(context.workspace, since, to)
+    if plan or as_json or unplanned:
         again = _command(context, "digest", *(("--to", to) if to else ()))
-        return _run(context.workspace, plan, dry_run, as_json, force=False, again=again)
+        return _run(context.workspace, plan, dry_run, as_json, False, again, unplanned)
     return None
 
 
-def _digest_plan(workspace: Workspace, since: str | None, to: str | None) -> Plan:
+def _digest_plan(
+    workspace: Workspace, since: str | None, to: str | None
+) -> tuple[Plan, list[Outcome]]:
+    """Each destination's digest, and a failed outcome for each destination whose digest
+    cannot be made (the others go on)."""
     from datetime import datetime
+
+    from publisher.delivery import Outcome
 
     window_text = since or workspace.config.site.digest_since
     window = _duration(window_text, "--since")
-    plan, idle = workspace.plan_digest(_names(to), datetime.now(workspace.config.site.zone), window)
+    plan, idle, problems = workspace.plan_digest(
+        _names(to), datetime.now(workspace.config.site.zone), window
+    )
     for destination in idle:
         _say(
             logging.INFO,
@@ -379,7 +387,8 @@ def _digest_plan(workspace: Workspace, since: str | None, to: str | None) -> Pla
             event="nothing_to_send",
             destination=destination.name,
         )
-    return plan
+    unplanned = [Outcome(name, "failed", why, done=False) for name, why in problems.items()]
+    return plan, unplanned
 
 
 def _duration(text: str, option: str):
@@ -398,17 +407,38 @@ def _command(context: CommandContext, *args: str) -> str:
 
 
 def _run(
-    workspace: Workspace, plan: Plan, dry_run: bool, as_json: bool, force: bool, again: str
+    workspace: Workspace,
+    plan: Plan,
+    dry_run: bool,
+    as_json: bool,
+    force: bool,
+    again: str,
+    unplanned: Sequence[Outcome] = (),
 ) -> int | None:
     """Render every destination (any bad input stops here), then deliver unless --dry-run.
 
-    SIGINT or SIGTERM stops the delivery at the next safe point; the exit
-    code is then 130 or 143, and one line says how to send the rest.
+    `unplanned`: destinations that could not be planned, reported beside the others
+    (with nothing else to do, bad input: exit 2). SIGINT or SIGTERM stops the delivery
+    at the next safe point; the exit code is then 130 or 143, and one line says how to
+    send the rest.
     """
     import json
 
     from publisher.preview import renditions_json
 
+    if unplanned and (dry_run or not plan):
+        for outcome in unplanned:
+            _say(
+                logging.ERROR,
+                f"{outcome.destination}: {outcome.message}",
+                label="error",
+                event="unplanned",
+                destination=outcome.destination,
+            )
+        if not plan:
+            raise InputError(
+                f"no digest could be made for {', '.join(o.destination for o in unplanned)}"
+            )
     if dry_run:
         renditions = workspace.renditions(plan)
         for destination, rendition in renditions.items():
@@ -425,11 +455,11 @@ def _run(
         else:
             for destination, rendition in renditions.items():
                 _print_rendition(destination.name, destination.channel, rendition)
-        return None
+        return InputError.exit_code if unplanned else None
     if as_json:
         raise InputError("--json goes with --dry-run (a real run prints a summary)")
     with _stop_on_signals() as stop, _progress_bars() as progress:
-        outcomes = workspace.publish(plan, force=force, progress=progress, stop=stop)
+        outcomes = [*unplanned, *workspace.publish(plan, force=force, progress=progress, stop=stop)]
     _print_outcomes(outcomes)
     stopped = [outcome.destination for outcome in outcomes if outcome.status == "stopped"]
     if stop.signal is not None and stopped:
@@ -644,7 +674,15 @@ def preview(
     if story_ref:
         _, plan = workspace.plan_story(story_ref, _names(to))
     else:
-        plan = _digest_plan(workspace, since, to)
+        plan, unplanned = _digest_plan(workspace, since, to)
+        for outcome in unplanned:
+            _say(
+                logging.ERROR,
+                f"{outcome.destination}: {outcome.message}",
+                label="error",
+                event="unplanned",
+                destination=outcome.destination,
+            )
     if not plan:
         raise InputError("nothing to preview: give --story, or a longer --since")
     renditions = workspace.renditions(plan)

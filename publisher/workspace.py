@@ -402,16 +402,22 @@ class Workspace:
         since: timedelta,
         max_stories: int | None = None,
         only_unfinished: bool = False,
-    ) -> tuple[Plan, list[Destination]]:
-        """Each destination's next digest; also the destinations with nothing new.
+    ) -> tuple[Plan, list[Destination], dict[str, str]]:
+        """Each destination's next digest; also the destinations with nothing new, and why
+        any destination's digest cannot be made (by destination name), so that one
+        destination's problem (its unfinished digest lost a story) does not stop the others.
 
         With `only_unfinished`, only the digests that a run left half-delivered.
         """
-        plan, idle = [], []
+        plan, idle, problems = [], [], {}
         for destination in self.destinations(names):
             if only_unfinished and self.ledger.unfinished(destination.name) is None:
                 continue
-            edition = self.digest_for(destination.name, now, since, max_stories)
+            try:
+                edition = self.digest_for(destination.name, now, since, max_stories)
+            except InputError as error:
+                problems[destination.name] = str(error)
+                continue
             if edition is None:
                 idle.append(destination)
             else:
@@ -419,7 +425,7 @@ class Workspace:
         if plan or idle:
             for problem in self.story_problems:
                 log.error("left out of the digest: %s", problem)
-        return plan, idle
+        return plan, idle, problems
 
     # Destinations -------------------------------------------------------------------
 
@@ -510,7 +516,8 @@ class Workspace:
         stop: threading.Event | None = None,
     ) -> list[Outcome]:
         """Render and preflight every destination first (bad input or configuration stops
-        everything, with nothing sent), then deliver each.
+        everything, with nothing sent), then deliver each. A destination that another run
+        is delivering is `busy`, and the others go on; every channel opened is closed.
 
         Setting `stop` ends the run at the next safe point; the ledger keeps the rest.
         """

@@ -4,10 +4,11 @@ one for good."""
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 
-from support.project import STORY, Project, recorder_config
+from support.project import SITE, STORY, Project, recorder_config, recorder_table
 
 EDITED = STORY.replace("A cooperative of twelve families.", "A cooperative of fourteen families.")
 REFUSED = "log: failed the story, its configuration or templates changed since the interrupted run"
@@ -96,3 +97,34 @@ def test_abandon_refuses_what_it_cannot_abandon_with_exit_code_2(project: Projec
     assert "log: story-night-market was delivered in full: nothing to abandon" in done.err
     missing = project.run("abandon", "night-market")
     assert missing.code == 2 and "--destination" in missing.err
+
+
+FERRY = STORY.replace("Harbour Opens a Night Market", "The Night Ferry Returns").replace(
+    "2026-11-20T18:00", "2026-11-21T18:00"
+)
+
+
+def test_one_destinations_digest_that_cannot_be_made_leaves_the_others_to_go_out(
+    project: Project,
+) -> None:
+    project.write_config(recorder_config(fail_at=2))
+    assert project.run("digest", "--since", "3650d").code == 1  # log's digest left half-sent
+    (project.root / "stories" / "night-market.md").unlink()  # and one of its stories is gone
+    project.add_story("ferry.md", FERRY)
+    project.write_config(SITE + recorder_table("log") + recorder_table("other"))
+
+    result = project.run("digest", "--since", "3650d")
+
+    assert result.code == 1, result.err
+    assert "other: sent 3 parts" in result.out
+    assert "log: failed the unfinished digest digest-" in result.out
+    assert "includes 'night-market', which is no longer in" in result.out
+    assert "error: 1 destination failed: log" in result.err
+    other = (project.root / "remote" / "other.jsonl").read_text().splitlines()
+    assert [json.loads(line)["text"] for line in other][0] == "The Night Ferry Returns"
+    assert len(project.posts()) == 1, "nothing more of the broken digest"
+
+    alone = project.run("digest", "--since", "3650d", "--to", "log")
+    assert alone.code == 2
+    assert "error: log: the unfinished digest digest-" in alone.err
+    assert alone.err.strip().endswith("error: no digest could be made for log")

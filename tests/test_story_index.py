@@ -71,7 +71,7 @@ def _digest(project: Project, counter: Counter | None = None) -> list[str]:
     """The headlines of this week's digest, from a fresh workspace as each run has."""
     plugins = load_plugins(extra=[counter] if counter else [])
     workspace = Workspace.open(project.config, plugins=plugins)
-    plan, _ = workspace.plan_digest(None, datetime.now(BERLIN), timedelta(days=7))
+    plan, _, _ = workspace.plan_digest(None, datetime.now(BERLIN), timedelta(days=7))
     return sorted(story.headline for _, edition in plan for story in edition.stories)
 
 
