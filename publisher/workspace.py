@@ -290,10 +290,32 @@ class Workspace:
             for impl in self.plugins.hook.publisher_load_story.get_hookimpls()
         )
         settings = settings_key(
-            __version__, str(site.zone), site.url_pattern, site.story_size_limit, loaders
+            __version__,
+            str(site.zone),
+            site.url_pattern,
+            site.story_size_limit,
+            loaders,
+            self._posts_key(),
         )
         index = StoryIndex(self.state, self.stories_dir, settings, self._load)
         return index.entries(story_names(self.stories_dir))
+
+    def _posts_key(self) -> tuple:
+        """What `_posts_channel` decides a story's `posts` by: the channels installed (whether
+        each takes hand-written posts, and its plugin's version), the channels destinations
+        need that are not installed, and the destinations. A story refused or accepted for
+        its posts is parsed again when any of them changes."""
+        channels = self.plugins.channels
+        installed = sorted(
+            (
+                name,
+                issubclass(channel.settings_model, SocialSettings),
+                self.plugins.versions.get(self.plugins.channel_owners.get(name, ""), ""),
+            )
+            for name, channel in channels.items()
+        )
+        destinations = sorted((name, d.channel) for name, d in self.config.destinations.items())
+        return installed, sorted(self.config.missing.items()), destinations
 
     @cached_property
     def _catalogue(self) -> _Catalogue:
