@@ -209,9 +209,15 @@ def _changed(changed: Changed, edition: Edition, destination: Destination) -> st
     else:
         after = " (its stories then count as sent there)"
     unsure = f" (and may have sent {changed.unsure} more)" if changed.unsure else ""
+    differs = (
+        f"part {changed.differs} now reads otherwise"
+        if changed.differs <= changed.parts
+        else "it now has more parts"
+    )
     return (
-        f"{what}, its configuration or templates changed since the interrupted run of {when}, "
-        f"which sent {changed.sent} of its {changed.parts} parts{unsure}: nothing more was "
+        f"{what}, its configuration or templates changed since the interrupted run of {when} "
+        f"({differs}), which sent {changed.sent} of its {changed.parts} parts{unsure}: "
+        "nothing more was "
         "sent, so that no thread mixes two versions. Put it back as it was and run again to "
         f"finish it, or give it up with `{abandon}`{after}"
     )

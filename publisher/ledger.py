@@ -144,6 +144,7 @@ class Changed:
     sent: int  # parts that went out
     unsure: int  # parts an earlier run tried that may have gone out
     parts: int
+    differs: int  # the first part that renders otherwise now (parts + 1: a part was added)
 
 
 @dataclass(frozen=True)
@@ -404,12 +405,16 @@ class Ledger:
         if not statuses:
             return None  # nothing of the earlier version went out: the new one replaces it
         sent = sum(status in WENT_OUT for status in statuses)
-        return Changed(
-            _aware(latest.started_at),
-            sent,
-            len(statuses) - sent,
-            len(json.loads(latest.rendition)),
+        began, now = json.loads(latest.rendition), json.loads(rendered)
+        differs = next(
+            (
+                number
+                for number, (old, new) in enumerate(zip(began, now, strict=False), 1)
+                if old != new
+            ),
+            min(len(began), len(now)) + 1,
         )
+        return Changed(_aware(latest.started_at), sent, len(statuses) - sent, len(began), differs)
 
     def abandon(self, edition_id: str, destination: str) -> str:
         """Give up the unfinished publication of `edition_id` to `destination`: it stays in the

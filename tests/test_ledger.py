@@ -141,7 +141,7 @@ def test_a_resumed_round_must_render_as_it_began_once_a_part_went_out(ledger: Le
     changed = begin_rendered(ledger, ["h1", "h2", "h3"])  # the first rendering, after all
 
     assert isinstance(changed, Changed)
-    assert (changed.sent, changed.unsure, changed.parts) == (1, 0, 3)
+    assert (changed.sent, changed.unsure, changed.parts, changed.differs) == (1, 0, 3, 2)
     [row] = ledger.recent()
     assert (row["status"], row["owner"]) == ("failed", None), "left as it was"
     assert begin_rendered(ledger, ["h1", "h2*", "h3"]) == first, "as it began: it resumes"

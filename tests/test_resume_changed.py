@@ -43,9 +43,10 @@ def test_a_story_changed_since_the_killed_run_is_refused_not_mixed(project: Proj
 
     assert refused.code == 1, refused.err
     assert refused.out.startswith(REFUSED), refused.out
-    assert "which sent 2 of its 3 parts (and may have sent 1 more): nothing more was sent" in (
-        refused.out
-    )
+    assert (
+        "(part 3 now reads otherwise), which sent 2 of its 3 parts (and may have sent 1 more): "
+        "nothing more was sent, so that no thread mixes two versions"
+    ) in refused.out
     assert "`publisher abandon story-night-market --destination log`" in refused.out
     assert "`publisher publish --story night-market --to log --force`" in refused.out
     assert len(project.posts()) == 2, "no part of the new version joins the old thread"
