@@ -8,6 +8,10 @@ import json
 import signal
 import time
 
+from sqlalchemy import create_engine
+
+from publisher.jobs import run_schedule
+from publisher.run_history import History
 from support.project import SITE, STORY, Project, recorder_config, recorder_table
 
 EDITED = STORY.replace("A cooperative of twelve families.", "A cooperative of fourteen families.")
@@ -129,3 +133,25 @@ def test_one_destinations_digest_that_cannot_be_made_leaves_the_others_to_go_out
     assert alone.code == 2
     assert "error: log: the unfinished digest digest-" in alone.err
     assert alone.err.strip().endswith("error: no digest could be made for log")
+
+
+def test_a_scheduled_digest_records_the_destination_it_could_not_make_and_sends_the_rest(
+    project: Project,
+) -> None:
+    schedule = '\n[schedules.weekly]\ncron = "0 8 * * mon"\nsince = "3650d"\n'
+    project.write_config(recorder_config(fail_at=2) + schedule)
+    run_schedule(str(project.config), str(project.root), "weekly")
+    (project.root / "stories" / "night-market.md").unlink()
+    project.add_story("ferry.md", FERRY)
+    project.write_config(SITE + recorder_table("log") + recorder_table("other") + schedule)
+
+    run_schedule(str(project.config), str(project.root), "weekly")
+
+    engine = create_engine(f"sqlite:///{project.root / 'state' / 'publisher.db'}")
+    last = History(engine).last()["schedule:weekly"]
+    engine.dispose()
+    assert last["outcome"] == "failed"
+    assert "log: failed the unfinished digest digest-" in last["message"]
+    assert "other: sent 3 parts" in last["message"]
+    other = (project.root / "remote" / "other.jsonl").read_text().splitlines()
+    assert json.loads(other[0])["text"] == "The Night Ferry Returns"
