@@ -26,7 +26,9 @@ def held_by_a_live_run(project: Project, destination: str) -> None:
             update(publications).values(status="running", owner=f"{socket.gethostname()}:1:1")
         )
     engine.dispose()
-    for closed in (project.root / "remote").glob("*.closed"):
+    remote = project.root / "remote"
+    remote.mkdir(exist_ok=True)  # where the recorder says which channels were closed
+    for closed in remote.glob("*.closed"):
         closed.unlink()  # this run's, not the next one's
 
 

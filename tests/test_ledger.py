@@ -121,12 +121,19 @@ def test_a_pid_given_to_another_process_is_not_the_owner(ledger: Ledger) -> None
 def test_this_pid_in_an_earlier_process_is_not_this_run(ledger: Ledger) -> None:
     """A run that crashed, on a machine that came back giving its pid to this process."""
     publication = start(ledger)
-    earlier = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() + 1}:0b0e1d00.3"
-    with ledger.engine.begin() as db:
-        db.execute(update(publications).values(owner=earlier))
-    assert [row["status"] for row in ledger.recent()] == ["interrupted"]
-    assert [u.edition_id for u in ledger.all_unfinished()] == ["story-a"]
-    assert start(ledger) == publication
+    done = threading.Event()
+    alive = threading.Thread(target=done.wait)  # a thread of this process with that ident
+    alive.start()
+    try:
+        earlier = f"{socket.gethostname()}:{os.getpid()}:{alive.ident}:0b0e1d00.3"
+        with ledger.engine.begin() as db:
+            db.execute(update(publications).values(owner=earlier))
+        assert [row["status"] for row in ledger.recent()] == ["interrupted"]
+        assert [u.edition_id for u in ledger.all_unfinished()] == ["story-a"]
+        assert start(ledger) == publication
+    finally:
+        done.set()
+        alive.join()
 
 
 def test_a_resumed_round_must_render_as_it_began_once_a_part_went_out(ledger: Ledger) -> None:
