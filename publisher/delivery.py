@@ -216,10 +216,9 @@ def _changed(changed: Changed, edition: Edition, destination: Destination) -> st
     )
     return (
         f"{what}, its configuration or templates changed since the interrupted run of {when} "
-        f"({differs}), which sent {changed.sent} of its {changed.parts} parts{unsure}: "
-        "nothing more was "
-        "sent, so that no thread mixes two versions. Put it back as it was and run again to "
-        f"finish it, or give it up with `{abandon}`{after}"
+        f"({differs}), which sent {changed.sent} of its {changed.parts} parts{unsure}: nothing "
+        "more was sent, so that no thread mixes two versions. Put it back as it was and run "
+        f"again to finish it, or give it up with `{abandon}`{after}"
     )
 
 
