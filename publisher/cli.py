@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -228,6 +229,7 @@ def cli(context: click.Context, config: Path | None, log_format: str, verbose: b
 
     setup_logging(log_format, verbose)
     context.obj = _Context(context.obj, config)
+    context.call_on_close(context.obj.close)  # the workspace, if a command opened it
 
 
 @cli.command()
@@ -366,19 +368,27 @@ def digest(
     context: CommandContext, since: str | None, to: str | None, dry_run: bool, as_json: bool
 ) -> int | None:
     """Send a digest of recent stories; a story goes to each destination in one digest only."""
-    plan = _digest_plan(context.workspace, since, to)
-    if plan or as_json:
+    plan, unplanned = _digest_plan(context.workspace, since, to)
+    if plan or as_json or unplanned:
         again = _command(context, "digest", *(("--to", to) if to else ()))
-        return _run(context.workspace, plan, dry_run, as_json, force=False, again=again)
+        return _run(context.workspace, plan, dry_run, as_json, False, again, unplanned)
     return None
 
 
-def _digest_plan(workspace: Workspace, since: str | None, to: str | None) -> Plan:
+def _digest_plan(
+    workspace: Workspace, since: str | None, to: str | None
+) -> tuple[Plan, list[Outcome]]:
+    """Each destination's digest, and a failed outcome for each destination whose digest
+    cannot be made (the others go on)."""
     from datetime import datetime
+
+    from publisher.delivery import Outcome
 
     window_text = since or workspace.config.site.digest_since
     window = _duration(window_text, "--since")
-    plan, idle = workspace.plan_digest(_names(to), datetime.now(workspace.config.site.zone), window)
+    plan, idle, problems = workspace.plan_digest(
+        _names(to), datetime.now(workspace.config.site.zone), window
+    )
     for destination in idle:
         _say(
             "INFO",
@@ -386,7 +396,8 @@ def _digest_plan(workspace: Workspace, since: str | None, to: str | None) -> Pla
             event="nothing_to_send",
             destination=destination.name,
         )
-    return plan
+    unplanned = [Outcome(name, "failed", why, done=False) for name, why in problems.items()]
+    return plan, unplanned
 
 
 def _duration(text: str, option: str):
@@ -407,12 +418,20 @@ def _command(context: CommandContext, *args: str) -> str:
 
 
 def _run(
-    workspace: Workspace, plan: Plan, dry_run: bool, as_json: bool, force: bool, again: str
+    workspace: Workspace,
+    plan: Plan,
+    dry_run: bool,
+    as_json: bool,
+    force: bool,
+    again: str,
+    unplanned: Sequence[Outcome] = (),
 ) -> int | None:
     """Render every destination (any bad input stops here), then deliver unless --dry-run.
 
-    SIGINT or SIGTERM stops the delivery at the next safe point; the exit
-    code is then 130 or 143, and one line says how to send the rest.
+    `unplanned`: destinations that could not be planned, reported beside the others
+    (with nothing else to do, bad input: exit 2). SIGINT or SIGTERM stops the delivery
+    at the next safe point; the exit code is then 130 or 143, and one line says how to
+    send the rest.
     """
     import json
 
@@ -420,6 +439,19 @@ def _run(
     from publisher.progress import progress_bars
     from publisher.stopping import stop_on_signals
 
+    if unplanned and (dry_run or not plan):
+        for outcome in unplanned:
+            _say(
+                "ERROR",
+                f"{outcome.destination}: {outcome.message}",
+                label="error",
+                event="unplanned",
+                destination=outcome.destination,
+            )
+        if not plan:
+            raise InputError(
+                f"no digest could be made for {', '.join(o.destination for o in unplanned)}"
+            )
     if dry_run:
         renditions = workspace.renditions(plan)
         for destination, rendition in renditions.items():
@@ -436,11 +468,11 @@ def _run(
         else:
             for destination, rendition in renditions.items():
                 _print_rendition(destination.name, destination.channel, rendition)
-        return None
+        return InputError.exit_code if unplanned else None
     if as_json:
         raise InputError("--json goes with --dry-run (a real run prints a summary)")
     with stop_on_signals() as stop, progress_bars(err.rich) as progress:
-        outcomes = workspace.publish(plan, force=force, progress=progress, stop=stop)
+        outcomes = [*unplanned, *workspace.publish(plan, force=force, progress=progress, stop=stop)]
     _print_outcomes(outcomes)
     stopped = [outcome.destination for outcome in outcomes if outcome.status == "stopped"]
     if stop.signal is not None and stopped:
@@ -455,6 +487,16 @@ def _run(
         )
         return 128 + stop.signal
     failed = [outcome for outcome in outcomes if outcome.status == "failed"]
+    busy = [outcome.destination for outcome in outcomes if outcome.status == "busy"]
+    if busy:
+        _say(
+            "WARNING",
+            f"{', '.join(busy)}: another run is delivering {'them' if len(busy) > 1 else 'it'}"
+            f"; nothing was sent there by this run (`publisher status` shows when it is done)",
+            label="warning",
+            event="busy",
+            destinations=busy,
+        )
     if failed:
         hint = (
             " (run it again to resume where it stopped)"
@@ -465,6 +507,11 @@ def _run(
             f"{len(failed)} destination{'s' * (len(failed) != 1)} failed: "
             + ", ".join(outcome.destination for outcome in failed)
             + hint
+        )
+    if busy:
+        raise PublisherError(
+            f"{len(busy)} destination{'s' * (len(busy) != 1)} left to another run: "
+            + ", ".join(busy)
         )
     return None
 
@@ -491,6 +538,7 @@ STATUS_STYLE = {
     "skipped": "yellow",
     "failed": "red",
     "stopped": "yellow",
+    "busy": "yellow",
     "dry-run": "cyan",
 }
 
@@ -531,7 +579,15 @@ def preview(
     if story_ref:
         _, plan = workspace.plan_story(story_ref, _names(to))
     else:
-        plan = _digest_plan(workspace, since, to)
+        plan, unplanned = _digest_plan(workspace, since, to)
+        for outcome in unplanned:
+            _say(
+                "ERROR",
+                f"{outcome.destination}: {outcome.message}",
+                label="error",
+                event="unplanned",
+                destination=outcome.destination,
+            )
     if not plan:
         raise InputError("nothing to preview: give --story, or a longer --since")
     renditions = workspace.renditions(plan)
@@ -869,10 +925,50 @@ def status(context: CommandContext, limit: int) -> None:
             out.print(Text.assemble(("warning", "yellow"), f" {one_line(message)}"))
 
 
+@cli.command()
+@click.argument("edition")
+@click.option(
+    "--destination",
+    "destination",
+    required=True,
+    metavar="NAME",
+    help="The destination it was going to, as `publisher status` names it.",
+)
+@pass_context
+def abandon(context: CommandContext, edition: str, destination: str) -> None:
+    """Give up an unfinished publication for good: EDITION as `publisher status` names it
+    (story-ID or digest-...), or a story id. It stays in the ledger, marked abandoned; no
+    run resumes it or sends it again, and a digest's stories count as sent there."""
+    from rich.text import Text
+
+    ledger = context.workspace.ledger
+    names = [edition]
+    if not edition.startswith(("story-", "digest-")):
+        names.append(f"story-{edition}")
+    for name in names:
+        try:
+            was = ledger.abandon(name, destination)
+        except InputError:
+            if name == names[-1]:
+                raise
+            continue
+        if was == "abandoned":
+            out.print(Text(f"{destination}: {name} was already abandoned; nothing changed."))
+        else:
+            out.print(
+                Text(
+                    f"{destination}: {name} abandoned (it was {was}): it stays in `publisher "
+                    "status`, and no run resumes it or sends it again."
+                )
+            )
+        return
+
+
 NOTE_STYLE = {
     "done": ("partly delivered", "yellow"),  # a part went out, but not to everyone
     "stopped": ("stopped", "yellow"),
     "interrupted": ("interrupted", "yellow"),
+    "abandoned": ("abandoned", "yellow"),
 }
 
 

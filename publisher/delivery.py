@@ -30,12 +30,12 @@ from publisher.channel import (
     TemporaryFailure,
 )
 from publisher.edition import Edition
-from publisher.ledger import AlreadyDone, Busy, Ledger, Publication, text_hash
+from publisher.ledger import AlreadyDone, Busy, Changed, Ledger, Publication, text_hash
 from publisher.plugins import Plugins, by_plugin, describe_failure
 from publisher.retry import RetryPolicy
 from publisher.secrets import scrub
 
-Status = Literal["sent", "skipped", "failed", "stopped", "dry-run"]
+Status = Literal["sent", "skipped", "failed", "stopped", "busy", "dry-run"]
 log = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 60.0  # seconds; far below the ledger's STALE_AFTER
 
@@ -78,9 +78,41 @@ def deliver(
 
     Setting `stop` (a signal) ends the run at the next safe point: the part
     under way finishes what is on the wire, and the publication is recorded
-    as stopped for the next run to finish. Raises Busy when another run holds
-    the publication, or takes it over meanwhile.
+    as stopped for the next run to finish. When another run holds the
+    publication, or takes it over meanwhile, the outcome is `busy`.
     """
+    try:
+        return _deliver(
+            ledger,
+            plugins,
+            channel,
+            edition,
+            destination,
+            rendition,
+            force,
+            policy or RetryPolicy(),
+            sleep,
+            progress,
+            stop or threading.Event(),
+        )
+    except Busy as busy:  # that run delivers it: this destination is left to it
+        return Outcome(destination.name, "busy", busy.reason, done=False)
+
+
+def _deliver(
+    ledger: Ledger,
+    plugins: Plugins,
+    channel: Channel,
+    edition: Edition,
+    destination: Destination,
+    rendition: Rendition,
+    force: bool,
+    policy: RetryPolicy,
+    sleep: Callable[[float], object] | None,
+    progress: Callable[[int, int], None] | None,
+    stop: threading.Event,
+) -> Outcome:
+    digests = [content_hash(part.as_json()) for part in rendition.parts]
     started = ledger.begin(
         edition.id,
         destination.name,
@@ -90,27 +122,29 @@ def deliver(
         parts=len(rendition.parts),
         force=force,
         window=(edition.start, edition.end),
+        rendition=digests,
     )
     if isinstance(started, AlreadyDone):
         # In the site's timezone, as `publisher status` shows the same publication.
         when = f"{started.finished_at.astimezone(destination.site.zone):%Y-%m-%d %H:%M %Z}"
+        what = "abandoned" if started.abandoned else "already published"
+        return Outcome(destination.name, "skipped", f"{what} on {when}; --force sends it again")
+    if isinstance(started, Changed):
         return Outcome(
-            destination.name, "skipped", f"already published on {when}; --force sends it again"
+            destination.name, "failed", _changed(started, edition, destination), done=False
         )
     total = len(rendition.parts)
     delivery_id = f"{edition.id}/{destination.name}/{started.round}"
     sent: list[Sent] = []
     refusals: list[str] = []
-    stop = stop or threading.Event()
-    policy = policy or RetryPolicy()
     lease = _Lease(ledger, started)
     progress = lease.renewing(progress or (lambda done, total: None))
-    for number, part in enumerate(rendition.parts, start=1):
+    wait = _renewing_wait(sleep or stop.wait, lease, stop)
+    for number, (part, digest) in enumerate(zip(rendition.parts, digests, strict=True), start=1):
         if stop.is_set():
             ledger.finish(started, "stopped")
             message = f"before part {number} of {total}; the next run sends the rest"
             return Outcome(destination.name, "stopped", message, done=False)
-        digest = content_hash(part.as_json())
         claim = ledger.claim(started, number, digest, text_hash(part.text))
         if claim.sent is not None:
             sent.append(claim.sent)
@@ -128,7 +162,7 @@ def deliver(
             progress=progress,
         )
         try:
-            result = _send(channel, part, context, policy, sleep or stop.wait)
+            result = _send(channel, part, context, policy, wait)
         except PartlyDelivered as partly:  # it went out, though not to everyone: go on
             note = scrub(str(partly))
             ledger.settle(started, number, partly.sent, note)
@@ -162,6 +196,51 @@ def deliver(
     return Outcome(destination.name, "sent", f"{total} part{'s' * (total != 1)}{where}", receipt)
 
 
+def _changed(changed: Changed, edition: Edition, destination: Destination) -> str:
+    """Why an unfinished publication is not resumed: its edition renders otherwise now."""
+    what = "the story" if edition.kind == "story" else "the digest (a story in it)"
+    when = f"{changed.started_at.astimezone(destination.site.zone):%Y-%m-%d %H:%M %Z}"
+    abandon = f"publisher abandon {edition.id} --destination {destination.name}"
+    if edition.kind == "story":
+        after = (
+            f"; then `publisher publish --story {edition.lead.id} --to {destination.name} "
+            "--force` publishes it anew"
+        )
+    else:
+        after = " (its stories then count as sent there)"
+    unsure = f" (and may have sent {changed.unsure} more)" if changed.unsure else ""
+    differs = (
+        f"part {changed.differs} now reads otherwise"
+        if changed.differs <= changed.parts
+        else "it now has more parts"
+    )
+    return (
+        f"{what}, its configuration or templates changed since the interrupted run of {when} "
+        f"({differs}), which sent {changed.sent} of its {changed.parts} parts{unsure}: nothing "
+        "more was sent, so that no thread mixes two versions. Put it back as it was and run "
+        f"again to finish it, or give it up with `{abandon}`{after}"
+    )
+
+
+def _renewing_wait(
+    sleep: Callable[[float], object], lease: _Lease, stop: threading.Event
+) -> Callable[[float], None]:
+    """`sleep` in steps no longer than HEARTBEAT_EVERY, renewing the hold after each, so
+    that a run waiting out a rate limit is never taken for a dead one; a stop or a lost
+    hold ends the wait."""
+
+    def wait(seconds: float) -> None:
+        left = seconds
+        while left > 0 and not stop.is_set():
+            step = min(left, HEARTBEAT_EVERY)
+            sleep(step)
+            left -= step
+            if lease.renew():
+                return
+
+    return wait
+
+
 class _Lease:
     """This run's hold on its publication, renewed at most once a minute as a long part goes
     on, so that a run on another machine never takes a long send for a dead one.
@@ -185,13 +264,22 @@ class _Lease:
                 self._renewed = time.monotonic()
             return self._lost
 
+    def renew(self) -> bool:
+        """Renew the hold now (after a wait); whether another run has taken the publication."""
+        with self._lock:
+            if not self._lost:
+                self._lost = not self.ledger.heartbeat(self.publication)
+                self._renewed = time.monotonic()
+            return self._lost
+
     def check(self) -> None:
         """Raise Busy if another run took the publication over while this one was sending."""
         if self.lost():
             owner = self.publication.owner
             raise Busy(
-                f"{self.publication.destination}: {self.publication.edition_id} was taken over "
-                f"by another run while this one ({owner}) was stalled; this run stopped"
+                self.publication.destination,
+                f"{self.publication.edition_id} was taken over by another run while this one "
+                f"({owner}) was stalled; this run stopped",
             )
 
     def renewing(self, progress: Callable[[int, int], None]) -> Callable[[int, int], None]:

@@ -36,6 +36,11 @@ class CommandContext:
             self._workspace = Workspace.open(self.config_path, plugins=self.plugins)
         return self._workspace
 
+    def close(self) -> None:
+        """Close the workspace, if a command opened it: at the end of the invocation."""
+        if self._workspace is not None:
+            self._workspace.close()
+
 
 def pass_workspace(function: Callable) -> Callable:
     """Call `function(workspace, ...)` with this invocation's workspace: the configuration,

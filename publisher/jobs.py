@@ -44,7 +44,7 @@ def run_schedule(config: str | None, root: str, name: str, resume_only: bool = F
             record("nothing new", f"{name} is no longer in the configuration")
             return
         with _RUNNING[name]:
-            plan, _ = workspace.plan_digest(
+            plan, _, problems = workspace.plan_digest(
                 schedule.to or None,
                 datetime.now(workspace.config.site.zone),
                 parse_duration(schedule.since),
@@ -54,11 +54,13 @@ def run_schedule(config: str | None, root: str, name: str, resume_only: bool = F
             # A bad story file is left out of the digest, and the run's record says so.
             skipped = workspace.skipped_stories()
             note = f"; {skipped}" if skipped else ""
-            if not plan:
+            unplanned = [Outcome(name, "failed", why, done=False) for name, why in problems.items()]
+            if not plan and not unplanned:
                 message = f"no new stories in the last {schedule.since}; nothing sent"
                 record("nothing new", message + note)
                 return
-            status, message = _summary(workspace.publish(plan, stop=STOP))
+            outcomes = workspace.publish(plan, stop=STOP) if plan else []
+            status, message = _summary([*unplanned, *outcomes])
             record(status, message + note)
 
 
@@ -124,12 +126,13 @@ def _recorded(config: str | None, root: str, job: str) -> Iterator[tuple[Workspa
     message = scrub(message)
     (log.error if status == "failed" else log.info)("%s: %s", job, message)
     if workspace is not None:  # a configuration that no longer loads has nowhere to record
-        History(workspace.state.engine).record(job, started, status, message)
+        with workspace:
+            History(workspace.state.engine).record(job, started, status, message)
 
 
 def _summary(outcomes: list[Outcome]) -> tuple[str, str]:
     message = "; ".join(f"{o.destination}: {o.status} {o.message}" for o in outcomes)
-    for status in ("failed", "stopped", "sent"):
+    for status in ("failed", "stopped", "busy", "sent"):
         if any(o.status == status for o in outcomes):
             return status, message
     return outcomes[0].status if outcomes else "nothing new", message

@@ -15,6 +15,7 @@ SQLAlchemy Core and portable types only: a PostgreSQL URL works unchanged.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -24,6 +25,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, overload
 
 from sqlalchemy import (
@@ -47,7 +49,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from publisher.channel import Sent
-from publisher.errors import PublisherError
+from publisher.errors import InputError, PublisherError
 
 metadata = MetaData()
 
@@ -63,11 +65,15 @@ publications = Table(
     Column("parts", Integer, nullable=False),
     Column("window_start", DateTime(timezone=True)),  # a digest's window, to rebuild it
     Column("window_end", DateTime(timezone=True)),
-    Column("status", String(20), nullable=False),  # running, done, failed, stopped
-    Column("owner", String(200)),  # host:pid of the run delivering it
+    # running, done, failed, stopped, or abandoned (by `publisher abandon`: never resumed)
+    Column("status", String(20), nullable=False),
+    Column("owner", String(200)),  # host:pid:thread:process start of the run delivering it
     Column("heartbeat", DateTime(timezone=True)),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
+    # The content hash of each part as the run that began it rendered them (a JSON list), so
+    # that a resumed run never finishes it with parts of another version.
+    Column("rendition", Text),
 )
 
 deliveries = Table(
@@ -96,8 +102,18 @@ STALE_AFTER = timedelta(minutes=15)
 WENT_OUT = ("sent", "partial")
 
 
+# A publication nobody will deliver further: it went out, or `publisher abandon` gave it up.
+CLOSED = ("done", "abandoned")
+
+
 class Busy(PublisherError):
-    """Another live run is delivering the same publication."""
+    """Another live run is delivering the same publication: that destination's outcome,
+    while the run goes on with the others."""
+
+    def __init__(self, destination: str, reason: str) -> None:
+        self.destination = destination
+        self.reason = reason
+        super().__init__(f"{destination}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -112,9 +128,23 @@ class Publication:
 
 @dataclass(frozen=True)
 class AlreadyDone:
-    """The edition already went to the destination; publishing again needs --force."""
+    """The edition already went to the destination (or was abandoned there); publishing
+    again needs --force."""
 
     finished_at: datetime
+    abandoned: bool = False
+
+
+@dataclass(frozen=True)
+class Changed:
+    """An unfinished publication whose edition renders differently now than when its run
+    began, with parts that may have gone out: resuming would mix two versions."""
+
+    started_at: datetime
+    sent: int  # parts that went out
+    unsure: int  # parts an earlier run tried that may have gone out
+    parts: int
+    differs: int  # the first part that renders otherwise now (parts + 1: a part was added)
 
 
 @dataclass(frozen=True)
@@ -155,7 +185,7 @@ def posted_text_hashes(engine: Engine, destination: str, edition_id: str) -> fro
     resumed = select(publications.c.round).where(
         publications.c.edition_id == edition_id,
         publications.c.destination == destination,
-        publications.c.status != "done",
+        publications.c.status.not_in(CLOSED),
     )
     query = select(deliveries.c.text_hash).where(
         deliveries.c.destination == destination,
@@ -171,8 +201,32 @@ def _now() -> datetime:
 
 
 def _owner() -> str:
-    """host:pid:thread of this run; two threads of one scheduler are two runs."""
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+    """host:pid:thread:start of this run; two threads of one scheduler are two runs, and the
+    process's start tells this process from a later one given the same pid."""
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{pid}:{threading.get_ident()}:{_process_start(pid) or ''}"
+
+
+@functools.cache
+def _boot() -> str:
+    """This boot of the machine ('' where unknown): a process start counts from it."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()[:8]
+    except OSError:
+        return ""
+
+
+def _process_start(pid: int) -> str | None:
+    """When process `pid` started, as `boot.ticks` (/proc/PID/stat field 22, clock ticks
+    since boot); None where the system does not say (no /proc, no such process)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (OSError, ValueError):
+        return None
+    fields = stat[stat.rfind(")") + 2 :].split()  # the name, in parentheses, may hold spaces
+    if len(fields) < 20:
+        return None
+    return f"{_boot()}.{fields[19]}"  # field 22 of the line, the 20th after the name
 
 
 @overload
@@ -189,22 +243,28 @@ def _owner_is_gone(
 ) -> bool:
     """Whether the run that claimed a publication has died (and it may be resumed).
 
+    On this host, a process with the owner's pid that started at another time
+    (the pid was given again, after a reboot or a crash) is not the owner.
     `taking_over`: this thread asks for the publication, so an earlier hold of
     its own is over (a job that ended without finishing, on a reused thread).
     """
     if not owner:
         return True
-    host, pid, thread = [*owner.split(":"), "", ""][:3]
+    host, pid, thread, started = [*owner.split(":"), "", "", ""][:4]
     if host != socket.gethostname():
         return heartbeat is None or _now() - _aware(heartbeat) > STALE_AFTER
-    if pid == str(os.getpid()):
+    if pid == str(os.getpid()) and (not started or started == _process_start(os.getpid())):
         mine = taking_over and thread == str(threading.get_ident())
         return mine or thread not in {str(t.ident) for t in threading.enumerate()}
+    if not pid.isdigit():
+        return False
+    if started and _process_start(int(pid)) not in (started, None):
+        return True  # that pid is another process now
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
         return True
-    except (PermissionError, ValueError):
+    except (PermissionError, ValueError, OverflowError):
         return False
     return False
 
@@ -217,8 +277,8 @@ def _same(column: Column[Any], value: object) -> ColumnElement[bool]:
 def _busy(destination: str, edition_id: str, owner: str | None) -> Busy:
     by = f" ({owner})" if owner else ""
     return Busy(
-        f"{destination}: {edition_id} is being delivered by another run{by}; "
-        "try again when it has finished"
+        destination,
+        f"{edition_id} is being delivered by another run{by}; try again when it has finished",
     )
 
 
@@ -246,25 +306,33 @@ class Ledger:
         parts: int,
         force: bool = False,
         window: tuple[datetime | None, datetime | None] = (None, None),
-    ) -> Publication | AlreadyDone:
+        rendition: Sequence[str] | None = None,
+    ) -> Publication | AlreadyDone | Changed:
         """Start or take over the publication of an edition to a destination.
 
-        Raises Busy when another live run holds it, or took it over a moment
-        earlier: of two runs that try at once, exactly one gets it.
+        `rendition` is the content hash of each part as rendered now. An unfinished
+        publication is taken over only if its parts were rendered the same, or if
+        none of them may have gone out yet; else the answer is Changed and nothing
+        is touched. Raises Busy when another live run holds it, or took it over a
+        moment earlier: of two runs that try at once, exactly one gets it.
         """
         key = and_(
             publications.c.edition_id == edition_id, publications.c.destination == destination
         )
         me = _owner()
+        rendered = json.dumps(list(rendition)) if rendition is not None else None
         with self._transaction() as db:
             latest = db.execute(
                 select(publications).where(key).order_by(publications.c.round.desc()).limit(1)
             ).first()
-            if latest is not None and latest.status != "done":
+            if latest is not None and latest.status not in CLOSED:
                 if latest.status == "running" and not _owner_is_gone(
                     latest.owner, latest.heartbeat, taking_over=True
                 ):
                     raise _busy(destination, edition_id, latest.owner)
+                changed = self._changed(db, latest, rendered)
+                if changed is not None:
+                    return changed
                 # Only if the row is still as read: a run that took it over in between wins.
                 taken = db.execute(
                     update(publications)
@@ -275,7 +343,13 @@ class Ledger:
                         _same(publications.c.owner, latest.owner),
                         _same(publications.c.heartbeat, latest.heartbeat),
                     )
-                    .values(status="running", owner=me, heartbeat=_now(), parts=parts)
+                    .values(
+                        status="running",
+                        owner=me,
+                        heartbeat=_now(),
+                        parts=parts,
+                        rendition=rendered if rendered is not None else latest.rendition,
+                    )
                 ).rowcount
                 if taken != 1:
                     holder = db.scalar(
@@ -286,7 +360,7 @@ class Ledger:
                     raise _busy(destination, edition_id, holder)
                 return Publication(edition_id, destination, latest.round, me)
             if latest is not None and not force:
-                return AlreadyDone(_aware(latest.finished_at))
+                return AlreadyDone(_aware(latest.finished_at), latest.status == "abandoned")
             round_ = latest.round + 1 if latest is not None else 1
             try:
                 db.execute(
@@ -304,11 +378,83 @@ class Ledger:
                         owner=me,
                         heartbeat=_now(),
                         started_at=_now(),
+                        rendition=rendered,
                     )
                 )
             except IntegrityError:
                 raise _busy(destination, edition_id, None) from None
         return Publication(edition_id, destination, round_, me)
+
+    @staticmethod
+    def _changed(db: Any, latest: Row, rendered: str | None) -> Changed | None:
+        """Changed, when the unfinished round `latest` was rendered otherwise than `rendered`
+        and a run already claimed some of its parts (each may have reached the server).
+
+        A round recorded before renditions were kept (NULL) is resumed as before."""
+        if rendered is None or latest.rendition is None or latest.rendition == rendered:
+            return None
+        statuses = list(
+            db.execute(
+                select(deliveries.c.status).where(
+                    deliveries.c.edition_id == latest.edition_id,
+                    deliveries.c.destination == latest.destination,
+                    deliveries.c.round == latest.round,
+                )
+            ).scalars()
+        )
+        if not statuses:
+            return None  # nothing of the earlier version went out: the new one replaces it
+        sent = sum(status in WENT_OUT for status in statuses)
+        began, now = json.loads(latest.rendition), json.loads(rendered)
+        differs = next(
+            (
+                number
+                for number, (old, new) in enumerate(zip(began, now, strict=False), 1)
+                if old != new
+            ),
+            min(len(began), len(now)) + 1,
+        )
+        return Changed(_aware(latest.started_at), sent, len(statuses) - sent, len(began), differs)
+
+    def abandon(self, edition_id: str, destination: str) -> str:
+        """Give up the unfinished publication of `edition_id` to `destination`: it stays in the
+        ledger, marked abandoned, and no run resumes or sends it again. Returns its previous
+        status as `status` shows it ("abandoned" when it already was).
+
+        InputError when there is no such publication or it is done; Busy when a live run
+        is delivering it.
+        """
+        key = and_(
+            publications.c.edition_id == edition_id, publications.c.destination == destination
+        )
+        with self._transaction() as db:
+            latest = db.execute(
+                select(publications).where(key).order_by(publications.c.round.desc()).limit(1)
+            ).first()
+            if latest is None:
+                raise InputError(f"{destination}: {edition_id} has never been published there")
+            if latest.status in CLOSED:
+                if latest.status == "abandoned":
+                    return "abandoned"
+                raise InputError(
+                    f"{destination}: {edition_id} was delivered in full: nothing to abandon"
+                )
+            if latest.status == "running" and not _owner_is_gone(latest.owner, latest.heartbeat):
+                raise _busy(destination, edition_id, latest.owner)
+            taken = db.execute(
+                update(publications)
+                .where(
+                    key,
+                    publications.c.round == latest.round,
+                    publications.c.status == latest.status,
+                    _same(publications.c.owner, latest.owner),
+                    _same(publications.c.heartbeat, latest.heartbeat),
+                )
+                .values(status="abandoned", owner=None, finished_at=_now())
+            ).rowcount
+            if taken != 1:
+                raise _busy(destination, edition_id, None)
+            return "interrupted" if latest.status == "running" else str(latest.status)
 
     def heartbeat(self, publication: Publication) -> bool:
         """Say this run is alive, during a long part (an email send to many subscribers).
@@ -437,13 +583,14 @@ class Ledger:
     # Questions ------------------------------------------------------------------
 
     def sent_stories(self, destination: str, kind: str = "digest") -> frozenset[str]:
-        """Ids of every story that went out to `destination` in a finished `kind` edition."""
+        """Ids of every story that went out to `destination` in a finished `kind` edition, or
+        in one abandoned there (never sent again, not even in a later digest)."""
         with self._transaction() as db:
             rows = db.execute(
                 select(publications.c.story_ids).where(
                     publications.c.destination == destination,
                     publications.c.kind == kind,
-                    publications.c.status == "done",
+                    publications.c.status.in_(CLOSED),
                 )
             )
             return frozenset(story for (ids,) in rows for story in json.loads(ids))
@@ -460,7 +607,7 @@ class Ledger:
                 .order_by(publications.c.started_at.desc())
                 .limit(1)
             ).first()
-        if row is None or row.status == "done":
+        if row is None or row.status in CLOSED:
             return None
         return _unfinished(row)
 
@@ -486,7 +633,7 @@ class Ledger:
                     publications.c.round == latest.c.round,
                 ),
             )
-            .where(publications.c.status != "done")
+            .where(publications.c.status.not_in(CLOSED))
             .order_by(publications.c.started_at)
         )
         with self._transaction() as db:

@@ -96,6 +96,12 @@ class State:
                 raise
         return engine
 
+    def close(self) -> None:
+        """Close the engine's pooled connections (a SQLite file stays open until then); a
+        later use connects again."""
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
     def upgrade(self) -> list[Change]:
         """Bring every history to its head now, as the first use would; what that changed."""
         _ = self.engine  # made, and upgraded, on first use

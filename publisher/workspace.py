@@ -12,6 +12,7 @@ import os
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -109,6 +110,18 @@ class Workspace:
                 f"{error}; plugins that failed to load: {names} (publisher plugins)"
             ) from None
         return cls(config, plugins)
+
+    def close(self) -> None:
+        """Release the state database's connections; whoever opens a workspace closes it
+        (`with Workspace.open(...) as workspace:`)."""
+        if "state" in self.__dict__:
+            self.state.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     @cached_property
     def state(self) -> State:
@@ -277,10 +290,32 @@ class Workspace:
             for impl in self.plugins.hook.publisher_load_story.get_hookimpls()
         )
         settings = settings_key(
-            __version__, str(site.zone), site.url_pattern, site.story_size_limit, loaders
+            __version__,
+            str(site.zone),
+            site.url_pattern,
+            site.story_size_limit,
+            loaders,
+            self._posts_key(),
         )
         index = StoryIndex(self.state, self.stories_dir, settings, self._load)
         return index.entries(story_names(self.stories_dir))
+
+    def _posts_key(self) -> tuple:
+        """What `_posts_channel` decides a story's `posts` by: the channels installed (whether
+        each takes hand-written posts, and its plugin's version), the channels destinations
+        need that are not installed, and the destinations. A story refused or accepted for
+        its posts is parsed again when any of them changes."""
+        channels = self.plugins.channels
+        installed = sorted(
+            (
+                name,
+                issubclass(channel.settings_model, SocialSettings),
+                self.plugins.versions.get(self.plugins.channel_owners.get(name, ""), ""),
+            )
+            for name, channel in channels.items()
+        )
+        destinations = sorted((name, d.channel) for name, d in self.config.destinations.items())
+        return installed, sorted(self.config.missing.items()), destinations
 
     @cached_property
     def _catalogue(self) -> _Catalogue:
@@ -389,16 +424,22 @@ class Workspace:
         since: timedelta,
         max_stories: int | None = None,
         only_unfinished: bool = False,
-    ) -> tuple[Plan, list[Destination]]:
-        """Each destination's next digest; also the destinations with nothing new.
+    ) -> tuple[Plan, list[Destination], dict[str, str]]:
+        """Each destination's next digest; also the destinations with nothing new, and why
+        any destination's digest cannot be made (by destination name), so that one
+        destination's problem (its unfinished digest lost a story) does not stop the others.
 
         With `only_unfinished`, only the digests that a run left half-delivered.
         """
-        plan, idle = [], []
+        plan, idle, problems = [], [], {}
         for destination in self.destinations(names):
             if only_unfinished and self.ledger.unfinished(destination.name) is None:
                 continue
-            edition = self.digest_for(destination.name, now, since, max_stories)
+            try:
+                edition = self.digest_for(destination.name, now, since, max_stories)
+            except InputError as error:
+                problems[destination.name] = str(error)
+                continue
             if edition is None:
                 idle.append(destination)
             else:
@@ -406,7 +447,7 @@ class Workspace:
         if plan or idle:
             for problem in self.story_problems:
                 log.error("left out of the digest: %s", problem)
-        return plan, idle
+        return plan, idle, problems
 
     # Destinations -------------------------------------------------------------------
 
@@ -497,46 +538,68 @@ class Workspace:
         stop: threading.Event | None = None,
     ) -> list[Outcome]:
         """Render and preflight every destination first (bad input or configuration stops
-        everything, with nothing sent), then deliver each.
+        everything, with nothing sent), then deliver each. A destination that another run
+        is delivering is `busy`, and the others go on; every channel opened is closed.
 
         Setting `stop` ends the run at the next safe point; the ledger keeps the rest.
         """
-        plan = []
-        for destination, edition in edition_for:
-            channel = self.channel_for(destination)
-            prepared = self.prepare(edition, destination)
-            rendition = _within_max_posts(
-                channel.render(prepared, destination), prepared, destination
-            )
-            plan.append((destination, prepared, channel, rendition))
-            if not destination.settings.dry_run:
-                channel.preflight(destination)
-        outcomes = []
-        for destination, edition, channel, rendition in plan:
-            try:
-                if destination.settings.dry_run:
-                    parts = len(rendition.parts)
-                    message = f"{parts} part{'s' * (parts != 1)} rendered, nothing sent (dry_run)"
-                    outcomes.append(Outcome(destination.name, "dry-run", message))
-                    continue
-                outcomes.append(
-                    deliver(
-                        self.ledger,
-                        self.plugins,
-                        channel,
-                        edition,
-                        destination,
-                        rendition,
-                        force=force,
-                        policy=self.retry,
-                        sleep=self.sleep,
-                        progress=progress(destination.name) if progress else None,
-                        stop=stop,
-                    )
+        opened: list[Channel] = []  # closed whatever happens, each as soon as it is done
+        try:
+            plan = []
+            for destination, edition in edition_for:
+                channel = self.channel_for(destination)
+                opened.append(channel)
+                prepared = self.prepare(edition, destination)
+                rendition = _within_max_posts(
+                    channel.render(prepared, destination), prepared, destination
                 )
-            finally:
-                channel.close()
-        return outcomes
+                plan.append((destination, prepared, channel, rendition))
+                if not destination.settings.dry_run:
+                    channel.preflight(destination)
+            outcomes = []
+            for destination, edition, channel, rendition in plan:
+                try:
+                    outcomes.append(
+                        self._deliver(
+                            destination, edition, channel, rendition, force, progress, stop
+                        )
+                    )
+                finally:
+                    opened.remove(channel)
+                    channel.close()
+            return outcomes
+        finally:
+            with ExitStack() as closing:
+                for channel in opened:
+                    closing.callback(channel.close)
+
+    def _deliver(
+        self,
+        destination: Destination,
+        edition: Edition,
+        channel: Channel,
+        rendition: Rendition,
+        force: bool,
+        progress: Callable[[str], Callable[[int, int], None]] | None,
+        stop: threading.Event | None,
+    ) -> Outcome:
+        if destination.settings.dry_run:
+            parts = len(rendition.parts)
+            message = f"{parts} part{'s' * (parts != 1)} rendered, nothing sent (dry_run)"
+            return Outcome(destination.name, "dry-run", message)
+        return deliver(
+            self.ledger,
+            self.plugins,
+            channel,
+            edition,
+            destination,
+            rendition,
+            force=force,
+            policy=self.retry,
+            sleep=self.sleep,
+            progress=progress(destination.name) if progress else None,
+            stop=stop,
+        )
 
     def send_tests(
         self, edition_for: Iterable[tuple[Destination, Edition]], to: str

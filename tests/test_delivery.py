@@ -10,7 +10,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import create_engine, select
+
 from publisher.edition import single
+from publisher.ledger import publications
 from publisher.retry import RetryPolicy
 from publisher.workspace import Workspace
 from support.project import Project, recorder_config
@@ -191,3 +194,26 @@ def test_a_stop_during_a_retry_pause_stops_without_trying_again(project: Project
     assert len(pauses) == 1
     assert len(project.posts()) == 1
     assert "stopped" in project.run("status").out
+
+
+def test_a_run_waiting_out_a_rate_limit_keeps_renewing_its_hold(project: Project) -> None:
+    """Another machine takes a publication over when its run has been silent for 15 minutes:
+    a run waiting out a long rate limit says it is alive at least once a minute."""
+    project.write_config(recorder_config(limited_at=2, retry_after=200))
+    engine = create_engine(f"sqlite:///{project.root / 'state' / 'publisher.db'}")
+    beats: list[tuple[float, datetime]] = []
+
+    def pause(seconds: float) -> None:  # the run waits; what does the ledger say meanwhile?
+        with engine.connect() as db:
+            beats.append((seconds, db.scalar(select(publications.c.heartbeat))))
+
+    workspace = quick_workspace(project, 3, pause)
+    edition = single(workspace.find_story(STORY).story)
+    [outcome] = workspace.publish([(workspace.destinations()[0], edition)])
+    engine.dispose()
+
+    assert outcome.status == "sent", outcome.message
+    assert sum(seconds for seconds, _ in beats) == 200, "the whole wait is waited"
+    assert all(seconds <= 60 for seconds, _ in beats), beats
+    heartbeats = [beat for _, beat in beats]
+    assert heartbeats == sorted(set(heartbeats)), "renewed after every minute of waiting"

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import update
 
 from publisher.channel import Sent
-from publisher.ledger import AlreadyDone, Busy, Ledger, Publication, deliveries, publications
+from publisher.errors import InputError
+from publisher.ledger import (
+    AlreadyDone,
+    Busy,
+    Changed,
+    Ledger,
+    Publication,
+    deliveries,
+    publications,
+)
 from publisher.state import State
 from support.postgres import postgres_url  # noqa: F401  (a fixture)
 
@@ -81,6 +93,123 @@ def test_a_live_run_elsewhere_is_not_disturbed(ledger: Ledger) -> None:
     with pytest.raises(Busy, match="is being delivered by another run"):
         start(ledger)
     assert publication.round == 1
+
+
+def _started(pid: int) -> str:
+    """When process `pid` started, as the kernel says: boot id, then /proc/PID/stat field 22."""
+    boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()[:8]
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return f"{boot}.{stat[stat.rfind(')') + 2 :].split()[19]}"
+
+
+@pytest.mark.skipif(not Path("/proc/1/stat").exists(), reason="needs Linux's /proc")
+def test_a_pid_given_to_another_process_is_not_the_owner(ledger: Ledger) -> None:
+    host = socket.gethostname()
+    publication = start(ledger)
+    with ledger.engine.begin() as db:  # pid 1 itself, alive: another run owns it
+        db.execute(update(publications).values(owner=f"{host}:1:1:{_started(1)}"))
+    with pytest.raises(Busy, match="is being delivered by another run"):
+        start(ledger)
+    # The owner was a process that had pid 1 before a reboot: the one now is someone else.
+    with ledger.engine.begin() as db:
+        db.execute(update(publications).values(owner=f"{host}:1:1:0b0e1d00.{7 + 2**40}"))
+    assert [row["status"] for row in ledger.recent()] == ["interrupted"]
+    assert start(ledger) == publication
+
+
+@pytest.mark.skipif(not Path("/proc/1/stat").exists(), reason="needs Linux's /proc")
+def test_this_pid_in_an_earlier_process_is_not_this_run(ledger: Ledger) -> None:
+    """A run that crashed, on a machine that came back giving its pid to this process."""
+    publication = start(ledger)
+    done = threading.Event()
+    alive = threading.Thread(target=done.wait)  # a thread of this process with that ident
+    alive.start()
+    try:
+        earlier = f"{socket.gethostname()}:{os.getpid()}:{alive.ident}:0b0e1d00.3"
+        with ledger.engine.begin() as db:
+            db.execute(update(publications).values(owner=earlier))
+        assert [row["status"] for row in ledger.recent()] == ["interrupted"]
+        assert [u.edition_id for u in ledger.all_unfinished()] == ["story-a"]
+        assert start(ledger) == publication
+    finally:
+        done.set()
+        alive.join()
+
+
+def test_a_resumed_round_must_render_as_it_began_once_a_part_went_out(ledger: Ledger) -> None:
+    first = begin_rendered(ledger, ["h1", "h2", "h3"])
+    ledger.finish(first, "stopped")  # nothing claimed yet: a new rendering replaces it
+    again = begin_rendered(ledger, ["h1", "h2*", "h3"])
+    assert again == first
+    ledger.claim(again, 1, "h1")
+    ledger.settle(again, 1, Sent("1"))
+    ledger.finish(again, "failed")
+
+    changed = begin_rendered(ledger, ["h1", "h2", "h3"])  # the first rendering, after all
+
+    assert isinstance(changed, Changed)
+    assert (changed.sent, changed.unsure, changed.parts, changed.differs) == (1, 0, 3, 2)
+    [row] = ledger.recent()
+    assert (row["status"], row["owner"]) == ("failed", None), "left as it was"
+    assert begin_rendered(ledger, ["h1", "h2*", "h3"]) == first, "as it began: it resumes"
+
+
+def test_a_round_recorded_before_renditions_were_kept_resumes_as_before(ledger: Ledger) -> None:
+    first = begin_rendered(ledger, None)
+    ledger.claim(first, 1, "h1")
+    ledger.finish(first, "failed")
+    assert begin_rendered(ledger, ["h1", "h2"]) == first
+
+
+def test_an_abandoned_publication_is_never_resumed_nor_sent_again(ledger: Ledger) -> None:
+    digest = start(ledger, "digest-1", kind="digest", stories=["a", "b"])
+    ledger.claim(digest, 1, "h1")
+    ledger.fail(digest, 1, "account suspended")
+    ledger.finish(digest, "failed")
+    assert ledger.unfinished("fediverse") is not None
+
+    assert ledger.abandon("digest-1", "fediverse") == "failed"
+
+    assert ledger.unfinished("fediverse") is None
+    assert ledger.all_unfinished() == []
+    assert ledger.sent_stories("fediverse") == {"a", "b"}, "no later digest repeats them"
+    [row] = ledger.recent()
+    assert (row["status"], row["error"]) == ("abandoned", "account suspended")
+    again = start(ledger, "digest-1", kind="digest", stories=["a", "b"])
+    assert isinstance(again, AlreadyDone) and again.abandoned
+    assert ledger.abandon("digest-1", "fediverse") == "abandoned"
+    assert start(ledger, "digest-1", kind="digest", force=True) == Publication(
+        "digest-1", "fediverse", 2
+    )
+
+
+def test_only_an_unfinished_publication_nobody_holds_can_be_abandoned(ledger: Ledger) -> None:
+    with pytest.raises(InputError, match="story-a has never been published there"):
+        ledger.abandon("story-a", "fediverse")
+    held = start(ledger)
+    with ledger.engine.begin() as db:  # pid 1 is always alive: another run owns it
+        db.execute(update(publications).values(owner=f"{socket.gethostname()}:1:1"))
+    with pytest.raises(Busy, match="is being delivered by another run"):
+        ledger.abandon("story-a", "fediverse")
+    with ledger.engine.begin() as db:
+        db.execute(update(publications).values(owner=held.owner))
+    ledger.finish(held, "done")
+    with pytest.raises(InputError, match="was delivered in full: nothing to abandon"):
+        ledger.abandon("story-a", "fediverse")
+
+
+def begin_rendered(ledger: Ledger, rendition: list[str] | None) -> Publication | Changed:
+    begun = ledger.begin(
+        "story-a",
+        "fediverse",
+        channel="mastodon",
+        kind="story",
+        story_ids=["a"],
+        parts=3,
+        rendition=rendition,
+    )
+    assert not isinstance(begun, AlreadyDone)
+    return begun
 
 
 def test_digest_stories_are_remembered_per_destination(ledger: Ledger) -> None:

@@ -20,8 +20,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from publisher import hookimpl
+from publisher import Channel, hookimpl
 from publisher.plugins import load_plugins
+from publisher.social import SocialSettings
 from publisher.story_index import RACY
 from publisher.workspace import Workspace
 from support.project import Project
@@ -71,7 +72,7 @@ def _digest(project: Project, counter: Counter | None = None) -> list[str]:
     """The headlines of this week's digest, from a fresh workspace as each run has."""
     plugins = load_plugins(extra=[counter] if counter else [])
     workspace = Workspace.open(project.config, plugins=plugins)
-    plan, _ = workspace.plan_digest(None, datetime.now(BERLIN), timedelta(days=7))
+    plan, _, _ = workspace.plan_digest(None, datetime.now(BERLIN), timedelta(days=7))
     return sorted(story.headline for _, edition in plan for story in edition.stories)
 
 
@@ -227,3 +228,41 @@ def test_a_change_of_timezone_reads_every_file_again(project):
     assert workspace.find_story("dated").story.published == midnight.replace(tzinfo=tokyo)
     assert workspace.story_problems == []
     assert sorted(set(counter.parsed)) == ["dated.md", "night-market.md"]
+
+
+class Pigeon(Channel):
+    """A social channel a test installs: it takes hand-written posts."""
+
+    name = "pigeon"
+    settings_model = SocialSettings
+
+
+class PigeonPlugin:
+    @hookimpl
+    def publisher_register_channels(self, register):
+        register(Pigeon)
+
+
+def test_installing_a_channel_or_changing_destinations_parses_the_stories_again(project):
+    pigeon = _story("Carried by Pigeon", datetime.now(BERLIN), posts='{pigeon: ["Coo."]}')
+    project.add_story("pigeon.md", pigeon)
+    assert project.run("db", "upgrade").code == 0  # a state database, to keep the index in
+    _wait_out_racy()
+
+    def problems(*extra) -> list[str]:
+        workspace = Workspace.open(project.config, plugins=load_plugins(extra=extra))
+        with workspace:
+            return [error.reason for error in workspace.story_problems]
+
+    unknown = "story 'pigeon': posts.pigeon: 'pigeon' is not a channel"
+    [refused] = problems()
+    assert refused.startswith(unknown)
+    assert problems(PigeonPlugin()) == [], "with the channel installed, its posts are fine"
+    assert problems()[0].startswith(unknown)
+
+    project.write_config(
+        project.config.read_text("utf-8") + '\n[destinations.pigeon]\nchannel = "recorder"\n'
+        f'path = "{project.root / "remote" / "pigeon.jsonl"}"\n'
+    )
+    [named] = problems()
+    assert "'pigeon' is a destination (a recorder one), not a channel" in named

@@ -100,7 +100,8 @@ def test_two_runs_resuming_one_send_deliver_each_copy_once(newsletter_on_postgre
     assert sorted(codes) == [0, 1], said
     winner, loser = said[codes.index(0)], said[codes.index(1)]
     assert "newsletter: sent" in winner[0]
-    assert "is being delivered by another run" in loser[1]
+    assert "newsletter: busy story-night-market is being delivered by another run" in loser[0]
+    assert "error: 1 destination left to another run: newsletter" in loser[1]
     copies = {address: len(mailbox.to(address)) for address in ADDRESSES}
     assert {address: n for address, n in copies.items() if n != 1} == {}
 

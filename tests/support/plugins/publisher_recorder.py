@@ -18,6 +18,7 @@ from publisher import (
     ChannelSettings,
     DeliveryError,
     Part,
+    RateLimited,
     Rendition,
     Secret,
     Sent,
@@ -31,6 +32,8 @@ class RecorderSettings(ChannelSettings):
     fail_at: int | None = None  # this part number fails for good
     flaky_at: int | None = None  # this part number fails `flaky_times` times first
     flaky_times: int = 0
+    limited_at: int | None = None  # this part number is refused once: rate limited (429)
+    retry_after: float = 0.0  # seconds the rate limit asks to wait
     hang_at: int | None = None  # this part number hangs until the process is killed
     delay: float = 0.0  # seconds each delivery takes, for tests that stop a run midway
     lose_answer_at: int | None = None  # this part is posted, then the answer is lost (503)
@@ -42,9 +45,11 @@ class RecorderSettings(ChannelSettings):
 class RecorderChannel(Channel):
     name = "recorder"
     settings_model = RecorderSettings
+    _path: Path | None = None  # the destination's log, once rendered for it
 
     def render(self, edition, destination):
         """A thread: the headline, then one part per section of every story."""
+        self._path = destination.settings.path
         if destination.settings.crash_in_render:
             raise RuntimeError("the recorder's render has a bug")
         texts = [edition.lead.headline]
@@ -72,6 +77,12 @@ class RecorderChannel(Channel):
             if seen < settings.flaky_times:
                 failures.write_text(str(seen + 1))
                 raise TemporaryFailure(f"server error 503 on part {context.number}{echo}")
+        if context.number == settings.limited_at:
+            settings.path.parent.mkdir(parents=True, exist_ok=True)
+            limited = settings.path.with_suffix(".limited")
+            if not limited.exists():
+                limited.write_text("1")
+                raise RateLimited("429 Too Many Requests", retry_after=settings.retry_after)
         if context.number == settings.hang_at:
             settings.path.parent.mkdir(parents=True, exist_ok=True)
             settings.path.with_suffix(".ready").write_text(str(context.number))
@@ -92,6 +103,13 @@ class RecorderChannel(Channel):
         if context.number == settings.lose_answer_at:
             raise TemporaryFailure(f"connection dropped after part {context.number} was posted")
         return Sent(post["id"], post["url"])
+
+    def close(self):
+        """Say so in a `.closed` file beside the log, when its folder is there, for tests that
+        check every channel a run opened is closed."""
+        if self._path is not None and self._path.parent.is_dir():
+            with self._path.with_suffix(".closed").open("a", encoding="utf-8") as file:
+                file.write("closed\n")
 
     def recover(self, part, context):
         """Look the part up on the "server" by its key, as a real channel would by its text."""
