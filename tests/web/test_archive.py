@@ -8,7 +8,7 @@ import feedparser
 from web.conftest import ARCHIVE_URL
 
 from support.mail import READERS
-from support.web import links
+from support.web import links, submit
 
 
 def _send_digest(site) -> str:
@@ -122,7 +122,11 @@ def test_bidi_overrides_and_c1_controls_reach_no_subject_sender_or_page(site):
         form = browser.get("/subscribe")
         [web_link] = [link for link in links(index.text) if "/archive/digest-" in link]
         page = browser.get(web_link)
+        signed_up = submit(browser, form, email="ada@example.net")
+    [confirmation] = site.mailbox.to("ada@example.net")
 
+    assert signed_up.status_code == 200
+    assert confirmation["Subject"] == "Confirm your subscription to Night News"
     assert "Harbour Opens a Night Market" in subject
     for header in ("Subject", "List-Id", "From"):
         assert not UNSAFE_TEXT.search(str(message[header])), f"{header}: {message[header]!r}"
