@@ -26,7 +26,7 @@ from publisher import defaults
 from publisher.errors import ConfigError
 from publisher.retry import RetryPolicy
 from publisher.secrets import EnvText, Secret, expand
-from publisher.story import Url
+from publisher.story import OneLine, Url
 from publisher.textfiles import read_utf8
 
 CONFIG_PATH = Path("config/publisher.toml")
@@ -193,7 +193,7 @@ class ChannelClass(Protocol):
 
 
 class SiteSettings(_Settings):
-    name: str = "Publisher"
+    name: OneLine = "Publisher"  # in subjects, From names and page titles: made inert here
     url: Url = "https://news.example.org"
     stories: Path = Path("stories")
     templates: Path = Path("templates")

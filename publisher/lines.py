@@ -1,16 +1,21 @@
 """Text from outside made safe to print or keep: no control characters, no bidi overrides.
 
-Apart from `publisher.text` (which re-exports both, as public API) so that the command
-line can use them without loading `regex`, which costs start-up time.
+`UNSAFE` is the one definition of what is unsafe in text: `one_line` and `plain_line` here,
+and the story's `clean_line` (every headline, subject and page title) use it. Apart from
+`publisher.text` (which re-exports both, as public API) so that the command line can use
+them without loading `regex`, which costs start-up time.
 """
 
 from __future__ import annotations
 
 import re
 
-# What a terminal obeys or a reader is misled by: C0 controls, DEL, C1 controls (CSI, OSC),
-# line and paragraph separators, and the bidirectional embeddings, overrides and isolates.
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# What a terminal obeys or a reader is misled by, as a regular expression's character class:
+# C0 controls (but tab and line feed, which text folds or keeps as its own), DEL, C1 controls
+# (NEL, CSI, OSC), line and paragraph separators, and the bidirectional embeddings,
+# overrides and isolates.
+UNSAFE = r"\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_UNSAFE = re.compile(rf"[\t\n{UNSAFE}]")
 
 
 def one_line(text: str) -> str:

@@ -13,7 +13,11 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
+from publisher.lines import UNSAFE
+
+# Control characters and bidi overrides, as publisher.lines defines them (tab and line feed
+# aside: each cleaner folds or keeps those itself).
+_CONTROL = re.compile(f"[{UNSAFE}]")
 _SPACES = re.compile(r"\s+")
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
@@ -35,13 +39,17 @@ EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
 
 
 def clean_line(value: str) -> str:
-    r"""One line of text: NFC, no control characters, runs of white space folded.
+    r"""One line of text: NFC, no control characters or bidi overrides, runs of white space
+    folded.
 
-    Headlines and titles end up in mail headers and post openings, so CR and LF
-    are folded to spaces here, once, rather than guarded against in each channel.
+    Headlines and titles end up in mail headers, post openings and pages, so CR and LF
+    (and C1 controls, and the overrides that reorder what a reader sees) become spaces
+    here, once, rather than guarded against in each channel.
 
     >>> clean_line("  Trams\r\n  return\t today ")
     'Trams return today'
+    >>> clean_line("Harbour\u202e news\x9b2J")
+    'Harbour news 2J'
     """
     return _SPACES.sub(" ", _CONTROL.sub(" ", unicodedata.normalize("NFC", value))).strip()
 

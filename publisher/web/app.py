@@ -18,7 +18,7 @@ from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from publisher.plugins import Plugins
-from publisher.web.csrf import COOKIE, FIELD
+from publisher.web.csrf import FIELD
 from publisher.web.limits import MAX_BODY, BodyLimit
 from publisher.web.routes import PageRoute, collect_routes
 from publisher.web.security import SecurityHeaders
@@ -91,7 +91,7 @@ def _endpoint(route: PageRoute, web: Web) -> Callable:
             request.state.body = await request.body()
             request.state.form = _form(request, request.state.body)
             if route.csrf and not web.csrf.accepts(
-                request.cookies.get(COOKIE), request.state.form.get(FIELD)
+                web.csrf_cookie(request), request.state.form.get(FIELD)
             ):
                 return web.error(
                     request,

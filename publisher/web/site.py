@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from publisher.web.csrf import COOKIE, FIELD, CsrfTokens
+from publisher.web.csrf import FIELD, CsrfTokens, cookie_name
 from publisher.web.limits import RateLimiter
 from publisher.web.routes import PageRoute
 
@@ -55,6 +55,19 @@ class Web:
         site = urlsplit(str(self.workspace.config.site.url))
         return f"{site.scheme}://{site.netloc}{path}"
 
+    def _secure(self, request: Request) -> bool:
+        """Whether the browser reached the page over HTTPS: the request's scheme (a trusted
+        proxy's X-Forwarded-Proto), or an https:// site `url` for a request to the site's
+        own host (a proxy that does not pass the scheme on)."""
+        if request.url.scheme == "https":
+            return True
+        site = urlsplit(str(self.workspace.config.site.url))
+        return site.scheme == "https" and request.url.hostname == site.hostname
+
+    def csrf_cookie(self, request: Request) -> str | None:
+        """The CSRF token this browser's cookie holds (`__Host-` prefixed over HTTPS)."""
+        return request.cookies.get(cookie_name(self._secure(request)))
+
     def client(self, request: Request) -> str | None:
         """The reader's address (the proxy's X-Forwarded-For, when the proxy is trusted)."""
         return request.client.host if request.client else None
@@ -85,7 +98,7 @@ class Web:
         **values: Any,
     ) -> HTMLResponse:
         """A template from `pages/`, in the site's layout, with a CSRF token for its forms."""
-        cookie = request.cookies.get(COOKIE)
+        cookie = self.csrf_cookie(request)
         token = _Token(cookie if self.csrf.valid(cookie) else None, self.csrf)
         body = self.workspace.templates.render(
             template,
@@ -103,13 +116,15 @@ class Web:
         response = HTMLResponse(body, status_code=status, headers=dict(headers or {}))
         # Only a page with a form gets a cookie, and never the answer to a POST (RFC 8058).
         if token.issued and request.method in ("GET", "HEAD"):
+            secure = self._secure(request)
             response.set_cookie(
-                COOKIE,
+                cookie_name(secure),
                 str(token),
-                path=request.scope.get("root_path", "").rstrip("/") or "/",
+                # A __Host- cookie must have Path=/ (browsers refuse it otherwise).
+                path="/" if secure else request.scope.get("root_path", "").rstrip("/") or "/",
                 httponly=True,
                 samesite="strict",
-                secure=request.url.scheme == "https",
+                secure=secure,
             )
         return response
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import create_engine, insert
 
 from publisher_email.consent import consent
-from support.mail import READERS
+from support.mail import READERS, email_config
 
 ESCAPES = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 HOSTILE_REPLY = "550 5.1.1 \x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J\r no such user"
@@ -56,3 +56,17 @@ def test_subscribers_show_prints_stored_text_escaped(newsletter):
         r"requested (form\n) on /subscribe\x1b]52;c;cm0gLXJmIH4=\x07\r\u202e "
         r"from 198.51.100.7\x9b2J"
     ) in shown.out
+
+
+def test_a_from_name_with_a_bidi_override_is_refused_not_sent(project, smtp_server):
+    config = email_config(smtp_server.url()).replace(
+        'from = "Test News <news@example.org>"', 'from = "Test \\u202Eswen <news@example.org>"'
+    )
+    project.write_config(config)
+
+    result = project.run("publish", "--story", "night-market", "--to", "newsletter")
+
+    assert result.code == 2
+    assert "destinations.newsletter.from: must be one line" in result.err
+    assert "(nor bidi overrides)" in result.err
+    assert smtp_server.mailbox.count() == 0

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 import feedparser
+from web.conftest import ARCHIVE_URL
 
 from support.mail import READERS
-from support.web import links
+from support.web import links, submit
 
 
 def _send_digest(site) -> str:
@@ -91,3 +92,47 @@ def test_feed_links_come_from_the_site_url_never_from_the_host_header(site):
     hrefs = re.findall(r'href="([^"]+)"', answer.text)
     assert f"{site.url}/feed.atom" in hrefs and f"{site.url}/archive" in hrefs
     assert [h for h in hrefs if "/archive/" in h] and all(h.startswith(site.url) for h in hrefs)
+
+
+UNSAFE_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+HOSTILE_STORY = """\
+---
+headline: "Harbour\\u202e Opens\\x85 a Night\\x9b Market"
+published: 2026-11-20T18:00:00+01:00
+---
+Forty stalls opened on the first Friday.
+"""
+
+
+def test_bidi_overrides_and_c1_controls_reach_no_subject_sender_or_page(site):
+    """U+202E (which reverses what follows), NEL (U+0085) and CSI (U+009B) in a headline,
+    the site's name and the list's title: gone from every header and page a reader sees."""
+    site.configure(f'{ARCHIVE_URL}\ntitle = "Night\\u202eNews\\u0085\\u009b"')
+    config = site.project.config.read_text()
+    site.project.write_config(
+        config.replace('name = "Test News"', 'name = "Test\\u202E News\\u0085\\u009B"')
+    )
+    site.project.add_story("night-market.md", HOSTILE_STORY)
+    site.start()
+
+    subject = _send_digest(site)
+    [message] = site.mailbox.to(READERS[0])
+    with site.server.client() as browser:
+        index = browser.get("/archive")
+        form = browser.get("/subscribe")
+        [web_link] = [link for link in links(index.text) if "/archive/digest-" in link]
+        page = browser.get(web_link)
+        signed_up = submit(browser, form, email="ada@example.net")
+    [confirmation] = site.mailbox.to("ada@example.net")
+
+    assert signed_up.status_code == 200
+    assert confirmation["Subject"] == "Confirm your subscription to Night News"
+    assert "Harbour Opens a Night Market" in subject
+    for header in ("Subject", "List-Id", "From"):
+        assert not UNSAFE_TEXT.search(str(message[header])), f"{header}: {message[header]!r}"
+    assert "Test News" in message["List-Id"]
+    for answer in (index, form, page):
+        assert answer.status_code == 200
+        assert not UNSAFE_TEXT.search(answer.text), f"{answer.url}: {answer.text!r}"
+    assert "Test News" in form.text
+    assert "Harbour Opens a Night Market" in page.text

@@ -96,3 +96,74 @@ def test_a_form_that_is_not_url_encoded_is_not_a_form_of_ours(live):
         answer = browser.post("/subscribe", files={"email": ("a.txt", b"ada@example.net")})
     assert answer.status_code == 403
     assert live.mailbox.count() == 0
+
+
+def _form_token(page) -> str:
+    import re
+
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+def test_over_https_the_csrf_cookie_is_host_prefixed_and_secure(live):
+    """Behind a trusted proxy that says the browser came over HTTPS."""
+    https = {"X-Forwarded-Proto": "https"}
+    with live.server.client() as browser:
+        page = browser.get("/subscribe", headers=https)
+        cookie = page.headers["set-cookie"]
+        assert cookie.startswith("__Host-publisher_csrf=")
+        assert "Secure" in cookie and "Path=/;" in cookie + ";" and "Domain" not in cookie
+        token = _form_token(page)
+        fields = {"csrf_token": token, "email": "ada@example.net"}
+
+        # The same token in a cookie without the prefix, as a sibling domain could plant it.
+        planted = browser.post(
+            "/subscribe", data=fields, headers={**https, "Cookie": f"publisher_csrf={token}"}
+        )
+        sent = browser.post(
+            "/subscribe",
+            data=fields,
+            headers={**https, "Cookie": f"__Host-publisher_csrf={token}"},
+        )
+
+    assert planted.status_code == 403 and "This form has expired" in planted.text
+    assert sent.status_code == 200 and "Check your inbox" in sent.text
+
+
+def test_an_https_site_url_makes_the_cookie_secure_for_its_own_host(site):
+    """A proxy that does not pass the scheme on: the site's https:// url says it."""
+    site.project.write_config(
+        site.project.config.read_text().replace(site.url, site.url.replace("http:", "https:"))
+    )
+    site.start()
+    with site.server.client() as browser:
+        own = browser.get("/subscribe").headers["set-cookie"]
+        other = browser.get("/subscribe", headers={"Host": "localhost"}).headers["set-cookie"]
+    assert own.startswith("__Host-publisher_csrf=") and "Secure" in own
+    assert other.startswith("publisher_csrf=") and "Secure" not in other
+
+
+def test_a_csrf_cookie_that_is_not_ascii_is_a_clean_refusal(live):
+    header = "publisher_csrf=abc.é".encode()
+    with live.server.client() as browser:
+        page = browser.get("/subscribe", headers={"Cookie": header})
+        sent = browser.post(
+            "/subscribe",
+            data={"csrf_token": "abc.é", "email": "ada@example.net"},
+            headers={"Cookie": header},
+        )
+    assert page.status_code == 200 and "<form" in page.text
+    assert sent.status_code == 403 and "This form has expired" in sent.text
+    assert live.mailbox.to("ada@example.net") == []
+
+
+def test_a_form_token_that_is_not_ascii_is_a_clean_refusal(live):
+    with live.server.client() as browser:
+        page = browser.get("/subscribe")
+        token = _form_token(page)
+        sent = browser.post(
+            "/subscribe",
+            data={"csrf_token": token[:-1] + "é", "email": "ada@example.net"},
+            headers={"Cookie": f"publisher_csrf={token}"},
+        )
+    assert sent.status_code == 403 and "This form has expired" in sent.text
+    assert live.mailbox.to("ada@example.net") == []

@@ -147,3 +147,31 @@ def test_a_busy_port_is_one_line_before_serving_is_said(site):
         f"error: --host/--port: cannot listen on 127.0.0.1:{port}: Address already in use "
         "(choose another --port, or stop what uses it)\n"
     )
+
+
+def test_serve_refuses_a_sign_up_list_whose_smtp_setting_is_unset(project, monkeypatch):
+    from support.mail import email_config
+
+    monkeypatch.delenv("SMTP_URL", raising=False)
+    project.write_config(email_config("${SMTP_URL}"))
+
+    served = project.run("serve", "--port", str(free_port()))
+
+    assert served.code == 2
+    assert "Serving" not in served.out
+    assert served.err == "error: newsletter.smtp: environment variable SMTP_URL is not set\n"
+
+
+def test_serve_refuses_a_sign_up_list_whose_dkim_key_cannot_be_read(site, monkeypatch):
+    monkeypatch.setenv("DKIM_KEY", "missing.pem")
+    site.configure(
+        'dkim_selector = "news2026"\ndkim_domain = "example.org"\n'
+        'dkim_private_key = "${DKIM_KEY}"\n'
+    )
+
+    served = site.project.run("serve", "--port", str(free_port()))
+
+    assert served.code == 2
+    assert "Serving" not in served.out
+    [line] = served.err.splitlines()
+    assert line.startswith("error: newsletter.dkim_private_key: ")

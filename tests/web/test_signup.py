@@ -237,3 +237,81 @@ def test_an_outbox_keeps_every_confirmation_it_was_given(site):
     assert len(kept) == 2, kept
     links = {link_in(parse(path.read_bytes()), "/confirm") for path in kept}
     assert len(links) == 2, "two messages, each with its own link"
+
+
+DKIM_SETTINGS = """
+dkim_selector = "news2026"
+dkim_domain = "example.org"
+dkim_private_key = "${DKIM_KEY}"
+"""
+
+
+def _dkim_lookup(pem: str):
+    """dkimpy's DNS lookup, answering for our selector only."""
+    from support.deliverability import dns_record
+
+    record = dns_record(pem).encode()
+
+    def lookup(name: bytes, timeout: int = 5) -> bytes | None:
+        return record if name == b"news2026._domainkey.example.org." else None
+
+    return lookup
+
+
+def test_a_confirmation_is_dkim_signed_with_the_list_s_key_as_editions_are(site, monkeypatch):
+    import dkim
+
+    from support.deliverability import rsa_key_pem
+
+    pem = rsa_key_pem()
+    monkeypatch.setenv("DKIM_KEY", pem)
+    site.configure(DKIM_SETTINGS)
+    site.start()
+    with site.server.client() as browser:
+        assert _sign_up(browser, NEW).status_code == 200
+
+    [arrived] = site.mailbox.arrivals(NEW)
+    signature = " ".join(arrived.message["DKIM-Signature"].split())
+    assert "d=example.org" in signature and "s=news2026" in signature
+    assert dkim.verify(arrived.raw, dnsfunc=_dkim_lookup(pem)), "the signature does not verify"
+    assert not dkim.verify(arrived.raw.replace(b"Confirm", b"Confirn"), dnsfunc=_dkim_lookup(pem))
+
+
+def test_a_sign_up_whose_mail_failed_in_any_way_can_be_tried_again(site):
+    """Not only an SMTP error: here the project's own confirmation template names a value
+    that does not exist. The reader is told to try later; once the template is fixed, the
+    same address signs up again and its confirmation goes out."""
+    template = site.project.root / "templates" / "email" / "confirm.txt"
+    template.parent.mkdir(parents=True, exist_ok=True)
+    template.write_text("Confirm here: {{ link }} ({{ no_such_value }})\n")
+    site.start()
+    with site.server.client() as browser:
+        failed = _sign_up(browser, NEW)
+        assert failed.status_code == 503
+        assert "Please try again later" in failed.text
+        assert _confirmations(site, NEW) == []
+
+        template.write_text("Confirm here: {{ link }}\n")
+        again = _sign_up(browser, NEW)
+
+    assert again.status_code == 200 and "Check your inbox" in again.text
+    [mail] = _confirmations(site, NEW)
+    assert "Confirm here: " in mail.get_body(("plain",)).get_content()
+
+
+def test_a_sign_up_whose_dkim_key_went_missing_can_be_tried_again(site, monkeypatch):
+    """The DKIM key file gone (as while a key is rotated): the same, and the confirmation
+    that goes out at last is signed."""
+    from support.deliverability import rsa_key_pem
+
+    monkeypatch.setenv("DKIM_KEY", "dkim.pem")  # relative to the project folder
+    site.configure(DKIM_SETTINGS)
+    site.start()
+    with site.server.client() as browser:
+        assert _sign_up(browser, NEW).status_code == 503
+        (site.project.root / "dkim.pem").write_text(rsa_key_pem())
+        again = _sign_up(browser, NEW)
+
+    assert again.status_code == 200
+    [mail] = _confirmations(site, NEW)
+    assert mail["DKIM-Signature"] is not None

@@ -359,6 +359,27 @@ def test_a_forged_or_stale_mailgun_request_is_refused(hooks, body):
     assert listed(hooks.project, "active") == READERS
 
 
+def _mailgun_signed_as(signature: dict) -> bytes:
+    return json.dumps({"signature": signature, "event-data": mailgun_failure(READERS[0])}).encode()
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        {"timestamp": "1", "token": "t", "signature": "é" * 64},
+        {"timestamp": "1", "token": "\ud800", "signature": "0" * 64},
+        {"timestamp": "1", "token": "t", "signature": "\udcff"},
+    ],
+    ids=["non-ascii-signature", "lone-surrogate-token", "lone-surrogate-signature"],
+)
+def test_a_mailgun_signature_that_is_not_ascii_is_refused_cleanly(hooks, signature):
+    answer = mailgun_post(hooks, _mailgun_signed_as(signature))
+
+    assert answer.status_code == 403
+    assert "Traceback" not in answer.text
+    assert listed(hooks.project, "active") == READERS
+
+
 def test_a_replayed_mailgun_request_changes_nothing(site, stand_in, monkeypatch):
     hooks = serve(site, monkeypatch, "hard_bounce_limit = 2")
     captured = mailgun_body(mailgun_failure(READERS[0]))

@@ -47,10 +47,13 @@ def publisher_register_routes(register):
 @hookimpl
 def publisher_serve_check(destinations):
     """Every link of a list that sends through SMTP is signed with its key: without one, each
-    unsubscribe and confirmation would be answered "not valid", so `serve` does not start."""
+    unsubscribe and confirmation would be answered "not valid"; and a list on the sign-up
+    form needs a usable `smtp` (and DKIM key) to mail confirmations. Else `serve` does not
+    start."""
+    from publisher_email.confirmation import sending_problems
     from publisher_email.links import key_problems
 
-    return key_problems(destinations)
+    return key_problems(destinations) + sending_problems(destinations)
 
 
 @hookimpl

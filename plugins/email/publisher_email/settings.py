@@ -12,7 +12,7 @@ from typing import Annotated
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from publisher import ChannelSettings, Secret, check_pattern
+from publisher import ChannelSettings, Secret, check_pattern, clean_line
 from publisher_email.bounce_mailbox import MAILDIR, ImapLocation
 from publisher_email.smtp_pool import SmtpServer
 from publisher_email.transport import OUTBOX
@@ -28,7 +28,6 @@ _SUBJECT_KEYS = {
     "date": datetime(2026, 1, 1, tzinfo=UTC),
     "count": 2,
 }
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _ARCHIVE_KEYS = {"site": "https://news.example.org", "edition": "e", "list": "l"}
 _HOURS = re.compile(r"\s*(\d+)\s*(h|d)\s*")
 
@@ -39,8 +38,12 @@ def _mailbox(value: str) -> str:
     It becomes a header: a line break, or a second address that a lenient
     parser would pick instead of the first, is refused rather than repaired.
     """
-    if _CONTROL.search(value):
-        raise ValueError("must be one line, without line breaks or control characters")
+    from publisher.text import one_line  # loaded with a configuration, not by --help
+
+    if one_line(value) != value:  # it changes only what is unsafe to show
+        raise ValueError(
+            "must be one line, without line breaks or control characters (nor bidi overrides)"
+        )
     found = getaddresses([value])
     if len(found) != 1:
         raise ValueError(
@@ -179,7 +182,8 @@ class EmailSettings(ChannelSettings):
     unsubscribe_mailto: PlainAddress | None = None
     # `publisher serve`: the sign-up form, its confirmation links, the archive.
     signup: bool = True  # offer this list on the sign-up form
-    title: str = ""  # the list's name on the form when a site has several [default: its name]
+    # The list's name on the form when a site has several [default: its name].
+    title: Annotated[str, AfterValidator(clean_line)] = ""
     confirm_url: Annotated[str, AfterValidator(_unsubscribe_pattern)] = (
         "{site}/confirm?token={token}"
     )

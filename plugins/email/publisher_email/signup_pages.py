@@ -14,14 +14,13 @@ import re
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from publisher import DeliveryError, Destination
+from publisher import Destination
 from publisher_email.confirmation import list_title, send_confirmation
 from publisher_email.links import email_lists, opened, signing_key
 from publisher_email.pages import invalid_link
 from publisher_email.render import list_name
 from publisher_email.signups import Confirmed, Expired, Signups
 from publisher_email.subscribers import clean_name, normalize_address
-from publisher_email.transport import Refused
 
 if TYPE_CHECKING:
     from publisher_email.settings import EmailSettings
@@ -125,12 +124,16 @@ def send(request, web):
     )
     if token_id is None:
         return answer  # mailed within the expiry time: that link still works
+    sent = False
     try:
         send_confirmation(chosen, address, token_id, title)
-    except (DeliveryError, Refused, OSError) as error:
-        signups.unclaim(token_id)
+        sent = True
+    except Exception as error:  # the server, the outbox folder, a template, the DKIM key...
         log.error("%s: the confirmation email could not be sent: %s", chosen.name, error)
         return _unavailable(request, web)
+    finally:
+        if not sent:  # whatever stopped it (even a cancelled request): the reader may retry
+            signups.unclaim(token_id)
     return answer
 
 

@@ -5,6 +5,11 @@ log in without it; `smtps://` speaks TLS from the first byte. Certificates
 are verified against the system's trust store (or `SSL_CERT_FILE`). Each
 connection carries many messages; at most `size` are open at once, which
 also bounds how many copies can be on the wire when a process dies.
+
+A reused connection that fails before DATA (an idle one the server had closed)
+is replaced and the message sent on the new one. From the DATA command on, the
+server may already hold the message: a failure there is a TemporaryFailure and
+the copy stays in flight (recipients.py), never sent again at once.
 """
 
 from __future__ import annotations
@@ -22,7 +27,18 @@ from publisher import AuthenticationFailed, DeliveryError, Secret, TemporaryFail
 from publisher.text import plain_line
 from publisher_email.transport import Envelope, Refused
 
-TIMEOUT = 60.0  # seconds for a connection, a command or a message
+TIMEOUT = 60.0  # seconds for a connection or a command's reply
+# Seconds for the reply to the message's final ".": the server may check it at length
+# before it answers, and giving up early leaves a copy that may well arrive (RFC 5321 4.5.3.2).
+FINAL_REPLY_TIMEOUT = 600.0
+
+
+class _LostAfterData(Exception):
+    """The connection failed once DATA had been sent: the server may hold the message."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 @dataclass(frozen=True)
@@ -65,9 +81,17 @@ class SmtpServer:
 class SmtpPool:
     """Up to `size` connections to one server, opened on demand and reused."""
 
-    def __init__(self, server: SmtpServer, size: int) -> None:
+    def __init__(
+        self,
+        server: SmtpServer,
+        size: int,
+        timeout: float = TIMEOUT,
+        final_reply_timeout: float = FINAL_REPLY_TIMEOUT,
+    ) -> None:
         self.server = server
         self.connections = size
+        self.timeout = timeout
+        self.final_reply_timeout = final_reply_timeout
         self._slots = threading.BoundedSemaphore(size)
         self._idle: queue.LifoQueue[smtplib.SMTP] = queue.LifoQueue()
 
@@ -83,14 +107,22 @@ class SmtpPool:
             connection, reused = self._take()
             while True:
                 try:
-                    _transmit(connection, envelope)
+                    _transmit(connection, envelope, self.final_reply_timeout)
+                except _LostAfterData as lost:
+                    connection.close()
+                    raise TemporaryFailure(
+                        f"lost the connection to {self._where} after DATA: {_reply(lost.error)}; "
+                        f"the copy to {envelope.recipient} may have arrived, so it stays in "
+                        "flight: a later attempt sends it again with the same Message-ID"
+                    ) from None
                 except (smtplib.SMTPServerDisconnected, OSError) as error:
                     _quit(connection)
                     if not reused:
                         raise TemporaryFailure(
                             f"lost the connection to {self._where}: {_reply(error)}"
                         ) from None
-                    # The server closed a connection that sat idle: once more, on a fresh one.
+                    # Before DATA on a connection that sat idle (the server closed it):
+                    # nothing was delivered, so once more, on a fresh one.
                     connection, reused = self._open(), False
                     continue
                 except Refused:
@@ -116,10 +148,10 @@ class SmtpPool:
         try:
             if server.implicit_tls:
                 connection = smtplib.SMTP_SSL(
-                    server.host, server.port, timeout=TIMEOUT, context=context
+                    server.host, server.port, timeout=self.timeout, context=context
                 )
             else:
-                connection = smtplib.SMTP(server.host, server.port, timeout=TIMEOUT)
+                connection = smtplib.SMTP(server.host, server.port, timeout=self.timeout)
         except ssl.SSLError as error:
             raise DeliveryError(f"TLS with {self._where} failed: {error.reason or error}") from None
         except (smtplib.SMTPException, OSError) as error:
@@ -177,10 +209,11 @@ class SmtpPool:
                 return
 
 
-def _transmit(connection: smtplib.SMTP, envelope: Envelope) -> None:
-    """One message on one connection; per-recipient refusals become Refused."""
+def _transmit(connection: smtplib.SMTP, envelope: Envelope, final_reply_timeout: float) -> None:
+    """One message on one connection; per-recipient refusals become Refused, and a
+    connection lost from DATA on becomes _LostAfterData."""
     try:
-        _sendmail(connection, envelope)
+        _sendmail(connection, envelope, final_reply_timeout)
     except smtplib.SMTPRecipientsRefused as error:
         code, reply = error.recipients.get(envelope.recipient, (450, b"refused"))
         raise Refused(code, _text(reply)) from None
@@ -194,7 +227,7 @@ def _transmit(connection: smtplib.SMTP, envelope: Envelope) -> None:
         raise Refused(error.smtp_code, _text(error.smtp_error)) from None
 
 
-def _sendmail(connection: smtplib.SMTP, envelope: Envelope) -> None:
+def _sendmail(connection: smtplib.SMTP, envelope: Envelope, final_reply_timeout: float) -> None:
     """What smtplib's `sendmail` does for one recipient, with the same errors, less two costs
     it pays on every message: parsing both addresses again (ours are checked plain addresses)
     and dot-stuffing with a regular expression (a byte replace does the same)."""
@@ -209,14 +242,31 @@ def _sendmail(connection: smtplib.SMTP, envelope: Envelope) -> None:
     if code not in (250, 251):
         _abandon(connection, code)
         raise smtplib.SMTPRecipientsRefused({envelope.recipient: (code, reply)})
-    connection.putcmd("data")
-    code, reply = connection.getreply()
-    if code == 354:
-        connection.send(_dot_stuffed(envelope.message))
+    try:
+        connection.putcmd("data")
         code, reply = connection.getreply()
+        if code == 354:
+            connection.send(_dot_stuffed(envelope.message))
+            code, reply = _final_reply(connection, final_reply_timeout)
+    except (smtplib.SMTPServerDisconnected, OSError) as error:
+        raise _LostAfterData(error) from None
     if code != 250:
         _abandon(connection, code)
         raise smtplib.SMTPDataError(code, reply)
+
+
+def _final_reply(connection: smtplib.SMTP, timeout: float) -> tuple[int, bytes]:
+    """The reply to the final ".", waited for as long as RFC 5321 allows, not a command's."""
+    sock = connection.sock
+    if sock is None:
+        raise smtplib.SMTPServerDisconnected("the connection was closed")
+    command_timeout = sock.gettimeout()
+    sock.settimeout(timeout)
+    try:
+        return connection.getreply()
+    finally:
+        if connection.sock is not None:
+            connection.sock.settimeout(command_timeout)
 
 
 def _abandon(connection: smtplib.SMTP, code: int) -> None:

@@ -29,6 +29,7 @@ from sqlalchemy import (
     update,
 )
 
+from publisher.text import plain_line
 from publisher_email.statuses import STATUSES, Status
 from publisher_email.storage import metadata, now, pages
 from publisher_email.tokens import new_id
@@ -41,9 +42,6 @@ def is_status(text: str) -> TypeGuard[Status]:
 
 # 'Name <address>' as mail programs copy it; a quoted name may hold commas.
 _MAILBOX = re.compile(r"(?P<name>[^<>]*?)\s*<(?P<address>[^<>]*)>")
-# Control characters (C0 but white space, DEL, C1) and bidirectional overrides and isolates:
-# in a name they would drive a terminal (`subscribers list`) or reorder what a reader sees.
-_UNPRINTABLE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 NAME_LENGTH = 200  # the name column's size
 
 subscribers = Table(
@@ -81,8 +79,8 @@ def normalize_address(text: str) -> str:
 
 def clean_name(name: str) -> str:
     """A display name as it is stored and shown: control characters and bidi overrides
-    removed, tabs and line breaks folded to single spaces."""
-    return " ".join(_UNPRINTABLE.sub("", name).split())
+    removed, tabs and line breaks folded to single spaces (`publisher.text.plain_line`)."""
+    return plain_line(name)
 
 
 def check_name(name: str) -> str:

@@ -326,6 +326,12 @@ class RecentTokens:
             return True
 
 
+def _utf8(text: str) -> bytes:
+    """Text from a request as bytes to compare in constant time (compare_digest refuses text
+    that is not ASCII); JSON's lone surrogates kept, never an error."""
+    return text.encode("utf-8", "surrogatepass")
+
+
 def mailgun_event(
     body: bytes,
     *,
@@ -338,10 +344,8 @@ def mailgun_event(
     signature = _object(payload.get("signature"))
     timestamp = str(signature.get("timestamp", ""))
     token = str(signature.get("token", ""))
-    expected = hmac.new(
-        signing_key.encode(), (timestamp + token).encode(), hashlib.sha256
-    ).hexdigest()
-    if not hmac.compare_digest(expected, str(signature.get("signature", ""))):
+    expected = hmac.new(signing_key.encode(), _utf8(timestamp + token), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected.encode(), _utf8(str(signature.get("signature", "")))):
         raise WebhookRefused("the Mailgun signature does not match")
     now = time.time() if now is None else now
     try:
@@ -387,7 +391,7 @@ def postmark_event(
 ) -> list[BounceEvent]:
     """Check the basic-auth login Postmark sends, then read its bounce or spam complaint."""
     expected = "Basic " + base64.b64encode(credentials.encode()).decode()
-    if not hmac.compare_digest(expected.encode(), (authorization or "").encode()):
+    if not hmac.compare_digest(expected.encode(), _utf8(authorization or "")):
         raise WebhookRefused("the Postmark webhook's login does not match")
     record = _json(body)
     kind = (
