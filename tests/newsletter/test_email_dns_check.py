@@ -83,6 +83,9 @@ def test_check_dns_names_each_record_that_is_missing_or_wrong(project, signed, z
         "the key at news2026._domainkey.example.org is not the public half of dkim_private_key; "
         f"publish TXT '{wanted}'"
     ) in said
+    # A 2048-bit RSA key's record is longer than one TXT string can be.
+    assert len(wanted) > 255
+    assert "(as several strings of at most 255 characters, one after another)" in said
     assert "no SPF record at bounces.example.org" in said
     assert "no DMARC record at _dmarc.example.org" in said
     assert "SPF record at example.org" not in said  # that one is there

@@ -104,7 +104,7 @@ def test_a_550_bounces_at_once_and_three_451_editions_out_of_five_do_too(
     assert last.code == 0, last.out + last.err
     assert [len(mailbox.to(address)) for address in READERS] == [0, 0, 4]  # bounced: skipped
     assert (
-        "story-news-4: 1 copies reached a server (1 accepted, 0 refused), 0 hard bounce(s)"
+        "story-news-4: 1 copy reached a server (1 accepted, 0 refused), 0 hard bounce(s)"
         in verp_newsletter.run("status").out
     )
 

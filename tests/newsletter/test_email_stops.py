@@ -133,7 +133,8 @@ def test_status_after_a_stop_counts_only_the_copies_that_reached_the_server(
     status = newsletter.run("status").out
 
     reached = accepted + 1
+    copies = "copy" if reached == 1 else "copies"
     assert (
-        f"story-night-market: {reached} copies reached a server ({accepted} accepted, 1 refused), "
-        f"1 hard bounce(s) {1 / reached:.1%}"
+        f"story-night-market: {reached} {copies} reached a server "
+        f"({accepted} accepted, 1 refused), 1 hard bounce(s) {1 / reached:.1%}"
     ) in status

@@ -36,6 +36,9 @@ def test_the_digest_links_to_its_archive_page_which_shows_it_without_reader_link
     assert personal not in page.text and "token=" not in page.text
     assert "%%unsubscribe_token%%" not in page.text
     assert "/subscribe" in links(page.text)
+    # The lines for a subscriber are not said to a reader of the archive.
+    assert "You receive this" in html and "You receive this" not in page.text
+    assert "View in browser" not in page.text
     policy = page.headers["content-security-policy"]
     assert "script-src" not in policy and "default-src 'none'" in policy
     assert "frame-ancestors 'none'" in policy

@@ -28,6 +28,12 @@ _PERSONAL_ANCHOR = re.compile(
 )
 _PERSONAL_URL = re.compile(r"[^\s\"'<>]*" + re.escape(UNSUBSCRIBE_TOKEN) + r"[^\s\"'<>]*")
 _BODY = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
+# The footer's lines for the subscriber ("You receive this because...", the way out, "View in
+# browser"): said to a reader of the archive, they are untrue. A paragraph cannot hold another.
+_SUBSCRIBER_ONLY = re.compile(
+    r"<p\b[^>]*\bclass=\"[^\"]*\bsubscriber-only\b[^\"]*\"[^>]*>.*?</p\s*>",
+    re.DOTALL | re.IGNORECASE,
+)
 
 
 def _archived(web) -> list:
@@ -53,7 +59,9 @@ def index(request, web):
 
 
 def public_copy(copy: str, subscribe: str, archive: str, site_name: str) -> str:
-    """The email without the reader's links, under a line that says where it is."""
+    """The email without the reader's links and the lines meant for a subscriber, under a
+    line that says where it is."""
+    copy = _SUBSCRIBER_ONLY.sub("", copy)
     subscribe_link = f'<a href="{html.escape(subscribe)}">Subscribe</a>'
     copy = _PERSONAL_ANCHOR.sub(lambda _: subscribe_link, copy)
     copy = _PERSONAL_URL.sub(lambda _: html.escape(subscribe), copy)

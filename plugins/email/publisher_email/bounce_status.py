@@ -40,12 +40,16 @@ def _edition(figures: EditionFigures, settings: EmailSettings) -> str:
     bounced = figures.rate(figures.hard)
     complained = figures.rate(figures.complaints)
     return (
-        f"{figures.edition_id}: {figures.copies} copies reached a server ({figures.sent} "
+        f"{figures.edition_id}: {_copies(figures.copies)} reached a server ({figures.sent} "
         f"accepted, {figures.refused} refused), {figures.hard} hard bounce(s) "
         f"{bounced:.1%} (limit {settings.bounce_rate_limit:.1%}), {figures.soft} soft, "
         f"{figures.complaints} complaint(s) {complained:.2%} "
         f"(limit {settings.complaint_rate_limit:.2%})"
     )
+
+
+def _copies(count: int) -> str:
+    return f"{count} {'copy' if count == 1 else 'copies'}"
 
 
 def _warnings(name: str, figures: EditionFigures, settings: EmailSettings) -> list[str]:

@@ -116,7 +116,10 @@ def _dkim(
 ) -> None:
     name = f"{selector}._domainkey.{domain}"
     records = txt_records(name, lookup)
-    wanted = f"publish TXT '{key.dns_record()}'"
+    record = key.dns_record()
+    wanted = f"publish TXT '{record}'"
+    if len(record) > 255:  # one TXT string holds 255 bytes (RFC 1035): an RSA key needs two
+        wanted += " (as several strings of at most 255 characters, one after another)"
     if not records:
         report.missing.append(f"no DKIM key at {name}; {wanted}")
         return
