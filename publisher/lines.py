@@ -15,7 +15,8 @@ import re
 # (NEL, CSI, OSC), line and paragraph separators, and the bidirectional embeddings,
 # overrides and isolates.
 UNSAFE = r"\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-_UNSAFE = re.compile(rf"[\t\n{UNSAFE}]")
+# Compiled on first use (and kept in `re`'s cache), not by every command that imports this.
+_UNSAFE = rf"[\t\n{UNSAFE}]"
 
 
 def one_line(text: str) -> str:
@@ -29,7 +30,7 @@ def one_line(text: str) -> str:
     >>> one_line("Ada \u202eecilA")
     'Ada \\u202eecilA'
     """
-    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    return re.sub(_UNSAFE, lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def plain_line(text: str) -> str:
@@ -42,4 +43,4 @@ def plain_line(text: str) -> str:
     >>> plain_line("550-5.1.1 no such\r\n550 5.1.1 user \x1b[2J\x07")
     '550-5.1.1 no such 550 5.1.1 user [2J'
     """
-    return " ".join(_UNSAFE.sub(lambda m: " " if m.group().isspace() else "", text).split())
+    return " ".join(re.sub(_UNSAFE, lambda m: " " if m.group().isspace() else "", text).split())

@@ -31,10 +31,12 @@ RELATIONS = ("similar", "related", "background", "context", "analysis", "explain
 HEADING_MAX_LENGTH = 100
 MAX_LINES = 20_000  # an export has a line per paragraph: a long story has a few hundred
 
-_GLUED_RELATION = re.compile(rf"({'|'.join(RELATIONS)})(?=[A-Z0-9\"'‘“])")
+# Patterns are compiled on first use (and kept in `re`'s cache), not when every command
+# loads this plugin.
+_GLUED_RELATION = rf"({'|'.join(RELATIONS)})(?=[A-Z0-9\"'‘“])"
 # Only at the start of a run of blanks, so that a long run is not rescanned from each blank.
-_CITATION_GAP = re.compile(r"(?<![ \t])[ \t]++([.,])(?=\s|$)")
-_SOURCE_COUNT = re.compile(r"\bfrom\s+(\d[\d,]*)\s+source\s+records?\b", re.IGNORECASE)
+_CITATION_GAP = r"(?<![ \t])[ \t]++([.,])(?=\s|$)"
+_SOURCE_COUNT = r"(?i)\bfrom\s+(\d[\d,]*)\s+source\s+records?\b"
 _CLOSING = ".!?:;,…。！？"
 _TRAILING_QUOTES = "\"'”’»)]"
 
@@ -58,7 +60,7 @@ def publisher_load_story(path: Path) -> StoryDraft | None:
 
 def _close_citation_gaps(text: str) -> str:
     """'carry .' -> 'carry.': the export leaves a space where a citation was removed."""
-    return _CITATION_GAP.sub(r"\1", text)
+    return re.sub(_CITATION_GAP, r"\1", text)
 
 
 def _looks_like_heading(text: str) -> bool:
@@ -137,7 +139,7 @@ class _Reader:
     def _methodology(self, line: int, body: list[tuple[int, str]]) -> None:
         text = "\n\n".join(text for _, text in body)
         self._set("methodology", text, line)
-        found = _SOURCE_COUNT.search(text)
+        found = re.search(_SOURCE_COUNT, text)
         if found:
             from publisher.loaders.strict import MAX_NUMBER_LENGTH
 
@@ -181,7 +183,7 @@ class _Reader:
         for index in range(0, len(body), 2):
             number, title = body[index]
             dek = body[index + 1][1] if index + 1 < len(body) else ""
-            glued = _GLUED_RELATION.match(title)
+            glued = re.match(_GLUED_RELATION, title)
             entry = {"title": title[glued.end() :] if glued else title, "dek": dek}
             if glued:
                 entry["relation"] = glued.group(1)
