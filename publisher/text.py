@@ -60,6 +60,8 @@ URL_PATTERN = regex.compile(r"https?://[^\s<>\"]*[^\s<>\".,;:!?)\]'’”]", reg
 ['https://news.example.org/a', 'http://b.example']
 """
 _SENTENCE_GAP = regex.compile(r"(?<=[.!?…][\"'”’»)\]]*)\s+|(?<=[。！？])")
+_CLAUSE_GAP = regex.compile(r"(?<=[;:,—–][\"'”’»)\]]*)\s+|(?<=[、，；：])")
+_CLAUSE_MARKS = ";:,—–、，；："
 _WORD_GAP = regex.compile(r"\s+")
 _GRAPHEME = regex.compile(r"\X")
 _NO_SPACE_SCRIPT = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}]")
@@ -100,13 +102,20 @@ def sentences(text: str) -> list[str]:
 
 
 def marked(head: str, mark: str = ELLIPSIS) -> str:
-    """The head of a cut text with its mark: "…" after a word, " …" after a sentence.
+    """The head of a cut text with its mark: "…" after a word, " …" after a sentence, and
+    in place of the comma, colon or dash a clause ended with (",…" reads as a typo).
 
     >>> marked("The first boat left at six"), marked("The first boat left.")
     ('The first boat left at six…', 'The first boat left. …')
+    >>> marked("The first boat left at six,"), marked("The boats — ")
+    ('The first boat left at six…', 'The boats…')
     """
     kept = head.rstrip()
-    return f"{kept} {mark}" if mark and kept.endswith(tuple(".!?。！？")) else kept + mark
+    if mark and kept.endswith(tuple(".!?。！？")):
+        return f"{kept} {mark}"
+    if mark:
+        kept = kept.rstrip(_CLAUSE_MARKS).rstrip() or kept
+    return kept + mark
 
 
 def cut(
@@ -125,14 +134,18 @@ def cut_to_fit(
 ) -> tuple[str, str]:
     """Cut `text` where the head (with `mark`) still `fits`; return head and rest.
 
-    A sentence end is preferred when it keeps at least half of what cutting at
-    the last whole word would. A text with no room for one word returns
-    ("", text), except in scripts written without spaces (CJK, Thai), which are
-    cut between characters, the only boundary they have, and with
-    `inside_words`, the last resort for a word longer than a whole post.
+    A text is cut at a sentence end or a clause boundary (`;` `:` `,` `—`)
+    whenever one fits, at the last word only when none does: at a sentence end
+    unless the last clause boundary that fits keeps more than twice as much. A
+    text with no room for one word returns ("", text), except in scripts written
+    without spaces (CJK, Thai), which are cut between characters, the only
+    boundary they have, and with `inside_words`, the last resort for a word
+    longer than a whole post.
 
     >>> cut_to_fit("The first boat left at six. The second at seven.", lambda h: len(h) <= 30)
     ('The first boat left at six. …', 'The second at seven.')
+    >>> cut_to_fit("The first boat left at six, the second at seven.", lambda h: len(h) <= 36)
+    ('The first boat left at six…', 'the second at seven.')
     """
     text = text.strip()
 
@@ -161,10 +174,16 @@ def cut_to_fit(
         word_end = longest([m.end() for m in _GRAPHEME.finditer(first_word)][:-1])
         if word_end is None:
             return "", text
-    sentence_end = longest(
-        [m.start() for m in _SENTENCE_GAP.finditer(text) if 0 < m.start() <= word_end]
-    )
-    end = sentence_end if sentence_end and sentence_end * 2 >= word_end else word_end
+
+    def boundary(gap: regex.Pattern[str], most: int) -> int | None:
+        return longest([m.start() for m in gap.finditer(text) if 0 < m.start() <= most])
+
+    clause_end = boundary(_CLAUSE_GAP, word_end)
+    sentence_end = boundary(_SENTENCE_GAP, word_end)
+    if sentence_end and sentence_end * 2 >= (clause_end or 0):
+        end = sentence_end  # a whole sentence, unless a clause keeps twice as much
+    else:
+        end = clause_end or sentence_end or word_end
     return head(end), text[end:].strip()
 
 

@@ -145,11 +145,11 @@ def post_block(
     >>> print(root)
     Trams Return to the Old Town
     <BLANKLINE>
-    The line reopens…
+    The line reopens on Monday…
     <BLANKLINE>
     https://n.example/t
     >>> reply
-    'on Monday, forty years after it closed.'
+    'forty years after it closed.'
     """
 
     def build(room: int) -> list[str]:
@@ -159,10 +159,13 @@ def post_block(
             return [fitted.text]
         whole = fields[carry].strip()
         kept = whole[: len(whole) - len(rest)].rstrip()
-        # Room for the kept head less one: its mark may need a space more than the cut's did.
-        head, *more = balanced(whole, room, count, first=max(count(kept) - 1, 0))
-        if head:
-            narrower = [name for name in cuttable if name != carry]
+        narrower = [name for name in cuttable if name != carry]
+        # Room for the kept head, else for one less: balanced may end the head elsewhere,
+        # where its mark needs a space more than the cut's did (" …" after a sentence).
+        for slack in (0, 1):
+            head, *more = balanced(whole, room, count, first=max(count(kept) - slack, 0))
+            if not head:
+                continue
             refitted = fit(
                 render, {**fields, carry: marked(head)}, room, count, droppable, narrower
             )

@@ -12,7 +12,8 @@ from publisher.web.site import Web
 
 
 def home(request: Request, web: Web) -> Response:
-    """What this site offers: every page a plugin put in the navigation."""
+    """The front page: the site's name, what it is, and a call to action for every page a
+    plugin put in the navigation (Subscribe, Archive...)."""
     return web.page(request, "pages/home.html", status=200)
 
 

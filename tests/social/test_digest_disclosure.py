@@ -85,3 +85,46 @@ def test_long_headlines_are_shortened_alike_to_fit_and_each_is_still_named(
     assert [name.split()[0] for name in quoted] == ["Bridge", "Trams", "Night"]
     assert all(name.endswith("…") for name in quoted)  # shortened: the whole would not fit
     assert "no person reviewed them before publication." in text
+
+
+@pytest.mark.parametrize("destination", ["fediverse", "x", "bluesky"])
+def test_a_digest_of_one_generated_story_says_this_story_in_its_root(
+    week: Project, destination: str
+) -> None:
+    week.add_story("s0.md", story("Bridge Reopens", 10, True))
+    result = week.run("digest", "--to", destination, "--dry-run", "--json")
+    assert result.code == 0, result.err
+    parts = json.loads(result.out)["destinations"][destination]["parts"]
+    assert len(parts) == 1  # no thread, so "auto" says it in the root
+    assert (
+        "This story was written by an AI model; no person reviewed it before publication."
+        in parts[0]["text"]
+    ), parts[0]["text"]
+    assert "These stories" not in parts[0]["text"]
+
+
+@pytest.mark.parametrize("destination", ["fediverse", "x", "bluesky"])
+def test_the_closing_post_of_a_one_story_digest_names_its_story(
+    week: Project, destination: str
+) -> None:
+    week.write_config(
+        SITE + DESTINATIONS.replace('thread = "summary"', 'thread = "summary"\ndisclosure = "last"')
+    )
+    week.add_story("s0.md", story("Bridge Reopens", 10, True))
+    text = NUMBER.sub("", closing(week, destination)["text"])
+    assert text.endswith(
+        "“Bridge Reopens” was written by an AI model; no person reviewed it before publication."
+    ), text
+
+
+@pytest.mark.parametrize("destination", ["fediverse", "x", "bluesky"])
+def test_the_closing_post_names_every_story_when_all_were_generated(
+    week: Project, destination: str
+) -> None:
+    for number, name in enumerate(["Ferry Fares Fall", "Bridge Reopens", "Trams Return"]):
+        week.add_story(f"s{number}.md", story(name, 10 - number, True))
+    text = NUMBER.sub("", closing(week, destination)["text"])
+    assert text.endswith(
+        "These 3 stories (“Ferry Fares Fall”, “Bridge Reopens”, “Trams Return”) were written "
+        "by an AI model; no person reviewed them before publication."
+    ), text
