@@ -417,6 +417,18 @@ def _command(context: CommandContext, *args: str) -> str:
     return shlex.join(["publisher", *config, *args])
 
 
+def _say_unplanned(unplanned: Sequence[Outcome]) -> None:
+    """A line for each destination whose digest could not be made (the others go ahead)."""
+    for outcome in unplanned:
+        _say(
+            "ERROR",
+            f"{outcome.destination}: {outcome.message}",
+            label="error",
+            event="unplanned",
+            destination=outcome.destination,
+        )
+
+
 def _run(
     workspace: Workspace,
     plan: Plan,
@@ -440,14 +452,7 @@ def _run(
     from publisher.stopping import stop_on_signals
 
     if unplanned and (dry_run or not plan):
-        for outcome in unplanned:
-            _say(
-                "ERROR",
-                f"{outcome.destination}: {outcome.message}",
-                label="error",
-                event="unplanned",
-                destination=outcome.destination,
-            )
+        _say_unplanned(unplanned)
         if not plan:
             raise InputError(
                 f"no digest could be made for {', '.join(o.destination for o in unplanned)}"
@@ -580,14 +585,7 @@ def preview(
         _, plan = workspace.plan_story(story_ref, _names(to))
     else:
         plan, unplanned = _digest_plan(workspace, since, to)
-        for outcome in unplanned:
-            _say(
-                "ERROR",
-                f"{outcome.destination}: {outcome.message}",
-                label="error",
-                event="unplanned",
-                destination=outcome.destination,
-            )
+        _say_unplanned(unplanned)
     if not plan:
         raise InputError("nothing to preview: give --story, or a longer --since")
     renditions = workspace.renditions(plan)

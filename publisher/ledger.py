@@ -30,6 +30,7 @@ from typing import Any, overload
 
 from sqlalchemy import (
     Column,
+    Connection,
     DateTime,
     Engine,
     Integer,
@@ -269,6 +270,27 @@ def _owner_is_gone(
     return False
 
 
+def _change_if_unchanged(
+    db: Connection, key: ColumnElement[bool], latest: Row[Any], **values: Any
+) -> bool:
+    """Update the publication's latest round only if it is still as `latest` read it (the
+    atomic take-over): of two runs that read the same row, exactly one changes it."""
+    return (
+        db.execute(
+            update(publications)
+            .where(
+                key,
+                publications.c.round == latest.round,
+                publications.c.status == latest.status,
+                _same(publications.c.owner, latest.owner),
+                _same(publications.c.heartbeat, latest.heartbeat),
+            )
+            .values(**values)
+        ).rowcount
+        == 1
+    )
+
+
 def _same(column: Column[Any], value: object) -> ColumnElement[bool]:
     """`column` still holds `value` (NULL included), for a conditional update."""
     return column.is_(None) if value is None else column == value
@@ -333,25 +355,16 @@ class Ledger:
                 changed = self._changed(db, latest, rendered)
                 if changed is not None:
                     return changed
-                # Only if the row is still as read: a run that took it over in between wins.
-                taken = db.execute(
-                    update(publications)
-                    .where(
-                        key,
-                        publications.c.round == latest.round,
-                        publications.c.status == latest.status,
-                        _same(publications.c.owner, latest.owner),
-                        _same(publications.c.heartbeat, latest.heartbeat),
-                    )
-                    .values(
-                        status="running",
-                        owner=me,
-                        heartbeat=_now(),
-                        parts=parts,
-                        rendition=rendered if rendered is not None else latest.rendition,
-                    )
-                ).rowcount
-                if taken != 1:
+                if not _change_if_unchanged(
+                    db,
+                    key,
+                    latest,
+                    status="running",
+                    owner=me,
+                    heartbeat=_now(),
+                    parts=parts,
+                    rendition=rendered if rendered is not None else latest.rendition,
+                ):
                     holder = db.scalar(
                         select(publications.c.owner).where(
                             key, publications.c.round == latest.round
@@ -441,18 +454,9 @@ class Ledger:
                 )
             if latest.status == "running" and not _owner_is_gone(latest.owner, latest.heartbeat):
                 raise _busy(destination, edition_id, latest.owner)
-            taken = db.execute(
-                update(publications)
-                .where(
-                    key,
-                    publications.c.round == latest.round,
-                    publications.c.status == latest.status,
-                    _same(publications.c.owner, latest.owner),
-                    _same(publications.c.heartbeat, latest.heartbeat),
-                )
-                .values(status="abandoned", owner=None, finished_at=_now())
-            ).rowcount
-            if taken != 1:
+            if not _change_if_unchanged(
+                db, key, latest, status="abandoned", owner=None, finished_at=_now()
+            ):
                 raise _busy(destination, edition_id, None)
             return "interrupted" if latest.status == "running" else str(latest.status)
 
