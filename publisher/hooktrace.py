@@ -14,8 +14,6 @@ from collections.abc import Mapping, Sequence
 
 import pluggy
 
-from publisher.secrets import scrub
-
 VARIABLE = "PUBLISHER_TRACE_PLUGINS"
 
 _short = reprlib.Repr()
@@ -29,12 +27,16 @@ def wanted() -> bool:
 
 
 def shorten(value: object) -> str:
+    from publisher.secrets import scrub  # here: without a trace, no command needs it
+
     return scrub(_short.repr(value))
 
 
 def trace(manager: pluggy.PluginManager) -> None:
     """Log every hook call `manager` makes from now on, whatever the log level."""
     import logging  # here: without a trace, a command that logs nothing never loads it
+
+    from publisher.secrets import scrub
 
     log = logging.getLogger("publisher.trace")
     log.setLevel(logging.INFO)
