@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import create_engine, select
 
 from publisher.edition import single
@@ -149,6 +150,7 @@ def _wait_for(path: Path, process) -> None:
     raise AssertionError(f"{path} never appeared")
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumes_at_the_part_in_flight(project: Project) -> None:
     project.write_config(recorder_config(hang_at=3))
     process = project.spawn("publish", "--story", STORY)

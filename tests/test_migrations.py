@@ -526,6 +526,7 @@ def _probe(project: Project, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
+@pytest.mark.slow
 def test_alembic_runs_only_when_a_history_is_behind(project: Project, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'state' / 'publisher.db'}"
     use(project, url)
@@ -554,6 +555,7 @@ sys.exit(main(sys.argv[3:]))
 """
 
 
+@pytest.mark.slow
 @pytest.mark.slow
 def test_processes_starting_at_once_migrate_once(
     project: Project, new_database: Callable[[], str], tmp_path: Path

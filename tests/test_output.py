@@ -11,6 +11,8 @@ import email
 import json
 from email import policy
 
+import pytest
+
 from support.project import SITE, STORY, Project, recorder_config, recorder_table
 
 MARKUP = "[/bold] Harbour [red]Opens[/red] a [link=https://evil.example]Night Market[/link]"
@@ -152,6 +154,7 @@ def test_every_stderr_line_is_json(project: Project) -> None:
     assert "\x1b" not in "".join(run.err for run in runs.values()), "no progress bars"
 
 
+@pytest.mark.slow
 def test_json_logs_from_a_real_process(project: Project) -> None:
     project.write_config(recorder_config(fail_at=1) + '\n[delivery]\nfirst_pause = "0s"\n')
 

@@ -8,6 +8,7 @@ import json
 import signal
 import time
 
+import pytest
 from sqlalchemy import create_engine
 
 from publisher.jobs import run_schedule
@@ -39,6 +40,7 @@ def killed_after_two_parts(project: Project) -> None:
     assert len(project.posts()) == 2
 
 
+@pytest.mark.slow
 def test_a_story_changed_since_the_killed_run_is_refused_not_mixed(project: Project) -> None:
     killed_after_two_parts(project)
     project.add_story("night-market.md", EDITED)
@@ -63,6 +65,7 @@ def test_a_story_changed_since_the_killed_run_is_refused_not_mixed(project: Proj
     assert posts[2]["reply_to"] == posts[1]["id"]
 
 
+@pytest.mark.slow
 def test_an_abandoned_publication_is_kept_never_resumed_and_sent_anew_only_forced(
     project: Project,
 ) -> None:

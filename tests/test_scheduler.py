@@ -256,6 +256,7 @@ def _spawn_scheduler(project: Project):
     return process
 
 
+@pytest.mark.slow
 def test_a_scheduler_killed_mid_digest_finishes_it_after_a_restart(project: Project) -> None:
     (project.root / "stories" / "night-market.md").unlink()
     now = datetime.now(BERLIN)
@@ -293,6 +294,7 @@ def test_a_scheduler_killed_mid_digest_finishes_it_after_a_restart(project: Proj
     assert sum("Lanterns on the Quay" in post["text"] for post in posts) == 3
 
 
+@pytest.mark.slow
 def test_sigterm_stops_between_parts_and_the_next_start_finishes(project: Project) -> None:
     project.write_config(config(cron="* * * * *", delay=0.5))
     project.add_story(

@@ -10,7 +10,11 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from support.project import Project
+
+pytestmark = pytest.mark.slow  # each test starts a fresh interpreter
 
 REPORT = """
 import json, sys

@@ -127,7 +127,6 @@ def test_the_closing_post_counts_the_stories_when_all_were_generated(
         week.add_story(f"s{number}.md", story(name + LONG, 10 - number, True))
     text = NUMBER.sub("", closing(week, destination)["text"])
     assert text.endswith(
-        "These 3 stories were written by an AI model; no person reviewed them before "
-        "publication."
+        "These 3 stories were written by an AI model; no person reviewed them before publication."
     ), text
     assert not any(name in text for name in names)
