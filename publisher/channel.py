@@ -210,10 +210,12 @@ class DeliveryContext(Generic[SettingsHeld]):
 
 
 class DeliveryError(Exception):
-    """A part could not be delivered and trying again now will not help.
+    """A part could not be delivered and trying again now will not help; it reached nobody
+    (raise `TemporaryFailure` when it may have arrived).
 
-    The part is recorded as failed with the message, and the next run tries it
-    again; the other destinations go on.
+    The part is recorded as refused with the message, and the next run tries it
+    again, as the story reads then (a corrected story replaces it); the other
+    destinations go on.
 
     >>> raise DeliveryError("the server refused the post: 422 text too long")
     Traceback (most recent call last):

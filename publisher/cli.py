@@ -1097,16 +1097,19 @@ def _run_cli(argv: list[str] | None, plugins: Plugins) -> int:
 
 
 def _help_width() -> int:
-    """The width click's help formatter would choose, learned from `os`: click asks `shutil`,
-    whose import (with bz2 and lzma) costs `--help` more than formatting it."""
+    """The width click's help formatter would choose, worked out as `shutil.get_terminal_size`
+    does (COLUMNS if positive, else the terminal, else 80) but with `os` alone: importing
+    `shutil` (with bz2 and lzma) costs `--help` more than formatting it."""
     try:
-        columns = int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
         try:
             columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
         except (AttributeError, ValueError, OSError):  # no stdout, or not a terminal
-            columns = 80
-    return max(min(columns, 80) - 2, 50)
+            columns = 0
+    return max(min(columns or 80, 80) - 2, 50)
 
 
 def _database_errors() -> tuple[type[Exception], ...]:

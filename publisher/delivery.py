@@ -30,7 +30,7 @@ from publisher.channel import (
     TemporaryFailure,
 )
 from publisher.edition import Edition
-from publisher.ledger import AlreadyDone, Busy, Changed, Ledger, Publication, text_hash
+from publisher.ledger import REFUSED, AlreadyDone, Busy, Changed, Ledger, Publication, text_hash
 from publisher.plugins import Plugins, by_plugin, describe_failure
 from publisher.retry import RetryPolicy
 from publisher.secrets import scrub
@@ -179,7 +179,7 @@ def _deliver(
                 return Outcome(
                     destination.name, "stopped", f"part {number} of {total}: {message}", done=False
                 )
-            ledger.fail(started, number, message)
+            ledger.fail(started, number, message, _failure_status(error))
             ledger.finish(started, "failed")
             return Outcome(
                 destination.name, "failed", f"part {number} of {total}: {message}", done=False
@@ -194,6 +194,20 @@ def _deliver(
         return Outcome(destination.name, "failed", "; ".join(refusals), receipt)
     where = f": {receipt.url}" if receipt.url else ""
     return Outcome(destination.name, "sent", f"{total} part{'s' * (total != 1)}{where}", receipt)
+
+
+def _failure_status(error: Exception) -> str:
+    """`refused` when the channel is sure the part reached nobody (a DeliveryError that is not
+    temporary, nor made of one: `_send` gives up on passing failures with a DeliveryError
+    whose cause is the last of them), else `failed`: it may have arrived."""
+    if not isinstance(error, DeliveryError):
+        return "failed"
+    seen: BaseException | None = error
+    while isinstance(seen, DeliveryError):
+        if isinstance(seen, TemporaryFailure):
+            return "failed"
+        seen = seen.__cause__
+    return REFUSED
 
 
 def _changed(changed: Changed, edition: Edition, destination: Destination) -> str:
@@ -215,7 +229,7 @@ def _changed(changed: Changed, edition: Edition, destination: Destination) -> st
         else "it now has more parts"
     )
     return (
-        f"{what}, its configuration or templates changed since the interrupted run of {when} "
+        f"{what}, its configuration or templates changed since the unfinished run of {when} "
         f"({differs}), which sent {changed.sent} of its {changed.parts} parts{unsure}: nothing "
         "more was sent, so that no thread mixes two versions. Put it back as it was and run "
         f"again to finish it, or give it up with `{abandon}`{after}"

@@ -21,6 +21,7 @@ from functools import cache
 from typing import Any, NamedTuple
 
 _SUFFIXES = (".dist-info", ".egg-info")
+_HEADERS = ("METADATA", "PKG-INFO")
 _SEPARATORS = re.compile(r"[-_.]+")
 
 
@@ -63,7 +64,7 @@ def entry_points(group: str) -> list[EntryPoint]:
         try:
             with open(os.path.join(distribution.folder, "entry_points.txt"), "rb") as file:
                 text = file.read()
-        except FileNotFoundError:
+        except OSError:  # none, or an egg's metadata in a single file (no folder to look in)
             continue
         if group.encode() in text:  # skips, unparsed, the many distributions without the group
             found += _read(text.decode("utf-8"), group, distribution)
@@ -127,10 +128,12 @@ def _named(entry: str) -> _Distribution | None:
 
 
 def _read_metadata(folder: str) -> _Distribution | None:
-    """Name and version from the folder's METADATA (or an egg's PKG-INFO) headers."""
-    for file in ("METADATA", "PKG-INFO"):
+    """Name and version from the folder's METADATA (or an egg's PKG-INFO) headers; an old egg's
+    `.egg-info` may be that file itself."""
+    files = [folder] if os.path.isfile(folder) else [os.path.join(folder, f) for f in _HEADERS]
+    for file in files:
         try:
-            with open(os.path.join(folder, file), encoding="utf-8", errors="replace") as text:
+            with open(file, encoding="utf-8", errors="replace") as text:
                 headers: dict[str, str] = {}
                 for line in text:
                     if not line.strip():

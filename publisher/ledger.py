@@ -97,10 +97,14 @@ deliveries = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
-# A run that stopped renewing its claim this long ago is presumed dead (on another host).
+# A run that stopped renewing its claim this long ago is presumed dead (on another host, or a
+# thread of this process that no longer delivers: a live run renews it at least every 10 min).
 STALE_AFTER = timedelta(minutes=15)
 # A part that went out: to everyone, or to some while others refused it for good.
 WENT_OUT = ("sent", "partial")
+# A part the server refused for certain (the channel said so with a DeliveryError that is
+# not temporary): it reached nobody, so no later version of it can be a repeat.
+REFUSED = "refused"
 
 
 # A publication nobody will deliver further: it went out, or `publisher abandon` gave it up.
@@ -178,8 +182,9 @@ def posted_text_hashes(engine: Engine, destination: str, edition_id: str) -> fro
     """The `text_hash` of every part recorded for `destination`, apart from the unfinished
     publication of `edition_id`: that one's parts are the ones a run resumes, not repeats.
 
-    Parts that failed count too, since they may have reached the server. Reads only: an
-    engine whose database has no ledger yet has posted nothing.
+    Parts that failed count too, since they may have reached the server; parts refused
+    for certain do not. Reads only: an engine whose database has no ledger yet has posted
+    nothing.
     """
     if not inspect(engine).has_table(deliveries.name):
         return frozenset()
@@ -191,6 +196,7 @@ def posted_text_hashes(engine: Engine, destination: str, edition_id: str) -> fro
     query = select(deliveries.c.text_hash).where(
         deliveries.c.destination == destination,
         deliveries.c.text_hash.is_not(None),
+        deliveries.c.status != REFUSED,
         ~and_(deliveries.c.edition_id == edition_id, deliveries.c.round.in_(resumed)),
     )
     with engine.connect() as db:
@@ -253,10 +259,14 @@ def _owner_is_gone(
         return True
     host, pid, thread, started = [*owner.split(":"), "", "", ""][:4]
     if host != socket.gethostname():
-        return heartbeat is None or _now() - _aware(heartbeat) > STALE_AFTER
+        return _stale(heartbeat)
     if pid == str(os.getpid()) and (not started or started == _process_start(os.getpid())):
         mine = taking_over and thread == str(threading.get_ident())
-        return mine or thread not in {str(t.ident) for t in threading.enumerate()}
+        # A pool's thread outlives its job: one whose delivery ended in an error it did not
+        # record (a lost database connection) still runs, but no longer renews its hold.
+        return (
+            mine or thread not in {str(t.ident) for t in threading.enumerate()} or _stale(heartbeat)
+        )
     if not pid.isdigit():
         return False
     if started and _process_start(int(pid)) not in (started, None):
@@ -268,6 +278,11 @@ def _owner_is_gone(
     except (PermissionError, ValueError, OverflowError):
         return False
     return False
+
+
+def _stale(heartbeat: datetime | None) -> bool:
+    """Whether a hold has gone unrenewed for longer than a live run ever leaves it."""
+    return heartbeat is None or _now() - _aware(heartbeat) > STALE_AFTER
 
 
 def _change_if_unchanged(
@@ -401,24 +416,28 @@ class Ledger:
     @staticmethod
     def _changed(db: Any, latest: Row, rendered: str | None) -> Changed | None:
         """Changed, when the unfinished round `latest` was rendered otherwise than `rendered`
-        and a run already claimed some of its parts (each may have reached the server).
+        in a part that went out, or may have: resuming would mix two versions.
 
-        A round recorded before renditions were kept (NULL) is resumed as before."""
+        Parts refused for certain reached nobody, so a corrected story replaces them (the
+        usual fix for a post the server refused), as it replaces parts never tried. A
+        round recorded before renditions were kept (NULL) is resumed as before."""
         if rendered is None or latest.rendition is None or latest.rendition == rendered:
             return None
-        statuses = list(
-            db.execute(
-                select(deliveries.c.status).where(
-                    deliveries.c.edition_id == latest.edition_id,
-                    deliveries.c.destination == latest.destination,
-                    deliveries.c.round == latest.round,
-                )
-            ).scalars()
-        )
-        if not statuses:
-            return None  # nothing of the earlier version went out: the new one replaces it
-        sent = sum(status in WENT_OUT for status in statuses)
+        tried = db.execute(
+            select(deliveries.c.part, deliveries.c.status).where(
+                deliveries.c.edition_id == latest.edition_id,
+                deliveries.c.destination == latest.destination,
+                deliveries.c.round == latest.round,
+                deliveries.c.status != REFUSED,
+            )
+        ).all()
         began, now = json.loads(latest.rendition), json.loads(rendered)
+        if all(
+            part <= min(len(began), len(now)) and began[part - 1] == now[part - 1]
+            for part, _ in tried
+        ):
+            return None  # what went out, or may have, reads the same: the rest is replaced
+        sent = sum(status in WENT_OUT for _, status in tried)
         differs = next(
             (
                 number
@@ -427,7 +446,7 @@ class Ledger:
             ),
             min(len(began), len(now)) + 1,
         )
-        return Changed(_aware(latest.started_at), sent, len(statuses) - sent, len(began), differs)
+        return Changed(_aware(latest.started_at), sent, len(tried) - sent, len(began), differs)
 
     def abandon(self, edition_id: str, destination: str) -> str:
         """Give up the unfinished publication of `edition_id` to `destination`: it stays in the
@@ -542,7 +561,9 @@ class Ledger:
             )
             # Whether it crashed ("sending"), gave up ("failed") or stopped, an earlier attempt
             # may have reached the server: the channel is asked to look before sending again.
-            return Claim(sent=None, in_flight=True, attempt=row.attempts + 1)
+            # Refused for certain, it reached nobody.
+            in_flight = row.status != REFUSED
+            return Claim(sent=None, in_flight=in_flight, attempt=row.attempts + 1)
 
     def settle(
         self, publication: Publication, number: int, sent: Sent, note: str | None = None
@@ -561,7 +582,8 @@ class Ledger:
     def fail(
         self, publication: Publication, number: int, error: str, status: str = "failed"
     ) -> None:
-        """Part `number` did not go out (or not all of it): `failed`, or `stopped` by a stop."""
+        """Part `number` did not go out (or not all of it): `failed` (it may have reached the
+        server), `refused` (it reached nobody, the channel is sure), or `stopped` by a stop."""
         self._set_part(publication, number, status=status, last_error=error)
 
     def _set_part(self, publication: Publication, number: int, **values: object) -> None:
@@ -669,7 +691,7 @@ class Ledger:
             .scalar_subquery()
         )
         # A part sent after failing keeps its old error: only these statuses explain themselves.
-        said = ("failed", "stopped", "partial")
+        said = ("failed", REFUSED, "stopped", "partial")
         last_error = (
             select(deliveries.c.last_error)
             .where(*part_of_it, deliveries.c.status.in_(said), deliveries.c.last_error.is_not(None))

@@ -134,9 +134,11 @@ def cut_to_fit(
 ) -> tuple[str, str]:
     """Cut `text` where the head (with `mark`) still `fits`; return head and rest.
 
-    A text is cut at a sentence end or a clause boundary (`;` `:` `,` `—`)
-    whenever one fits, at the last word only when none does: at a sentence end
-    unless the last clause boundary that fits keeps more than twice as much. A
+    A text is cut at a sentence end or a clause boundary (`;` `:` `,` `—`, not
+    inside brackets or quotes) whenever one fits, else at the last word: at a
+    sentence end unless the last clause boundary that fits keeps more than twice
+    as much. A boundary that would keep fewer than five words and less than half
+    of a cut at the last word ("However…", "In 2024…") does not count. A
     text with no room for one word returns ("", text), except in scripts written
     without spaces (CJK, Thai), which are cut between characters, the only
     boundary they have, and with `inside_words`, the last resort for a word
@@ -175,16 +177,41 @@ def cut_to_fit(
         if word_end is None:
             return "", text
 
-    def boundary(gap: regex.Pattern[str], most: int) -> int | None:
-        return longest([m.start() for m in gap.finditer(text) if 0 < m.start() <= most])
+    def boundary(gap: regex.Pattern[str], most: int, where: Callable[[int], bool]) -> int | None:
+        """The last `gap` that fits, unless it keeps only a few words of many a word cut would
+        keep (an opening phrase is no place to stop)."""
+        ends = [m.start() for m in gap.finditer(text) if 0 < m.start() <= most and where(m.start())]
+        end = longest(ends)
+        if end is None or end * 2 >= most or len(text[:end].split()) >= FEWEST_WORDS:
+            return end
+        return None
 
-    clause_end = boundary(_CLAUSE_GAP, word_end)
-    sentence_end = boundary(_SENTENCE_GAP, word_end)
+    clause_end = boundary(_CLAUSE_GAP, word_end, _outside_brackets(text))
+    sentence_end = boundary(_SENTENCE_GAP, word_end, lambda _: True)
     if sentence_end and sentence_end * 2 >= (clause_end or 0):
         end = sentence_end  # a whole sentence, unless a clause keeps twice as much
     else:
-        end = clause_end or sentence_end or word_end
+        end = clause_end or word_end
     return head(end), text[end:].strip()
+
+
+_OPENS, _CLOSES = "([{“«‹", ")]}”»›"
+FEWEST_WORDS = 5  # a sentence or clause cut keeps at least these, or half a word cut
+
+
+def _outside_brackets(text: str) -> Callable[[int], bool]:
+    """Whether a position of `text` is outside every bracket and quotation, so that a cut
+    there never leaves one open ('He said: "we will build it…')."""
+    depth, straight, outside = 0, False, []
+    for character in text:
+        outside.append(depth == 0 and not straight)
+        if character in _OPENS:
+            depth += 1
+        elif character in _CLOSES:
+            depth = max(depth - 1, 0)
+        elif character == '"':
+            straight = not straight
+    return lambda position: position < len(outside) and outside[position]
 
 
 def _last_true(points: list[int], test: Callable[[int], bool]) -> int | None:

@@ -6,6 +6,8 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from support.project import EXAMPLES, SITE, STORY, Project, recorder_table
 
 ALL_CHANNELS = (
@@ -178,3 +180,14 @@ def test_version_and_help(project: Project) -> None:
     help_text = project.run("--help").out
     for command in ("story", "publish", "digest", "preview", "plugins", "status", "check", "init"):
         assert f"  {command} " in help_text
+
+
+@pytest.mark.parametrize(("columns", "widest"), [("60", 58), ("0", 78), ("wide", 78)])
+def test_help_is_as_wide_as_click_makes_it(
+    project: Project, monkeypatch, columns: str, widest: int
+) -> None:
+    # As shutil.get_terminal_size reads COLUMNS: a positive number, else the terminal (none
+    # here), else 80; click leaves two columns free. Words wrap a few short of the edge.
+    monkeypatch.setenv("COLUMNS", columns)
+    lines = project.run("--help").out.splitlines()
+    assert widest - 8 < max(len(line) for line in lines) <= widest, lines

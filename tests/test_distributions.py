@@ -76,3 +76,16 @@ def test_a_zip_on_sys_path_is_left_to_importlib_metadata(tmp_path: Path, monkeyp
 
     assert [(p.name, p.version) for p in entry_points("publisher")] == [("zipped", "1.5")]
     assert version("zipped") == "1.5"
+
+
+def test_an_old_egg_whose_metadata_is_a_single_file_is_read_not_fatal(
+    tmp_path: Path, monkeypatch
+) -> None:
+    # As Debian's dist-packages hold some: `NAME-VERSION.egg-info` is PKG-INFO itself.
+    (tmp_path / "oldpkg-1.0.egg-info").write_text("Metadata-Version: 1.1\nName: oldpkg\n")
+    (tmp_path / "bare.egg-info").write_text("Metadata-Version: 1.1\nName: bare\nVersion: 2.1\n")
+    _dist_info(tmp_path, "notes", "0.2", "[publisher]\nnotes = notes\n")
+    monkeypatch.setattr(sys, "path", [str(tmp_path)])
+
+    assert [(p.name, p.version) for p in entry_points("publisher")] == [("notes", "0.2")]
+    assert (version("oldpkg"), version("bare")) == ("1.0", "2.1")

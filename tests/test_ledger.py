@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -136,22 +137,38 @@ def test_this_pid_in_an_earlier_process_is_not_this_run(ledger: Ledger) -> None:
         alive.join()
 
 
-def test_a_resumed_round_must_render_as_it_began_once_a_part_went_out(ledger: Ledger) -> None:
+def test_a_resumed_round_must_render_as_it_began_in_the_parts_that_went_out(
+    ledger: Ledger,
+) -> None:
     first = begin_rendered(ledger, ["h1", "h2", "h3"])
     ledger.finish(first, "stopped")  # nothing claimed yet: a new rendering replaces it
-    again = begin_rendered(ledger, ["h1", "h2*", "h3"])
+    again = begin_rendered(ledger, ["h1*", "h2", "h3"])
     assert again == first
-    ledger.claim(again, 1, "h1")
+    ledger.claim(again, 1, "h1*")
     ledger.settle(again, 1, Sent("1"))
     ledger.finish(again, "failed")
 
-    changed = begin_rendered(ledger, ["h1", "h2", "h3"])  # the first rendering, after all
+    changed = begin_rendered(ledger, ["h1", "h2", "h3"])  # part 1 went out as h1*
 
     assert isinstance(changed, Changed)
-    assert (changed.sent, changed.unsure, changed.parts, changed.differs) == (1, 0, 3, 2)
+    assert (changed.sent, changed.unsure, changed.parts, changed.differs) == (1, 0, 3, 1)
     [row] = ledger.recent()
     assert (row["status"], row["owner"]) == ("failed", None), "left as it was"
-    assert begin_rendered(ledger, ["h1", "h2*", "h3"]) == first, "as it began: it resumes"
+    # What went out reads the same: the parts after it are the new version's.
+    assert begin_rendered(ledger, ["h1*", "h2+", "h3+", "h4"]) == first
+
+
+def test_a_part_refused_for_certain_ties_the_round_to_nothing(ledger: Ledger) -> None:
+    first = begin_rendered(ledger, ["h1", "h2"])
+    ledger.claim(first, 1, "h1")
+    ledger.fail(first, 1, "422 text too long", status="refused")
+    ledger.finish(first, "failed")
+
+    corrected = begin_rendered(ledger, ["h1 shorter", "h2"])
+
+    assert corrected == first
+    claim = ledger.claim(corrected, 1, "h1 shorter")
+    assert (claim.sent, claim.in_flight) == (None, False), "it reached nobody: no need to look"
 
 
 def test_a_round_recorded_before_renditions_were_kept_resumes_as_before(ledger: Ledger) -> None:
@@ -262,3 +279,28 @@ def test_a_part_some_refused_is_never_sent_again_and_says_who_refused(ledger: Le
     [row] = ledger.recent()
     assert (row["status"], row["sent"]) == ("done", 2)
     assert row["error"] == "1 of 3 recipients refused: a@x: 550 no such user"
+
+
+def test_a_live_thread_of_this_process_that_stopped_renewing_its_hold_is_taken_over(
+    ledger: Ledger,
+) -> None:
+    """A scheduler's worker thread whose delivery ended in an error the ledger never heard of
+    (a lost database connection) lives on in the pool; its hold lapses with its heartbeat."""
+    done = threading.Event()
+    held: list[Publication] = []
+    worker = threading.Thread(target=lambda: (held.append(start(ledger)), done.wait()))
+    worker.start()
+    try:
+        while not held:
+            time.sleep(0.01)
+        with pytest.raises(Busy, match="is being delivered by another run"):
+            start(ledger)  # renewed a moment ago: that thread is delivering it
+        with ledger.engine.begin() as db:
+            db.execute(
+                update(publications).values(heartbeat=datetime.now(UTC) - timedelta(hours=1))
+            )
+
+        assert start(ledger).round == held[0].round  # taken over, the same round
+    finally:
+        done.set()
+        worker.join()

@@ -16,7 +16,7 @@ from publisher.run_history import History
 from support.project import SITE, STORY, Project, recorder_config, recorder_table
 
 EDITED = STORY.replace("A cooperative of twelve families.", "A cooperative of fourteen families.")
-REFUSED = "log: failed the story, its configuration or templates changed since the interrupted run"
+REFUSED = "log: failed the story, its configuration or templates changed since the unfinished run"
 
 
 def killed_after_two_parts(project: Project) -> None:
@@ -158,3 +158,42 @@ def test_a_scheduled_digest_records_the_destination_it_could_not_make_and_sends_
     assert "other: sent 3 parts" in last["message"]
     other = (project.root / "remote" / "other.jsonl").read_text().splitlines()
     assert json.loads(other[0])["text"] == "The Night Ferry Returns"
+
+
+def test_a_part_the_server_refused_is_replaced_by_the_corrected_story(project: Project) -> None:
+    # The usual fix for a refused post: edit the story, run again. Parts 1 and 2 went out and
+    # read the same; part 3 reached nobody, so its new version finishes the thread.
+    project.write_config(recorder_config(fail_at=3))
+    assert project.run("publish", "--story", "night-market").code == 1
+    assert len(project.posts()) == 2
+    project.write_config(recorder_config())
+    project.add_story("night-market.md", EDITED)
+
+    corrected = project.run("publish", "--story", "night-market")
+
+    assert corrected.code == 0, corrected.out + corrected.err
+    posts = project.posts()
+    assert [post["text"] for post in posts][2] == "Who Runs It: A cooperative of fourteen families."
+    assert posts[2]["reply_to"] == posts[1]["id"]
+    assert len(posts) == 3
+
+
+def test_a_part_that_may_have_arrived_still_ties_the_thread_to_its_version(
+    project: Project,
+) -> None:
+    # Part 3 was posted but its answer lost, five times over: it may be out there, so an
+    # edited part 3 is refused rather than posted beside it.
+    project.write_config(
+        recorder_config(lose_answer_at=3, honour_keys=False)
+        + '\n[delivery]\nfirst_pause = "0s"\nattempts = 1\n'
+    )
+    assert project.run("publish", "--story", "night-market").code == 1
+    project.write_config(recorder_config())
+    project.add_story("night-market.md", EDITED)
+
+    refused = project.run("publish", "--story", "night-market")
+
+    assert refused.code == 1
+    assert refused.out.startswith(REFUSED), refused.out
+    assert "which sent 2 of its 3 parts (and may have sent 1 more)" in refused.out
+    assert len(project.posts()) == 3, "only the copy that may have arrived"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from publisher.social import hashtag, hashtags
-from publisher.text import ELLIPSIS, cut, fit, graphemes, sentences, split, with_urls_as
+from publisher.text import ELLIPSIS, cut, cut_to_fit, fit, graphemes, sentences, split, with_urls_as
 
 TEXT = (
     "The council met on Tuesday. It voted to halve ferry fares from January. "
@@ -356,3 +356,36 @@ def test_compose_marks_a_post_the_destination_already_made() -> None:
         "The same words as last week. 1/2",
         "The same words as last week. 2/2",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "room", "head"),
+    [
+        # An opening phrase is no place to stop: the word cut keeps far more.
+        (
+            "However, the first boat left the harbour at six in the morning and the second one",
+            60,
+            "However, the first boat left the harbour at six in the…",
+        ),
+        (
+            "After forty years, trams return to the old town and its narrow streets",
+            60,
+            "After forty years, trams return to the old town and its…",
+        ),
+        # A clause of five words and more is a place to stop, however much a word cut keeps.
+        (
+            "The harbour board cut every fare by a third from Monday, after a summer in which "
+            "the boats ran half empty on weekdays and the council asked for a plan",
+            120,
+            "The harbour board cut every fare by a third from Monday…",
+        ),
+        # Never a clause cut that leaves a bracket or a quotation open.
+        (
+            "A list (apples, pears, plums and other fruit) was sold at the market every week",
+            40,
+            "A list (apples, pears, plums and other…",
+        ),
+    ],
+)
+def test_a_cut_falls_where_a_reader_can_stop(text: str, room: int, head: str) -> None:
+    assert cut_to_fit(text, lambda candidate: len(candidate) <= room)[0] == head

@@ -256,3 +256,26 @@ def test_too_long_even_after_splitting_fails_clearly(
     assert "part 1 of" in outcome.message
     assert "still too long after splitting it for the instance's limit of 240" in outcome.message
     assert mastodon_server.statuses == []
+
+
+def test_a_split_part_refused_midway_keeps_the_statuses_that_went_out(
+    social: Social, mastodon_server: MastodonServer
+) -> None:
+    mastodon_server.max_characters = 240
+    social.project.add_story("long.md", LONG_STORY)
+    parts = social.parts("long", "fediverse")
+    long = next(number for number, part in enumerate(parts) if part["length"] > 240)
+    # The parts before it go out whole, the long one is refused whole, its first piece goes
+    # out: then the instance refuses the second piece.
+    error = {"error": "Validation failed: Text character limit of 240 exceeded"}
+    mastodon_server.fail("POST", STATUSES, status=422, body=error, skip=long + 2, times=1)
+
+    outcome = social.publish("long", "fediverse")["fediverse"]
+
+    assert outcome.status == "failed"
+    assert f"part {long + 1} is still too long after splitting it" in outcome.message
+    assert "1 of its" in outcome.message and "statuses went out" in outcome.message
+    posted = [s["text"] for s in mastodon_server.statuses]
+    again = social.publish("long", "fediverse")["fediverse"]
+    assert [s["text"] for s in mastodon_server.statuses] == posted, "nothing posted twice"
+    assert again.status == "skipped", again.message

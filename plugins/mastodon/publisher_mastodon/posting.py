@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from mastodon import Mastodon
 
-from publisher import DeliveryContext, DeliveryError, Part, Sent
+from publisher import DeliveryContext, DeliveryError, Part, PartlyDelivered, Sent
 from publisher.text import balanced
 from publisher_mastodon import limits as instance_limits
 from publisher_mastodon.api import TextTooLong, translated_errors
@@ -111,8 +111,12 @@ def _post_in_pieces(
         try:
             posted.append(_post(api, piece, reply_to, extra, key, media))
         except TextTooLong as error:
-            raise DeliveryError(
+            said = (
                 f"{where} is still too long after splitting it for the instance's limit of "
                 f"{limit} characters: {error}"
-            ) from error
+            )
+            if posted:  # those pieces are out: recorded as sent, never posted again
+                said += f"; {len(posted)} of its {len(pieces)} statuses went out"
+                raise PartlyDelivered(said, Sent(posted[-1].id, posted[0].url)) from error
+            raise DeliveryError(said) from error
     return Sent(posted[-1].id, posted[0].url)
