@@ -198,16 +198,10 @@ def _deliver(
 
 def _failure_status(error: Exception) -> str:
     """`refused` when the channel is sure the part reached nobody (a DeliveryError that is not
-    temporary, nor made of one: `_send` gives up on passing failures with a DeliveryError
-    whose cause is the last of them), else `failed`: it may have arrived."""
-    if not isinstance(error, DeliveryError):
-        return "failed"
-    seen: BaseException | None = error
-    while isinstance(seen, DeliveryError):
-        if isinstance(seen, TemporaryFailure):
-            return "failed"
-        seen = seen.__cause__
-    return REFUSED
+    temporary: the server said no), else `failed`: it may have arrived."""
+    if isinstance(error, DeliveryError) and not isinstance(error, TemporaryFailure):
+        return REFUSED
+    return "failed"
 
 
 def _changed(changed: Changed, edition: Edition, destination: Destination) -> str:
@@ -359,4 +353,6 @@ def _send(
         if context.stopping():  # a stop neither waits for nor makes another attempt
             raise DeliveryError(str(failure)) from failure
         context = replace(context, attempt=context.attempt + 1)
-    raise DeliveryError(f"{failure} (gave up after {policy.attempts} attempts)") from failure
+    # Still temporary, when it was: the part may have arrived (and is recorded so).
+    kind = TemporaryFailure if isinstance(failure, TemporaryFailure) else DeliveryError
+    raise kind(f"{failure} (gave up after {policy.attempts} attempts)") from failure
