@@ -7,12 +7,9 @@ import time
 
 import pytest
 
-from publisher import DeliveryContext, DeliveryError
-from publisher.edition import single
-from publisher.testing import make_destination, make_story
+from publisher import DeliveryError
 from publisher_email.channel import EmailChannel
-from publisher_email.subscribers import Subscribers
-from support.mail import READERS, email_config
+from support.mail import READERS, DirectSend, email_config
 
 
 def test_each_active_subscriber_gets_one_copy_with_every_header(newsletter, smtp_server):
@@ -232,35 +229,14 @@ def test_lists_longer_than_a_page_are_read_whole(project, smtp_server, monkeypat
 
 
 def test_a_shutdown_stops_at_a_safe_point_and_the_next_run_finishes(tmp_path, smtp_server):
-    destination = make_destination(
-        EmailChannel,
-        {"channel": "email", "from": "News <news@example.org>", "smtp": smtp_server.url()},
-        tmp_path,
-        name="newsletter",
-    )
-    readers = Subscribers(destination.state.engine, "newsletter")
-    for n in range(30):
-        readers.add(f"r{n:02d}@example.org")
-    edition = single(make_story())
+    send = DirectSend.to(tmp_path, smtp_server.url(), [f"r{n:02d}@example.org" for n in range(30)])
     channel = EmailChannel()
-    part = channel.render(edition, destination).parts[0]
-
-    def context(**changes) -> DeliveryContext:
-        return DeliveryContext(
-            edition=edition,
-            destination=destination,
-            number=1,
-            reply_to=None,
-            idempotency_key="k",
-            delivery_id=f"{edition.id}/newsletter/1",
-            **changes,
-        )
-
+    part = channel.render(send.edition, send.destination).parts[0]
     try:
         with pytest.raises(DeliveryError, match=r"stopped at \d+ of 30 recipients; the next run"):
-            channel.deliver(part, context(stopping=lambda: smtp_server.mailbox.count() >= 10))
+            channel.deliver(part, send.context(stopping=lambda: smtp_server.mailbox.count() >= 10))
         stopped_at = smtp_server.mailbox.count()
-        channel.deliver(part, context(in_flight=True))
+        channel.deliver(part, send.context(in_flight=True))
     finally:
         channel.close()
 
@@ -272,34 +248,16 @@ def test_a_shutdown_stops_at_a_safe_point_and_the_next_run_finishes(tmp_path, sm
 def test_a_stop_check_that_fails_ends_the_send_with_its_error(tmp_path, smtp_server):
     """The stop check asks the ledger for the run's hold; when that fails the send ends with
     the error, every copy left pending for the next run, and no worker waits forever."""
-    destination = make_destination(
-        EmailChannel,
-        {"channel": "email", "from": "News <news@example.org>", "smtp": smtp_server.url()},
-        tmp_path,
-        name="newsletter",
-    )
-    readers = Subscribers(destination.state.engine, "newsletter")
-    for n in range(30):
-        readers.add(f"r{n:02d}@example.org")
-    edition = single(make_story())
+    send = DirectSend.to(tmp_path, smtp_server.url(), [f"r{n:02d}@example.org" for n in range(30)])
     channel = EmailChannel()
-    part = channel.render(edition, destination).parts[0]
+    part = channel.render(send.edition, send.destination).parts[0]
 
     def lost() -> bool:
         raise RuntimeError("the ledger could not be reached")
 
-    context = DeliveryContext(
-        edition=edition,
-        destination=destination,
-        number=1,
-        reply_to=None,
-        idempotency_key="k",
-        delivery_id=f"{edition.id}/newsletter/1",
-        stopping=lost,
-    )
     try:
         with pytest.raises(RuntimeError, match="the ledger could not be reached"):
-            channel.deliver(part, context)
+            channel.deliver(part, send.context(stopping=lost))
     finally:
         channel.close()
     assert smtp_server.mailbox.count() == 0

@@ -17,13 +17,9 @@ import time
 import pytest
 from sqlalchemy import create_engine, text
 
-from publisher import DeliveryContext
-from publisher.edition import single
-from publisher.testing import make_destination, make_story
 from publisher_email.channel import EmailChannel
-from publisher_email.subscribers import Subscribers
 from support.databases import fresh_postgres
-from support.mail import email_config
+from support.mail import DirectSend, email_config
 from support.postgres import postgres_url  # noqa: F401  (a fixture)
 
 READERS = 300
@@ -112,24 +108,8 @@ def test_two_sends_of_one_delivery_at_once_never_reach_a_recipient_twice(
 ):
     """Below the core's lock, the recipients' own claims keep two sends apart."""
     monkeypatch.setenv("EMAIL_SIGNING_KEY", SIGNING_KEY)
-    destination = make_destination(
-        EmailChannel,
-        {"channel": "email", "from": "News <news@example.org>", "smtp": smtp_server.url()},
-        tmp_path,
-        name="newsletter",
-    )
-    readers = Subscribers(destination.state.engine, "newsletter")
-    for address in ADDRESSES:
-        readers.add(address)
-    edition = single(make_story())
-    context = DeliveryContext(
-        edition=edition,
-        destination=destination,
-        number=1,
-        reply_to=None,
-        idempotency_key="k",
-        delivery_id=f"{edition.id}/newsletter/1",
-    )
+    send = DirectSend.to(tmp_path, smtp_server.url(), ADDRESSES)
+    edition, destination, context = send.edition, send.destination, send.context()
     together = threading.Barrier(2)
     errors: list[BaseException] = []
 

@@ -17,10 +17,13 @@ from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from publisher import DeliveryContext, Destination, Edition, single
+from publisher.testing import make_destination, make_story
 from support.project import SITE
 
 READERS = [f"reader{n}@example.org" for n in range(3)]
@@ -147,3 +150,35 @@ class Certificate:
 
 def email_config(smtp: str, extra: str = "") -> str:
     return EMAIL_CONFIG.format(smtp=smtp, extra=extra)
+
+
+@dataclass
+class DirectSend:
+    """The email channel driven without the core: a `newsletter` destination on an SMTP
+    server with its readers subscribed, a one-story edition, and the context of part 1."""
+
+    destination: Destination
+    edition: Edition
+
+    @classmethod
+    def to(cls, folder: Path, smtp_url: str, addresses: list[str]) -> DirectSend:
+        from publisher_email.channel import EmailChannel
+        from publisher_email.subscribers import Subscribers
+
+        settings = {"channel": "email", "from": "News <news@example.org>", "smtp": smtp_url}
+        destination = make_destination(EmailChannel, settings, folder, name="newsletter")
+        readers = Subscribers(destination.state.engine, "newsletter")
+        for address in addresses:
+            readers.add(address)
+        return cls(destination, single(make_story()))
+
+    def context(self, **changes: Any) -> DeliveryContext:
+        return DeliveryContext(
+            edition=self.edition,
+            destination=self.destination,
+            number=1,
+            reply_to=None,
+            idempotency_key="k",
+            delivery_id=f"{self.edition.id}/newsletter/1",
+            **changes,
+        )
